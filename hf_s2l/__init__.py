@@ -1,0 +1,66 @@
+"""hf-s2l: data-efficient fine-tuning from small-model loss trajectories.
+
+Pipeline (one module per concept)::
+
+    record/  TrajectoryCallback      per-example losses while the proxy trains
+    store/   TrajectoryStore         memory-mapped N x T loss matrix on disk
+    select/  select(), Selection     S2L, Learning Percentage and baselines
+    data/    SelectedDataset         the target's training set, filtered + aligned
+    hub/     dataset cards, push     provenance on the Hugging Face Hub
+    report/  build_report            HTML + PNG plots of a store
+    demo/    run_demo                the whole pipeline offline in minutes
+
+Heavy dependencies (torch, transformers) are imported lazily on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from .version import __version__
+
+_LAZY: dict[str, str] = {
+    # store
+    "TrajectoryStore": "hf_s2l.store",
+    "StoreMismatchError": "hf_s2l.store",
+    # record
+    "TrajectoryCallback": "hf_s2l.record",
+    "RecordingSchedule": "hf_s2l.record",
+    "per_example_loss": "hf_s2l.record",
+    # select
+    "Selection": "hf_s2l.select",
+    "select": "hf_s2l.select",
+    "register_method": "hf_s2l.select",
+    "available_methods": "hf_s2l.select",
+    # data
+    "SelectedDataset": "hf_s2l.data",
+    "add_example_ids": "hf_s2l.data",
+    "AlignmentError": "hf_s2l.data",
+    # report / demo
+    "build_report": "hf_s2l.report",
+    "run_demo": "hf_s2l.demo",
+    "DemoConfig": "hf_s2l.demo",
+}
+
+__all__ = ["__version__", *_LAZY]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .data import AlignmentError, SelectedDataset, add_example_ids
+    from .demo import DemoConfig, run_demo
+    from .record import RecordingSchedule, TrajectoryCallback, per_example_loss
+    from .report import build_report
+    from .select import Selection, available_methods, register_method, select
+    from .store import StoreMismatchError, TrajectoryStore
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'hf_s2l' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

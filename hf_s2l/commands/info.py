@@ -1,0 +1,35 @@
+"""``hf-s2l info STORE``: print a store's shape, columns and provenance."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("info", help="show a trajectory store's shape, columns and provenance")
+    p.add_argument("store", help="trajectory store directory")
+    p.add_argument("--json", action="store_true", help="print meta.json as JSON")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from ..store import TrajectoryStore
+
+    store = TrajectoryStore.open(args.store)
+    if args.json:
+        print(json.dumps(store.meta, indent=2))
+        return 0
+    print(repr(store))
+    losses = store.losses
+    for i, c in enumerate(store.columns):
+        col = np.asarray(losses[:, i])
+        nan = int(np.isnan(col).sum())
+        mean = float(np.nanmean(col)) if nan < len(col) else float("nan")
+        print(
+            f"  column {i:3d}  step {c['global_step']:7d}  epoch {c['epoch']:7.3f}  "
+            f"{c.get('kind', ''):12s} complete={c['complete']!s:5s}  mean loss {mean:.4f}  NaN {nan}"
+        )
+    return 0

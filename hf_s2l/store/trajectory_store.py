@@ -1,0 +1,539 @@
+"""The on-disk trajectory store: one row per training example, one column per recording point.
+
+Layout of a store directory::
+
+    losses.npy        float32 N x T, standard .npy (column-major), NaN = not recorded
+    num_tokens.npy    int64 N, target tokens counted in each example's loss (-1 = unknown)
+    cell_steps.npy    int64 N x T, global step at which each cell was measured (in-step
+                      stores only; -1 = not recorded)
+    example_ids.npy   optional, N stable example ids (see ``hf_s2l.add_example_ids``)
+    metadata/NAME.npy optional per-example columns such as ``source``
+    meta.json         schema version, N, per-column step/epoch/wall time/completion,
+                      dataset length + fingerprint, model, loss definition, library version
+
+``losses.npy`` can be read by plain ``numpy.load(path, mmap_mode="r")``. Adding a column
+appends to the file; nothing already written is rewritten or loaded into RAM. ``meta.json``
+is written atomically (temporary file + rename) and is the source of truth: a column is
+only marked complete after every row of it has been written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..version import __version__
+from .npy_columns import ColumnFile
+
+SCHEMA_VERSION = 1
+STORE_FORMAT = "hf-s2l-trajectory-store"
+LOSSES_FILE = "losses.npy"
+NUM_TOKENS_FILE = "num_tokens.npy"
+CELL_STEPS_FILE = "cell_steps.npy"
+EXAMPLE_IDS_FILE = "example_ids.npy"
+META_FILE = "meta.json"
+METADATA_DIR = "metadata"
+
+DEFAULT_LOSS_DEFINITION = (
+    "mean token cross-entropy over the example's target tokens (labels != -100, shifted by one "
+    "for causal LMs), i.e. model(input_ids=x[None], attention_mask=m[None], labels=y[None]).loss"
+)
+
+
+class StoreMismatchError(ValueError):
+    """Raised when an existing store does not belong to the dataset being recorded."""
+
+
+def _atomic_write_json(path: Path, payload: dict[str, Any]) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=".meta-", suffix=".json", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(payload, f, indent=2, sort_keys=False, default=_json_default)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating):
+        return float(obj)
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"not JSON serialisable: {type(obj)}")
+
+
+def is_store(path: str | os.PathLike) -> bool:
+    """True if ``path`` is a directory holding a trajectory store."""
+    return (Path(path) / META_FILE).is_file() and (Path(path) / LOSSES_FILE).is_file()
+
+
+class TrajectoryStore:
+    """Memory-mapped matrix of per-example losses (rows = examples, columns = recording points).
+
+    Create one with :meth:`create`, open an existing one with :meth:`open`. Recording code
+    adds a column with :meth:`add_column`, fills it with :meth:`write` (any number of calls,
+    from any number of processes, each writing its own rows) and finishes it with
+    :meth:`mark_complete`. Selection reads :attr:`losses` and :meth:`complete_columns`.
+
+    Example:
+        >>> store = TrajectoryStore.create("traj", num_examples=3)
+        >>> c = store.add_column(global_step=0, epoch=0.0, kind="train_begin")
+        >>> store.write(c, [0, 1, 2], [2.5, 2.1, 3.0])
+        >>> store.mark_complete(c)
+        >>> TrajectoryStore.open("traj").losses.shape
+        (3, 1)
+    """
+
+    def __init__(self, path: str | os.PathLike, *, _meta: dict[str, Any], writable: bool) -> None:
+        self.path = Path(path)
+        self._meta = _meta
+        self._writable = writable
+        self._losses = ColumnFile(self.path / LOSSES_FILE)
+        cell_steps = self.path / CELL_STEPS_FILE
+        self._cell_steps = ColumnFile(cell_steps) if cell_steps.exists() else None
+        self._reconcile()
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def create(
+        cls,
+        path: str | os.PathLike,
+        num_examples: int,
+        *,
+        dataset_fingerprint: str | None = None,
+        model_name_or_path: str | None = None,
+        model_revision: str | None = None,
+        mode: str = "probe",
+        loss_definition: str = DEFAULT_LOSS_DEFINITION,
+        example_ids: Sequence[Any] | np.ndarray | None = None,
+        track_cell_steps: bool | None = None,
+        extra: dict[str, Any] | None = None,
+        exist_ok: bool = False,
+    ) -> TrajectoryStore:
+        """Create a new empty store at ``path`` (a new or empty directory).
+
+        With ``exist_ok=True`` an existing store with the same number of examples and dataset
+        fingerprint is opened for appending instead (used when training resumes); one of a
+        different dataset raises :class:`StoreMismatchError` and is left untouched.
+        Nothing is left behind on failure.
+        """
+        path = Path(path)
+        if not isinstance(num_examples, (int, np.integer)) or isinstance(num_examples, bool):
+            raise TypeError(f"num_examples must be an int, got {type(num_examples).__name__}")
+        if num_examples <= 0:
+            raise ValueError(
+                f"cannot create a trajectory store for {num_examples} examples: the dataset is empty"
+            )
+        if example_ids is not None and len(example_ids) != num_examples:
+            raise ValueError(
+                f"example_ids has {len(example_ids)} entries but the store has {num_examples} examples"
+            )
+        if is_store(path):
+            if not exist_ok:
+                raise FileExistsError(
+                    f"{path} already holds a trajectory store; open it with TrajectoryStore.open "
+                    "or pass exist_ok=True to continue it"
+                )
+            store = cls.open(path, mode="r+")
+            store.check_matches(num_examples, dataset_fingerprint)
+            return store
+        if path.exists() and (not path.is_dir() or any(path.iterdir())):
+            raise FileExistsError(
+                f"{path} exists and is not an empty directory nor a trajectory store; "
+                "choose another output directory"
+            )
+        parent = path.parent if str(path.parent) else Path(".")
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise PermissionError(f"cannot create the store directory {path}: {e}") from e
+        if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+            raise PermissionError(f"cannot write a trajectory store to {path}: directory not writable")
+
+        if track_cell_steps is None:
+            track_cell_steps = mode == "in_step"
+        meta: dict[str, Any] = {
+            "format": STORE_FORMAT,
+            "schema_version": SCHEMA_VERSION,
+            "store_id": uuid.uuid4().hex,
+            "num_examples": int(num_examples),
+            "mode": mode,
+            "created_at": time.time(),
+            "library_version": __version__,
+            "loss_definition": loss_definition,
+            "dataset": {"length": int(num_examples), "fingerprint": dataset_fingerprint},
+            "model": {"name_or_path": model_name_or_path, "revision": model_revision},
+            "has_example_ids": example_ids is not None,
+            "metadata_columns": [],
+            "columns": [],
+            "extra": dict(extra or {}),
+        }
+        # Build everything in a sibling temporary directory, then move it into place.
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=parent))
+        try:
+            ColumnFile.create(tmp / LOSSES_FILE, num_examples, np.float32)
+            if track_cell_steps:
+                ColumnFile.create(tmp / CELL_STEPS_FILE, num_examples, np.int64)
+            np.save(tmp / NUM_TOKENS_FILE, np.full(num_examples, -1, dtype=np.int64))
+            if example_ids is not None:
+                np.save(tmp / EXAMPLE_IDS_FILE, _ids_array(example_ids))
+            _atomic_write_json(tmp / META_FILE, meta)
+            if path.exists():
+                path.rmdir()
+            os.replace(tmp, path)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return cls(path, _meta=meta, writable=True)
+
+    @classmethod
+    def open(cls, path: str | os.PathLike, mode: str = "r") -> TrajectoryStore:
+        """Open an existing store; ``mode="r+"`` to add columns or write values."""
+        path = Path(path)
+        if mode not in ("r", "r+"):
+            raise ValueError(f"mode must be 'r' or 'r+', got {mode!r}")
+        if not is_store(path):
+            raise FileNotFoundError(
+                f"{path} is not a trajectory store (expected {META_FILE} and {LOSSES_FILE}); "
+                "record one with hf_s2l.TrajectoryCallback"
+            )
+        with open(path / META_FILE) as f:
+            meta = json.load(f)
+        if meta.get("format") != STORE_FORMAT:
+            raise ValueError(f"{path / META_FILE} is not an hf-s2l trajectory store")
+        if meta.get("schema_version", 0) > SCHEMA_VERSION:
+            raise ValueError(
+                f"store schema version {meta['schema_version']} is newer than this hf-s2l "
+                f"({SCHEMA_VERSION}); upgrade hf-s2l"
+            )
+        return cls(path, _meta=meta, writable=mode == "r+")
+
+    def _reconcile(self) -> None:
+        """Drop columns present in the data files but never registered in meta.json (crash)."""
+        n_meta = len(self._meta["columns"])
+        for cf in (self._losses, self._cell_steps):
+            if cf is None:
+                continue
+            if cf.num_rows != self.num_examples:
+                raise ValueError(
+                    f"{cf.path} has {cf.num_rows} rows but meta.json says {self.num_examples}"
+                )
+            if cf.num_columns > n_meta and self._writable:
+                cf.truncate(n_meta)
+            elif cf.num_columns < n_meta:
+                raise ValueError(
+                    f"{cf.path} has {cf.num_columns} columns but meta.json lists {n_meta}: "
+                    "the store is corrupt"
+                )
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def meta(self) -> dict[str, Any]:
+        """A copy of the store's ``meta.json`` content."""
+        return json.loads(json.dumps(self._meta, default=_json_default))
+
+    @property
+    def num_examples(self) -> int:
+        return int(self._meta["num_examples"])
+
+    @property
+    def num_columns(self) -> int:
+        return len(self._meta["columns"])
+
+    @property
+    def mode(self) -> str:
+        return str(self._meta.get("mode", "probe"))
+
+    @property
+    def columns(self) -> list[dict[str, Any]]:
+        """Per-column metadata: ``global_step``, ``epoch``, ``kind``, ``wall_time``, ``complete``."""
+        return [dict(c) for c in self._meta["columns"]]
+
+    @property
+    def losses(self) -> np.ndarray:
+        """The ``N x T`` float32 loss matrix (read-only memmap; NaN = not recorded)."""
+        return self._losses.matrix()
+
+    @property
+    def cell_steps(self) -> np.ndarray | None:
+        """``N x T`` int64 global step of every cell (in-step stores), else ``None``."""
+        return None if self._cell_steps is None else self._cell_steps.matrix()
+
+    @property
+    def steps(self) -> np.ndarray:
+        """Global step of every column (int64, length T)."""
+        return np.array([c["global_step"] for c in self._meta["columns"]], dtype=np.int64)
+
+    @property
+    def epochs(self) -> np.ndarray:
+        """Epoch (float, as the Trainer reports it) of every column."""
+        return np.array([c["epoch"] for c in self._meta["columns"]], dtype=np.float64)
+
+    @property
+    def kinds(self) -> list[str]:
+        """Why each column was recorded: ``train_begin``, ``epoch_end``, ``interval``, ``point``, ``epoch``."""
+        return [str(c.get("kind", "")) for c in self._meta["columns"]]
+
+    @property
+    def num_tokens(self) -> np.ndarray:
+        """Target tokens counted in each example's loss (int64, -1 = unknown)."""
+        return np.load(self.path / NUM_TOKENS_FILE, mmap_mode="r")
+
+    @property
+    def example_ids(self) -> np.ndarray | None:
+        """Stable example ids recorded from the dataset's id column, if any."""
+        p = self.path / EXAMPLE_IDS_FILE
+        return np.load(p, allow_pickle=False) if p.exists() else None
+
+    @property
+    def dataset_fingerprint(self) -> str | None:
+        return self._meta["dataset"].get("fingerprint")
+
+    @property
+    def dataset_length(self) -> int:
+        return int(self._meta["dataset"]["length"])
+
+    @property
+    def model_name_or_path(self) -> str | None:
+        return self._meta["model"].get("name_or_path")
+
+    @property
+    def fingerprint(self) -> str:
+        """A content fingerprint of the store: identity, dataset and the recorded columns."""
+        h = hashlib.sha256()
+        ident = {
+            "store_id": self._meta["store_id"],
+            "num_examples": self.num_examples,
+            "dataset": self._meta["dataset"],
+            "columns": [
+                (c["global_step"], c["epoch"], c.get("kind"), bool(c["complete"]))
+                for c in self._meta["columns"]
+            ],
+        }
+        h.update(json.dumps(ident, sort_keys=True, default=_json_default).encode())
+        return h.hexdigest()[:16]
+
+    def complete_columns(self) -> np.ndarray:
+        """Indices of the columns whose every row has been written (int64, ascending)."""
+        return np.array(
+            [i for i, c in enumerate(self._meta["columns"]) if c["complete"]], dtype=np.int64
+        )
+
+    def find_column(self, global_step: int, kind: str | None = None) -> int | None:
+        """Index of the column recorded at ``global_step`` (and ``kind``), or ``None``."""
+        for i, c in enumerate(self._meta["columns"]):
+            if c["global_step"] == global_step and (kind is None or c.get("kind") == kind):
+                return i
+        return None
+
+    def trajectories(self, columns: Sequence[int] | np.ndarray | None = None) -> np.ndarray:
+        """Dense ``N x len(columns)`` float32 copy of the chosen (default: complete) columns."""
+        cols = self.complete_columns() if columns is None else np.asarray(columns, dtype=np.int64)
+        out = np.empty((self.num_examples, len(cols)), dtype=np.float32)
+        for j, c in enumerate(cols):
+            out[:, j] = self._losses.column(int(c), mode="r")
+        return out
+
+    def column_values(self, column: int) -> np.ndarray:
+        """One column as a read-only memmap (length N)."""
+        return self._losses.column(int(column), mode="r")
+
+    # ------------------------------------------------------------------ metadata columns
+    @property
+    def metadata_columns(self) -> list[str]:
+        return list(self._meta.get("metadata_columns", []))
+
+    def metadata(self, name: str) -> np.ndarray:
+        """A per-example metadata column (e.g. ``source``) saved with :meth:`set_metadata`."""
+        p = self.path / METADATA_DIR / f"{name}.npy"
+        if not p.exists():
+            raise KeyError(
+                f"store has no metadata column {name!r}; available: {self.metadata_columns or 'none'}"
+            )
+        return np.load(p, allow_pickle=False)
+
+    def set_metadata(self, name: str, values: Sequence[Any] | np.ndarray) -> None:
+        """Save a per-example column (length N) such as the data source of each example."""
+        self._require_writable()
+        arr = np.asarray(values)
+        if arr.dtype == object:
+            arr = arr.astype(str)
+        if arr.ndim != 1 or len(arr) != self.num_examples:
+            raise ValueError(
+                f"metadata column {name!r} has shape {arr.shape}, expected ({self.num_examples},)"
+            )
+        d = self.path / METADATA_DIR
+        d.mkdir(exist_ok=True)
+        np.save(d / f"{name}.npy", arr, allow_pickle=False)
+        if name not in self._meta["metadata_columns"]:
+            self._meta["metadata_columns"].append(name)
+            self._save_meta()
+
+    def set_example_ids(self, ids: Sequence[Any] | np.ndarray) -> None:
+        """Record the stable id of every example (length N)."""
+        self._require_writable()
+        arr = _ids_array(ids)
+        if len(arr) != self.num_examples:
+            raise ValueError(f"got {len(arr)} ids for {self.num_examples} examples")
+        np.save(self.path / EXAMPLE_IDS_FILE, arr, allow_pickle=False)
+        self._meta["has_example_ids"] = True
+        self._save_meta()
+
+    # ------------------------------------------------------------------ writing
+    def check_matches(self, num_examples: int, dataset_fingerprint: str | None) -> None:
+        """Raise :class:`StoreMismatchError` unless this store was made for that dataset."""
+        if num_examples != self.num_examples:
+            raise StoreMismatchError(
+                f"{self.path} holds a store of {self.num_examples} examples but the dataset has "
+                f"{num_examples}; use another output directory"
+            )
+        mine = self.dataset_fingerprint
+        if mine is not None and dataset_fingerprint is not None and mine != dataset_fingerprint:
+            raise StoreMismatchError(
+                f"{self.path} holds a store of another dataset (fingerprint {mine} != "
+                f"{dataset_fingerprint}); use another output directory"
+            )
+
+    def add_column(
+        self,
+        global_step: int,
+        epoch: float,
+        kind: str = "point",
+        **info: Any,
+    ) -> int:
+        """Append an empty (all-NaN, incomplete) column and return its index."""
+        self._require_writable()
+        col = self._losses.append_column(np.nan)
+        if self._cell_steps is not None:
+            self._cell_steps.append_column(-1)
+        self._meta["columns"].append(
+            {
+                "global_step": int(global_step),
+                "epoch": float(epoch),
+                "kind": kind,
+                "wall_time": None,
+                "complete": False,
+                **info,
+            }
+        )
+        self._save_meta()
+        return col
+
+    def refresh(self) -> None:
+        """Re-read meta.json and file headers (after another process changed the store)."""
+        with open(self.path / META_FILE) as f:
+            self._meta = json.load(f)
+        self._losses.refresh()
+        if self._cell_steps is None and (self.path / CELL_STEPS_FILE).exists():
+            self._cell_steps = ColumnFile(self.path / CELL_STEPS_FILE)
+        elif self._cell_steps is not None:
+            self._cell_steps.refresh()
+
+    def write(
+        self,
+        column: int,
+        indices: Sequence[int] | np.ndarray,
+        values: Sequence[float] | np.ndarray,
+        *,
+        steps: Sequence[int] | np.ndarray | int | None = None,
+    ) -> None:
+        """Write ``values`` into rows ``indices`` of ``column`` (and their global steps)."""
+        if not self._writable:
+            raise PermissionError("store opened read-only; use TrajectoryStore.open(path, 'r+')")
+        if column >= self._losses.num_columns:
+            self.refresh()
+        idx = np.asarray(indices, dtype=np.int64)
+        vals = np.asarray(values, dtype=np.float32)
+        if idx.shape != vals.shape or idx.ndim != 1:
+            raise ValueError(f"indices {idx.shape} and values {vals.shape} must be equal 1-D shapes")
+        if len(idx) and (idx.min() < 0 or idx.max() >= self.num_examples):
+            raise IndexError(f"row index out of range for a store of {self.num_examples} examples")
+        mm = self._losses.column(column)
+        mm[idx] = vals
+        mm.flush()
+        if steps is not None:
+            if self._cell_steps is None:
+                raise ValueError("this store does not track per-cell steps (create with track_cell_steps=True)")
+            sm = self._cell_steps.column(column)
+            sm[idx] = np.broadcast_to(np.asarray(steps, dtype=np.int64), idx.shape)
+            sm.flush()
+
+    def write_num_tokens(self, indices: Sequence[int] | np.ndarray, counts: Sequence[int] | np.ndarray) -> None:
+        """Record how many target tokens each example's loss averages over."""
+        self._require_writable()
+        mm = np.load(self.path / NUM_TOKENS_FILE, mmap_mode="r+")
+        mm[np.asarray(indices, dtype=np.int64)] = np.asarray(counts, dtype=np.int64)
+        mm.flush()
+
+    def mark_complete(self, column: int, **summary: Any) -> None:
+        """Mark ``column`` complete (call only after every row is written) with a summary."""
+        self._require_writable()
+        c = self._meta["columns"][column]
+        c.update(summary)
+        c["complete"] = True
+        c["wall_time"] = time.time()
+        self._save_meta()
+
+    def reset_column(self, column: int) -> None:
+        """Clear a column back to all-NaN and incomplete (to redo a half-written one)."""
+        self._require_writable()
+        mm = self._losses.column(column)
+        mm[:] = np.nan
+        mm.flush()
+        if self._cell_steps is not None:
+            sm = self._cell_steps.column(column)
+            sm[:] = -1
+            sm.flush()
+        self._meta["columns"][column]["complete"] = False
+        self._meta["columns"][column]["wall_time"] = None
+        self._save_meta()
+
+    def update_column_info(self, column: int, **info: Any) -> None:
+        """Add or change fields of a column's metadata (e.g. its step)."""
+        self._require_writable()
+        self._meta["columns"][column].update(info)
+        self._save_meta()
+
+    def update_extra(self, **extra: Any) -> None:
+        """Merge free-form provenance (recording schedule, trainer args…) into meta.json."""
+        self._require_writable()
+        self._meta.setdefault("extra", {}).update(extra)
+        self._save_meta()
+
+    def _require_writable(self) -> None:
+        if not self._writable:
+            raise PermissionError("store opened read-only; use TrajectoryStore.open(path, 'r+')")
+
+    def _save_meta(self) -> None:
+        _atomic_write_json(self.path / META_FILE, self._meta)
+
+    def __repr__(self) -> str:
+        return (
+            f"TrajectoryStore(path={str(self.path)!r}, num_examples={self.num_examples}, "
+            f"num_columns={self.num_columns}, complete={len(self.complete_columns())}, mode={self.mode!r})"
+        )
+
+
+def _ids_array(ids: Sequence[Any] | np.ndarray) -> np.ndarray:
+    arr = np.asarray(ids)
+    if arr.dtype == object:
+        arr = arr.astype(str)
+    if arr.dtype.kind not in "iuU":
+        arr = arr.astype(str)
+    return arr
