@@ -1,5 +1,27 @@
-"""Select: choose a training subset from a trajectory store (S2L, LP, baselines)."""
+"""Select: choose a training subset from a trajectory store (S2L, LP, baselines).
 
+``select(store, method, budget, seed=0, **params) -> Selection``; see
+:func:`available_methods` for the registered methods and :func:`register_method` to add one.
+"""
+
+from .registry import (
+    MethodContext,
+    MethodResult,
+    MethodSpec,
+    available_methods,
+    get_method,
+    register_method,
+    select,
+)
 from .selection import Selection
 
-__all__ = ["Selection"]
+__all__ = [
+    "MethodContext",
+    "MethodResult",
+    "MethodSpec",
+    "Selection",
+    "available_methods",
+    "get_method",
+    "register_method",
+    "select",
+]

@@ -63,8 +63,10 @@ class Selection:
             raise ValueError("indices must be 1-D")
         if len(np.unique(self.indices)) != len(self.indices):
             raise ValueError("selection indices contain duplicates")
-        if self.num_examples and len(self.indices) and (
-            self.indices[0] < 0 or self.indices[-1] >= self.num_examples
+        if (
+            self.num_examples
+            and len(self.indices)
+            and (self.indices[0] < 0 or self.indices[-1] >= self.num_examples)
         ):
             raise ValueError(
                 f"selection indices out of range for a training set of {self.num_examples} examples"

@@ -1,0 +1,20 @@
+"""Data: the target's training set restricted to a selection, aligned through stable ids."""
+
+from .alignment import Alignment, AlignmentError, align
+from .ids import DEFAULT_ID_COLUMN, add_example_ids, content_fingerprint, row_hash
+from .loading import load_any_dataset
+from .selected_dataset import SelectedDataset, curriculum_trainer, inverse_frequency_weights
+
+__all__ = [
+    "DEFAULT_ID_COLUMN",
+    "Alignment",
+    "AlignmentError",
+    "SelectedDataset",
+    "add_example_ids",
+    "align",
+    "content_fingerprint",
+    "curriculum_trainer",
+    "inverse_frequency_weights",
+    "load_any_dataset",
+    "row_hash",
+]

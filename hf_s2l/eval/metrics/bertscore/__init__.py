@@ -1,0 +1,1 @@
+"""Local `evaluate` metric module (loaded by path, works offline)."""

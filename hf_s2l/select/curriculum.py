@@ -1,0 +1,53 @@
+"""Confidence curriculum (Varshney et al., 2022, "Model Cartography"-style curriculum; the
+S2L paper's "Confidence Curriculum" baseline).
+
+Confidence ``c_i = mean_t exp(-L_it)`` over the chosen columns (default: every complete
+column except the step-0 one). The subset is ``subset``: ``"random"`` (default: ``budget``
+examples uniformly at random, so the curriculum changes only the order), ``"easiest"``
+(largest ``c``) or ``"hardest"`` (smallest ``c``). The Selection's ``order`` lists the
+chosen examples easy → hard (``c`` descending, ties by row index) for a trainer that
+follows it (e.g. with a sequential sampler). All-NaN rows get ``c = -inf`` (hardest, last).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._common import check_nan_rows, nan_fallback_stats, resolve_columns, top_k_by_score
+from .cartography import cartography_stats
+from .registry import MethodContext, MethodResult, register_method
+
+SUBSETS = ("random", "easiest", "hardest")
+
+
+@dataclass
+class CurriculumConfig:
+    """``subset``: random / easiest / hardest; ``columns``: store columns used."""
+
+    subset: str = "random"
+    columns: list[int] | None = None
+
+    def validate(self) -> None:
+        if self.subset not in SUBSETS:
+            raise ValueError(f"curriculum: subset must be one of {SUBSETS}, got {self.subset!r}")
+
+
+@register_method("curriculum", config=CurriculumConfig, min_columns=1, orders=True)
+def curriculum(ctx: MethodContext, budget: int, cfg: CurriculumConfig) -> MethodResult:
+    """Confidence curriculum: a subset ordered from easy (high confidence) to hard."""
+    cols = resolve_columns(ctx, cfg.columns, method="curriculum", exclude_train_begin=True)
+    x = ctx.trajectories(cols)
+    nan = check_nan_rows(x, method="curriculum", fallback="they are treated as hardest")
+    conf, _ = cartography_stats(x)
+    conf = np.where(np.isnan(conf), -np.inf, conf)
+    if cfg.subset == "random":
+        picked = ctx.rng.choice(ctx.num_rows, budget, replace=False)
+    else:
+        picked = top_k_by_score(conf, budget, descending=cfg.subset == "easiest")
+    return MethodResult(
+        indices=picked,
+        order_key=-conf[picked],
+        stats={"columns": cols.tolist(), "subset": cfg.subset, **nan_fallback_stats(nan, picked)},
+    )

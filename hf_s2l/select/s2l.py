@@ -1,0 +1,193 @@
+"""S2L (Yang et al., 2024, "SmallToLarge (S2L): Scalable Data Selection for Fine-tuning Large
+Language Models by Summarizing Training Trajectories of Small Models").
+
+Faithful to the official code, ``schedules/s2l.py`` (``S2L.__init__``,
+``S2L.query``/``initialize_labeled_data`` and ``S2L.faiss_kmeans_selection``) in
+https://github.com/BigML-CS-UCLA/S2L:
+
+1. Trajectories: row ``i`` is ``x_i = (L_i(t_1), ..., L_i(t_T))``, the example's loss at every
+   chosen checkpoint (all complete columns, or ``columns``; with ``num_loss_ckpts = m``
+   every ``T // m``-th column, as ``num_loss_ckpts`` in the official code). NaN -> 0.
+2. ``faiss.Kmeans(T, K, niter=20)`` (Euclidean) on the trajectories; each example gets its
+   nearest centroid ``c(i)``.
+3. Clusters with more than 2 examples are visited by ascending size; with ``r`` the budget
+   left and ``m`` the clusters not yet visited, a cluster of size ``s`` gets
+   ``min(s, r // m)`` examples drawn uniformly at random without replacement.
+4. Whatever is left, ``r``, is drawn uniformly at random from the union of the clusters of
+   size <= 2.
+
+With a group column (``select(..., by_column="source")``) the budget is split over the
+groups the same way (smallest first, ``r // m`` each) and steps 2-4 run within each group
+that is larger than its share — the official MathInstruct ``source`` loop.
+
+Differences from the official code, all deterministic-per-seed choices: random draws use
+``numpy.random.default_rng(seed)`` (``rng.choice(indices, k, replace=False)``) instead of
+the global ``np.random``; faiss' k-means seed is ``seed`` (official: faiss' default 1234);
+size ties are broken by cluster id (``argsort(kind="stable")``); columns are in
+chronological order (official: ``glob`` order, which does not change Euclidean k-means).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from transformers.utils import logging
+
+from ._common import resolve_columns
+from .kmeans import faiss_kmeans
+from .registry import MethodContext, MethodResult, register_method
+
+logger = logging.get_logger(__name__)
+
+
+@dataclass
+class S2LConfig:
+    """Parameters of :func:`s2l`.
+
+    Attributes:
+        num_clusters: K of k-means (official: ``n_components: 100``).
+        niter: k-means iterations (official: 20).
+        columns: store column indices to use (default: every complete column).
+        num_loss_ckpts: keep every ``T // num_loss_ckpts``-th column (official
+            ``num_loss_ckpts``; -1 keeps all).
+        clusters: precomputed cluster id per example (length N); skips k-means.
+        max_points_per_centroid: faiss' training sample size per centroid (faiss default).
+        small_cluster_size: clusters of at most this size are only used for the leftover.
+    """
+
+    num_clusters: int = 100
+    niter: int = 20
+    columns: list[int] | None = None
+    num_loss_ckpts: int = -1
+    clusters: Any = None
+    max_points_per_centroid: int = 256
+    small_cluster_size: int = 2
+
+    def validate(self) -> None:
+        if int(self.num_clusters) < 1:
+            raise ValueError(f"s2l: num_clusters must be >= 1, got {self.num_clusters}")
+        if int(self.niter) < 1:
+            raise ValueError(f"s2l: niter must be >= 1, got {self.niter}")
+
+
+def sample_from_clusters(
+    labels: np.ndarray,
+    budget: int,
+    rng: np.random.Generator,
+    small_cluster_size: int = 2,
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Steps 3-4 above: draw ``budget`` rows given each row's cluster ``labels``.
+
+    Visits the clusters larger than ``small_cluster_size`` by ascending size (ties: lower
+    cluster id first); each gets ``remaining // clusters_left`` rows drawn with
+    ``rng.choice(members, k, replace=False)`` (members in ascending row order), or all of
+    its rows if it is smaller; the leftover is drawn the same way from the union of the small
+    clusters. Returns the chosen rows (in drawing order) and per-cluster statistics.
+    """
+    labels = np.asarray(labels).ravel()
+    n = len(labels)
+    if budget > n:
+        raise ValueError(f"budget {budget} exceeds the {n} rows to sample from")
+    clusters, inv, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    members_sorted = np.argsort(inv, kind="stable")  # rows grouped by cluster, ascending rows
+    bounds = np.concatenate([[0], np.cumsum(counts)])
+    order = np.argsort(counts, kind="stable")
+    big = order[counts[order] > small_cluster_size]
+    selected = np.zeros(len(clusters), dtype=np.int64)
+    parts = []
+    remaining = int(budget)
+    for i, c in enumerate(big):
+        per_cluster = remaining // (len(big) - i)
+        members = members_sorted[bounds[c] : bounds[c + 1]]
+        if len(members) > per_cluster:
+            parts.append(rng.choice(members, per_cluster, replace=False))
+            remaining -= per_cluster
+            selected[c] = per_cluster
+        else:
+            parts.append(members)
+            remaining -= len(members)
+            selected[c] = len(members)
+    left_for_small = remaining
+    if remaining > 0:
+        small = np.isin(inv, np.flatnonzero(counts <= small_cluster_size))
+        pool = np.flatnonzero(small)
+        picked = rng.choice(pool, remaining, replace=False)
+        parts.append(picked)
+        selected += np.bincount(inv[picked], minlength=len(clusters))
+    chosen = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+    stats = {
+        "num_clusters": len(clusters),
+        "num_small_clusters": int((counts <= small_cluster_size).sum()),
+        "left_for_small_clusters": int(left_for_small),
+        "clusters": [
+            {"cluster": _scalar(clusters[c]), "size": int(counts[c]), "selected": int(selected[c])}
+            for c in range(len(clusters))
+        ],
+    }
+    return chosen.astype(np.int64), stats
+
+
+def _scalar(v: Any) -> Any:
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def s2l_columns(ctx: MethodContext, cfg: S2LConfig) -> np.ndarray:
+    """The store columns S2L clusters on (``columns`` / ``num_loss_ckpts`` applied)."""
+    cols = resolve_columns(ctx, cfg.columns, method="s2l", minimum=2)
+    m = int(cfg.num_loss_ckpts)
+    if m > -1 and len(cols) > m:
+        if m < 1:
+            raise ValueError("s2l: num_loss_ckpts must be -1 (all) or >= 1")
+        keep_every = len(cols) // m
+        cols = cols[np.arange(0, len(cols), keep_every)]
+    return cols
+
+
+@register_method("s2l", config=S2LConfig, min_columns=2)
+def s2l(ctx: MethodContext, budget: int, cfg: S2LConfig) -> MethodResult:
+    """S2L: k-means on loss trajectories, then balanced sampling from small to large clusters."""
+    stats: dict[str, Any] = {}
+    if cfg.clusters is not None:
+        labels = ctx.take(np.asarray(cfg.clusters))
+        stats["clustering"] = "given"
+    else:
+        cols = s2l_columns(ctx, cfg)
+        nan_rows = ctx.all_nan_rows(cols)
+        k = int(nan_rows.sum())
+        if k == len(nan_rows):
+            raise ValueError(
+                "s2l: every example's loss is NaN in the columns used; nothing to cluster "
+                "(were the examples' labels all -100?)"
+            )
+        if k:
+            logger.warning(
+                "s2l: %d of %d examples have no recorded loss (all NaN); as in the official "
+                "code their trajectory is set to 0, so they fall in the same cluster(s)",
+                k,
+                len(nan_rows),
+            )
+        x = ctx.trajectories(cols, nan=0.0)
+        t0 = time.perf_counter()
+        km = faiss_kmeans(
+            x,
+            cfg.num_clusters,
+            niter=cfg.niter,
+            seed=ctx.seed,
+            max_points_per_centroid=cfg.max_points_per_centroid,
+            what="s2l k-means",
+        )
+        del x
+        labels = km.labels
+        stats.update(
+            clustering="faiss k-means",
+            columns=cols.tolist(),
+            num_clusters_used=km.num_clusters,
+            kmeans_seconds=round(time.perf_counter() - t0, 3),
+            num_nan_rows=k,
+        )
+    chosen, cstats = sample_from_clusters(labels, budget, ctx.rng, cfg.small_cluster_size)
+    stats.update(cstats)
+    return MethodResult(indices=chosen, stats=stats)

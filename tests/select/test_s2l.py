@@ -1,0 +1,182 @@
+"""S2L: cross-check against a straightforward transcription of the official algorithm, goldens."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+
+from hf_s2l.select import select
+from hf_s2l.select.kmeans import faiss_kmeans
+from hf_s2l.select.s2l import sample_from_clusters
+
+from .conftest import blob_losses, build_store
+
+
+# --- independent transcription of BigML-CS-UCLA/S2L schedules/s2l.py ------------------------
+def official_kmeans_sampling(I, n, rng):
+    """``faiss_kmeans_selection`` after k-means, with ``np.random`` replaced by ``rng``."""
+    clusters, counts = np.unique(I, return_counts=True)
+    sorted_idx = np.argsort(counts, kind="stable")
+    sorted_idx = sorted_idx[counts[sorted_idx] > 2]
+    sampled_indices = []
+    for i in range(len(sorted_idx)):
+        n_per_cluster = n // (len(sorted_idx) - i)
+        indices = np.where(I == clusters[sorted_idx[i]])[0]
+        if len(indices) > n_per_cluster:
+            sampled_indices.append(rng.choice(indices, n_per_cluster, replace=False))
+            n -= n_per_cluster
+        else:
+            sampled_indices.append(indices)
+            n -= len(indices)
+    if n > 0:
+        clusters_to_sample = clusters[np.where(counts <= 2)[0]]
+        indices = np.where(np.isin(I, clusters_to_sample))[0]
+        sampled_indices.append(rng.choice(indices, n, replace=False))
+    return np.concatenate(sampled_indices)
+
+
+def official_query(sources, labels, n, rng):
+    """``S2L.query`` over all examples, clustering given by ``labels`` within each source."""
+    srcs, counts = np.unique(sources, return_counts=True)
+    sorted_idx = np.argsort(counts, kind="stable")
+    sampled = []
+    for i in range(len(sorted_idx)):
+        n_per_source = n // (len(sorted_idx) - i)
+        indices = np.where(sources == srcs[sorted_idx[i]])[0]
+        if len(indices) > n_per_source:
+            new = official_kmeans_sampling(labels[indices], n_per_source, rng)
+            sampled.append(indices[new])
+            n -= n_per_source
+        else:
+            sampled.append(indices)
+            n -= len(indices)
+    return np.concatenate(sampled)
+
+
+def _labels(seed: int, n: int = 240) -> np.ndarray:
+    rng = np.random.default_rng(100 + seed)
+    sizes = [1, 1, 2, 2, 3, 5, 8, 13, 30, 40, 60]
+    sizes[-1] += n - sum(sizes)
+    lab = np.repeat(np.arange(len(sizes)) * 7 % 11, sizes)  # cluster ids not in size order
+    return rng.permutation(lab)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("budget", [1, 7, 50, 120, 232, 236, 239, 240])
+def test_sampling_matches_official(seed, budget):
+    labels = _labels(seed)
+    ours, stats = sample_from_clusters(labels, budget, np.random.default_rng(seed))
+    ref = official_kmeans_sampling(labels, budget, np.random.default_rng(seed))
+    np.testing.assert_array_equal(ours, ref)  # same draws, same order
+    assert len(np.unique(ours)) == budget
+    per_cluster = {c["cluster"]: c["selected"] for c in stats["clusters"]}
+    ref_counts = dict(zip(*np.unique(labels[ref], return_counts=True)))
+    assert {k: v for k, v in per_cluster.items() if v} == {int(k): int(v) for k, v in ref_counts.items()}
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_select_with_sources_matches_official(tmp_path, seed):
+    n = 240
+    labels = _labels(seed, n)
+    rng = np.random.default_rng(seed + 50)
+    sources = rng.choice(np.array(["gsm", "math", "aqua", "tiny"]), n, p=[0.5, 0.3, 0.18, 0.02])
+    store = build_store(tmp_path / "s", rng.random((n, 3)))
+    store.set_metadata("source", sources)
+    for budget in (10, 100, 200):
+        sel = select(store, "s2l", budget, seed=seed, by_column="source", clusters=labels)
+        ref = official_query(sources, labels, budget, np.random.default_rng(seed))
+        np.testing.assert_array_equal(sel.indices, np.sort(ref))
+        counts = sel.stats["groups"]["counts"]
+        assert sum(c["selected"] for c in counts.values()) == budget
+        assert sel.stats["groups"]["visit_order"][0] == "tiny"
+
+
+def test_kmeans_path_equals_sampling_of_faiss_labels(tmp_path):
+    x = blob_losses([3, 6, 9, 12], dims=5, seed=1)
+    store = build_store(tmp_path / "b", x)
+    sel = select(store, "s2l", 10, seed=4, num_clusters=4)
+    labels = faiss_kmeans(x, 4, niter=20, seed=4).labels
+    ref = official_kmeans_sampling(labels, 10, np.random.default_rng(4))
+    np.testing.assert_array_equal(sel.indices, np.sort(ref))
+    assert sel.stats["num_clusters_used"] == 4
+
+
+# --- goldens ---------------------------------------------------------------------------------
+GIVEN = np.array([0, 0, 0, 0, 1, 1, 1, 2, 2, 3, 3, 3, 3, 3, 3, 4])  # sizes 4, 3, 2, 6, 1
+GOLDEN_GIVEN = {  # budget 7: clusters >2 by size: 1(3) -> 2, 0(4) -> 2, 3(6) -> 3
+    0: [0, 2, 4, 5, 9, 12, 14],
+    1: [1, 2, 4, 6, 10, 11, 13],
+    2: [0, 3, 5, 6, 9, 12, 13],
+}
+GOLDEN_GIVEN_ALL_BUT_ONE = {  # budget 15: big clusters whole (13), 2 of the 3 small rows
+    0: [0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13, 14, 15],
+    1: [0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15],
+    2: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14],
+}
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_golden_given_clusters(tmp_path, seed):
+    store = build_store(tmp_path / "g", np.random.default_rng(0).random((16, 3)))
+    sel = select(store, "s2l", 7, seed=seed, clusters=GIVEN)
+    assert sel.indices.tolist() == GOLDEN_GIVEN[seed]
+    per = {c["cluster"]: c["selected"] for c in sel.stats["clusters"]}
+    assert per == {0: 2, 1: 2, 2: 0, 3: 3, 4: 0}
+    sel = select(store, "s2l", 15, seed=seed, clusters=GIVEN)
+    assert sel.indices.tolist() == GOLDEN_GIVEN_ALL_BUT_ONE[seed]
+    assert sel.stats["left_for_small_clusters"] == 2
+
+
+GOLDEN_BLOBS = {0: [0, 3, 8, 10, 12, 18, 19], 1: [1, 4, 7, 9, 14, 17, 19]}
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_golden_kmeans_blobs(tmp_path, seed):
+    # blobs of 2, 5, 13 rows: the 2-row blob is only used for what is left at the end
+    x = blob_losses([2, 5, 13], dims=4, seed=seed)
+    store = build_store(tmp_path / "blobs", x)
+    sel = select(store, "s2l", 7, seed=seed, num_clusters=3)
+    sizes = sorted(c["size"] for c in sel.stats["clusters"])
+    assert sizes == [2, 5, 13]  # k-means recovered the blobs
+    assert sel.indices.tolist() == GOLDEN_BLOBS[seed]
+    assert not set(sel.indices.tolist()) & {0, 1}  # 7 // 2 = 3 from the 5-blob, 4 from the 13
+
+
+def test_determinism_and_seed_changes(tmp_path):
+    x = np.random.default_rng(3).random((300, 6))
+    store = build_store(tmp_path / "d", x)
+    a = select(store, "s2l", 0.2, seed=5, num_clusters=10)
+    b = select(store, "s2l", 0.2, seed=5, num_clusters=10)
+    c = select(store, "s2l", 0.2, seed=6, num_clusters=10)
+    np.testing.assert_array_equal(a.indices, b.indices)
+    assert not np.array_equal(a.indices, c.indices)
+    assert len(a) == 60
+
+
+def test_k_larger_than_n_degrades_with_warning(tmp_path, caplog):
+    store = build_store(tmp_path / "k", np.random.default_rng(0).random((8, 3)))
+    with caplog.at_level(logging.WARNING):
+        sel = select(store, "s2l", 4, seed=0)  # default K = 100 > 8 rows
+    assert "only 8 rows" in caplog.text
+    assert sel.stats["num_clusters_used"] == 8 and len(sel) == 4
+
+
+def test_nan_rows_are_zeroed_with_warning(tmp_path, caplog):
+    x = np.random.default_rng(0).random((30, 4)) + 1
+    x[[3, 7]] = np.nan
+    x[5, 1] = np.nan
+    store = build_store(tmp_path / "n", x)
+    with caplog.at_level(logging.WARNING):
+        sel = select(store, "s2l", 10, seed=0, num_clusters=3)
+    assert "2 of 30 examples have no recorded loss" in caplog.text
+    assert sel.stats["num_nan_rows"] == 2 and len(sel) == 10
+
+
+def test_num_loss_ckpts_keeps_every_kth(tmp_path):
+    store = build_store(tmp_path / "c", np.random.default_rng(0).random((40, 12)))
+    sel = select(store, "s2l", 10, num_clusters=4, num_loss_ckpts=4)
+    assert sel.stats["columns"] == [0, 3, 6, 9]
+    sel = select(store, "s2l", 10, num_clusters=4, columns=[1, 5, 11])
+    assert sel.stats["columns"] == [1, 5, 11]
