@@ -102,35 +102,64 @@ def _first_key(d: dict[str, Any], *keys: str) -> Any:
     return None
 
 
-def _counts_from_stats(stats: dict[str, Any]) -> dict[str, dict[str, dict[str, int]]]:
-    """Pick ``{group: {value: {before, after}}}`` tables out of free-form selection stats."""
+def _counts_table(val: Any) -> dict[str, dict[str, int]] | None:
+    """One ``{value: {before, after}}`` table from the shapes the selection engine writes."""
+    if isinstance(val, dict):
+        b, a = val.get("before"), val.get("after")
+        if isinstance(b, dict) and isinstance(a, dict):  # {"before": {..}, "after": {..}}
+            keys = sorted(set(map(str, b)) | set(map(str, a)))
+            bs, as_ = {str(k): v for k, v in b.items()}, {str(k): v for k, v in a.items()}
+            return {k: {"before": bs.get(k, 0), "after": as_.get(k, 0)} for k in keys}
+        if val and all(isinstance(v, dict) for v in val.values()):
+            if all("before" in v and "after" in v for v in val.values()):
+                return {
+                    str(k): {"before": v["before"], "after": v["after"]} for k, v in val.items()
+                }
+            if all("size" in v and "selected" in v for v in val.values()):  # {g: {size, selected}}
+                return {
+                    str(k): {"before": v["size"], "after": v["selected"]} for k, v in val.items()
+                }
+    if (
+        isinstance(val, list)
+        and val
+        and all(isinstance(v, dict) and "size" in v and "selected" in v for v in val)
+    ):  # [{cluster, size, selected}, ...]
+        out = {}
+        for i, v in enumerate(val):
+            label = next((v[k] for k in ("cluster", "group", "label", "value") if k in v), i)
+            out[str(label)] = {"before": v["size"], "after": v["selected"]}
+        return out
+    return None
+
+
+def _counts_from_stats(stats: Any) -> dict[str, dict[str, dict[str, int]]]:
+    """Pick ``{group: {value: {before, after}}}`` tables out of a selection's stats.
+
+    Understood shapes (at the top level or one level down, e.g. ``stats["groups"]["counts"]``):
+    ``{"before": {v: n}, "after": {v: n}}``, ``{v: {"before", "after"}}``,
+    ``{v: {"size", "selected"}}``, ``[{"cluster": v, "size", "selected"}, ...]`` and the
+    parallel lists ``cluster_sizes`` / ``cluster_selected``.
+    """
     out: dict[str, dict[str, dict[str, int]]] = {}
-
-    def from_pair(before: Any, after: Any) -> dict[str, dict[str, int]] | None:
-        if isinstance(before, dict) and isinstance(after, dict):
-            keys = sorted(set(map(str, before)) | set(map(str, after)))
-            b = {str(k): v for k, v in before.items()}
-            a = {str(k): v for k, v in after.items()}
-            return {k: {"before": b.get(k, 0), "after": a.get(k, 0)} for k in keys}
-        return None
-
     if not isinstance(stats, dict):
         return out
-    top = from_pair(stats.get("before"), stats.get("after"))
-    if top:
+    top = _counts_table(stats)
+    if top and "before" in stats:
         out["group"] = top
+    sizes, chosen = stats.get("cluster_sizes"), stats.get("cluster_selected")
+    if isinstance(sizes, list) and isinstance(chosen, list) and len(sizes) == len(chosen):
+        out["clusters"] = {
+            str(i): {"before": b, "after": a} for i, (b, a) in enumerate(zip(sizes, chosen))
+        }
     for name, val in stats.items():
-        if not isinstance(val, dict):
-            continue
-        pair = from_pair(val.get("before"), val.get("after"))
-        if pair:
-            out[str(name)] = pair
-        elif val and all(
-            isinstance(v, dict) and "before" in v and "after" in v for v in val.values()
-        ):
-            out[str(name)] = {
-                str(k): {"before": v["before"], "after": v["after"]} for k, v in val.items()
-            }
+        table = _counts_table(val)
+        if table is None and isinstance(val, dict):
+            for sub in ("counts", "clusters"):
+                table = _counts_table(val.get(sub))
+                if table is not None:
+                    break
+        if table is not None:
+            out[str(name)] = table
     return out
 
 
@@ -152,16 +181,28 @@ def _store_counts(store: Any, indices: np.ndarray) -> dict[str, dict[str, dict[s
 
 
 def _recording_schedule(prov: dict[str, Any], store: Any) -> Any:
+    """The recorder's schedule (from the store's meta) and the recorded points."""
     sched = _first_key(prov, "schedule", "recording_schedule")
     points = None
     if store is not None:
         extra = store.meta.get("extra", {}) or {}
+        recorder = extra.get("recorder") if isinstance(extra.get("recorder"), dict) else {}
         if sched is None:
-            sched = _first_key(extra, "schedule", "recording_schedule") or (extra or None)
+            sched = (
+                _first_key(recorder, "schedule")
+                or _first_key(extra, "schedule", "recording_schedule")
+                or (extra or None)
+            )
         points = [
             {"global_step": c["global_step"], "epoch": c["epoch"], "kind": c.get("kind")}
             for c in store.columns
             if c.get("complete")
+        ]
+    elif isinstance(prov.get("columns"), list):
+        points = [
+            {"global_step": c.get("global_step"), "epoch": c.get("epoch"), "kind": c.get("kind")}
+            for c in prov["columns"]
+            if isinstance(c, dict) and c.get("complete", True)
         ]
     if sched is None and points is None:
         return None

@@ -48,15 +48,20 @@ def _check_publishable(selected: SelectedDataset, allow_unverified: bool) -> Non
 
 def _hub_metadata(api: Any, repo_id: str, revision: str | None, split: str) -> dict[str, Any]:
     """The YAML metadata of the README ``datasets`` just pushed (configs, dataset_info)."""
-    from huggingface_hub.errors import HfHubHTTPError
+    import huggingface_hub.errors as hf_errors
 
+    expected = tuple(
+        getattr(hf_errors, n)
+        for n in ("HfHubHTTPError", "EntryNotFoundError")
+        if isinstance(getattr(hf_errors, n, None), type)
+    )
     try:
         with tempfile.TemporaryDirectory() as tmp:
             path = api.hf_hub_download(
                 repo_id, CARD_FILENAME, repo_type="dataset", revision=revision, local_dir=tmp
             )
             meta, _ = parse_card(Path(path).read_text(encoding="utf-8"))
-    except (HfHubHTTPError, OSError, ValueError) as e:
+    except (*expected, OSError, ValueError) as e:
         logger.info(
             f"could not read back the pushed dataset card ({type(e).__name__}); rebuilding its configs"
         )

@@ -48,7 +48,8 @@ def run_on_main(fn: Any, rank: int, device: torch.device | None = None) -> Any:
             raise error
         return result
     shared = broadcast_from_main(
-        ("error", f"{type(error).__name__}: {error}") if error is not None else ("ok", result), device
+        ("error", f"{type(error).__name__}: {error}") if error is not None else ("ok", result),
+        device,
     )
     if error is not None:
         raise error

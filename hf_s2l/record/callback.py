@@ -194,6 +194,17 @@ class TrajectoryCallback(TrainerCallback):
             return None
         return getattr(self._in_step, event)(args, state, control, **kwargs)
 
+    def on_init_end(self, args, state, control, **kwargs):
+        if self.probing:
+            # Fail fast (at Trainer construction) on datasets the probe pass cannot score.
+            trainer = self._locate_trainer(quiet=True)
+            dataset = getattr(trainer, "train_dataset", None)
+            if dataset is not None:
+                check_map_style(dataset)
+                if len(dataset) == 0:
+                    raise ProbeError("the training dataset is empty: nothing to record")
+        return self._forward("on_init_end", args, state, control, **kwargs)
+
     def on_train_begin(self, args, state, control, **kwargs):
         if self.probing:
             self._begin(args, state, kwargs)
@@ -218,7 +229,12 @@ class TrajectoryCallback(TrainerCallback):
         return self._forward("on_epoch_end", args, state, control, **kwargs)
 
     def on_train_end(self, args, state, control, **kwargs):
-        if self.probing and self._setup is not None and self._setup.is_main and self.store is not None:
+        if (
+            self.probing
+            and self._setup is not None
+            and self._setup.is_main
+            and self.store is not None
+        ):
             self.store.refresh()
             incomplete = [i for i, c in enumerate(self.store.columns) if not c["complete"]]
             if incomplete:
@@ -229,8 +245,10 @@ class TrajectoryCallback(TrainerCallback):
         return self._forward("on_train_end", args, state, control, **kwargs)
 
     # ------------------------------------------------------------------ setup
-    def _locate_trainer(self) -> Any:
-        if self.trainer is not None:
+    def _locate_trainer(self, quiet: bool = False) -> Any:
+        if self.trainer is not None and self in getattr(
+            getattr(self.trainer, "callback_handler", None), "callbacks", [self]
+        ):
             return self.trainer
         try:
             from transformers import Trainer
@@ -243,6 +261,8 @@ class TrajectoryCallback(TrainerCallback):
                 self.trainer = obj
                 return obj
             frame = frame.f_back
+        if quiet:
+            return None
         logger.warning(
             "TrajectoryCallback could not find its Trainer on the call stack; column summaries go "
             "to state.log_history only and the dataset fingerprint comes from the dataloader"
@@ -253,7 +273,9 @@ class TrajectoryCallback(TrainerCallback):
         model = kwargs.get("model")
         loader = kwargs.get("train_dataloader")
         if model is None or loader is None:
-            raise ProbeError("TrajectoryCallback needs the model and train_dataloader (Trainer events)")
+            raise ProbeError(
+                "TrajectoryCallback needs the model and train_dataloader (Trainer events)"
+            )
         trainer = self._locate_trainer()
         dataset = getattr(loader, "dataset", None)
         check_map_style(dataset)
@@ -370,7 +392,9 @@ class TrajectoryCallback(TrainerCallback):
             metadata[name] = np.asarray([str(v) for v in raw[name]])
         return ids, metadata
 
-    def _provenance(self, args: Any, state: Any, model: Any, trainer: Any, collate_fn: Any) -> dict[str, Any]:
+    def _provenance(
+        self, args: Any, state: Any, model: Any, trainer: Any, collate_fn: Any
+    ) -> dict[str, Any]:
         base = unwrap_model(model)
         arg_names = (
             "seed",
@@ -452,7 +476,9 @@ class TrajectoryCallback(TrainerCallback):
         if setup.show_progress:
             from tqdm.auto import tqdm
 
-            bar = tqdm(total=len(setup.order), desc=f"S2L probe @ step {step}", unit="ex", leave=False)
+            bar = tqdm(
+                total=len(setup.order), desc=f"S2L probe @ step {step}", unit="ex", leave=False
+            )
         forward = ProbeForward(model, bf16=setup.bf16, fp16=setup.fp16)
         idx_buf: list[np.ndarray] = []
         loss_buf: list[np.ndarray] = []
@@ -466,7 +492,9 @@ class TrajectoryCallback(TrainerCallback):
                 idx_buf.clear(), loss_buf.clear(), cnt_buf.clear()
 
         with preserved_rng(), eval_mode(model), torch.no_grad():
-            for i, (idx, batch) in enumerate(probe_batches(setup.dataset, setup.collate_fn, batches)):
+            for i, (idx, batch) in enumerate(
+                probe_batches(setup.dataset, setup.collate_fn, batches)
+            ):
                 loss, cnt = forward(batch, len(idx))
                 idx_buf.append(idx), loss_buf.append(loss), cnt_buf.append(cnt)
                 if (i + 1) % self.write_every == 0:
@@ -477,7 +505,9 @@ class TrajectoryCallback(TrainerCallback):
         if bar is not None:
             bar.close()
         if forward.dropped:
-            logger.info(f"probe pass ignored batch keys the model does not take: {sorted(forward.dropped)}")
+            logger.info(
+                f"probe pass ignored batch keys the model does not take: {sorted(forward.dropped)}"
+            )
         _dist.barrier()  # every rank has written its rows
         if setup.is_main:
             values = np.asarray(store.column_values(col))
@@ -498,7 +528,10 @@ class TrajectoryCallback(TrainerCallback):
                     f"{no_target} training example(s) have no target token (all labels are -100, "
                     "e.g. the prompt fills max_length); their losses are stored as NaN"
                 )
-            self._log(state, {"probe/mean_loss": mean, "probe/nan_count": nan_count, "probe/seconds": seconds})
+            self._log(
+                state,
+                {"probe/mean_loss": mean, "probe/nan_count": nan_count, "probe/seconds": seconds},
+            )
             logger.info(
                 f"trajectory column {col} (step {step}, {kind}): mean loss {mean:.4f}, "
                 f"{nan_count} NaN, {seconds:.1f}s, {num_rows} rows on rank 0"
@@ -508,7 +541,14 @@ class TrajectoryCallback(TrainerCallback):
     def _log(self, state: Any, logs: dict[str, float]) -> None:
         trainer = self.trainer
         if self.log_to_trainer and trainer is not None and hasattr(trainer, "log"):
+            # CallbackHandler.on_log resets control.should_log; keep the Trainer's own
+            # logging decision for this step (the training loss must still be logged).
+            control = getattr(trainer, "control", None)
+            flags = (control.should_log,) if control is not None else None
             trainer.log(dict(logs))
+            if flags is not None:
+                trainer.control.should_log = flags[0]
+                control.should_log = flags[0]
         else:
             state.log_history.append({**logs, "epoch": state.epoch, "step": state.global_step})
 
@@ -524,7 +564,7 @@ def _make_forwarder(event: str):
         return self._forward(event, args, state, control, **kwargs)
 
     handler.__name__ = event
-    handler.__doc__ = f"Forwarded to the in-step recorder (modes 'in_step' and 'both')."
+    handler.__doc__ = "Forwarded to the in-step recorder (modes 'in_step' and 'both')."
     return handler
 
 

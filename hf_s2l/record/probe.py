@@ -89,7 +89,9 @@ def length_sorted_order(dataset: Any) -> np.ndarray:
     return np.lexsort((idx, -lab, -inp)).astype(np.int64)
 
 
-def shard_batches(order: np.ndarray, batch_size: int, rank: int = 0, world_size: int = 1) -> list[np.ndarray]:
+def shard_batches(
+    order: np.ndarray, batch_size: int, rank: int = 0, world_size: int = 1
+) -> list[np.ndarray]:
     """Split ``order`` into batches and keep every ``world_size``-th one from ``rank`` (disjoint)."""
     if batch_size <= 0:
         raise ValueError(f"batch_size must be positive, got {batch_size}")
@@ -221,7 +223,9 @@ class ProbeForward:
         self.bf16, self.fp16 = bf16, fp16
         self.dropped: set[str] = set()
 
-    def inputs(self, batch: Mapping[str, Any], num_examples: int) -> tuple[dict[str, Any], torch.Tensor]:
+    def inputs(
+        self, batch: Mapping[str, Any], num_examples: int
+    ) -> tuple[dict[str, Any], torch.Tensor]:
         """Model kwargs and labels (on the model's device) for one collated batch."""
         if not isinstance(batch, Mapping):
             raise ProbeError(
@@ -254,7 +258,9 @@ class ProbeForward:
         if self.encoder_decoder and "decoder_input_ids" not in kwargs:
             base = unwrap_model(self.model)
             if hasattr(base, "prepare_decoder_input_ids_from_labels"):
-                kwargs["decoder_input_ids"] = base.prepare_decoder_input_ids_from_labels(labels=labels)
+                kwargs["decoder_input_ids"] = base.prepare_decoder_input_ids_from_labels(
+                    labels=labels
+                )
             else:  # let the model derive them from the labels
                 kwargs["labels"] = labels
         if "use_cache" in self.params:
@@ -262,7 +268,9 @@ class ProbeForward:
         return kwargs, labels
 
     @torch.no_grad()
-    def __call__(self, batch: Mapping[str, Any], num_examples: int) -> tuple[np.ndarray, np.ndarray]:
+    def __call__(
+        self, batch: Mapping[str, Any], num_examples: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         """``(loss, num_tokens)`` of every row: float32 (NaN if no target) and int64 arrays."""
         kwargs, labels = self.inputs(batch, num_examples)
         with autocast_context(self.device, self.bf16, self.fp16):

@@ -31,7 +31,9 @@ class RecordingSchedule:
         for name in ("every_n_steps", "num_points"):
             v = getattr(self, name)
             if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v <= 0):
-                raise ValueError(f"RecordingSchedule.{name} must be a positive int or None, got {v!r}")
+                raise ValueError(
+                    f"RecordingSchedule.{name} must be a positive int or None, got {v!r}"
+                )
 
     def point_steps(self, max_steps: int) -> list[int]:
         """The ``num_points`` steps evenly spaced over ``1..max_steps`` (ascending, unique)."""

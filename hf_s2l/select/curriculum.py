@@ -6,7 +6,8 @@ column except the step-0 one). The subset is ``subset``: ``"random"`` (default: 
 examples uniformly at random, so the curriculum changes only the order), ``"easiest"``
 (largest ``c``) or ``"hardest"`` (smallest ``c``). The Selection's ``order`` lists the
 chosen examples easy → hard (``c`` descending, ties by row index) for a trainer that
-follows it (e.g. with a sequential sampler). All-NaN rows get ``c = -inf`` (hardest, last).
+follows it (e.g. with a sequential sampler). All-NaN rows (unknown confidence) rank last
+for ``easiest``/``hardest`` and come last in the order (warned).
 """
 
 from __future__ import annotations
@@ -39,15 +40,14 @@ def curriculum(ctx: MethodContext, budget: int, cfg: CurriculumConfig) -> Method
     """Confidence curriculum: a subset ordered from easy (high confidence) to hard."""
     cols = resolve_columns(ctx, cfg.columns, method="curriculum", exclude_train_begin=True)
     x = ctx.trajectories(cols)
-    nan = check_nan_rows(x, method="curriculum", fallback="they are treated as hardest")
+    nan = check_nan_rows(x, method="curriculum", fallback="they are ranked and ordered last")
     conf, _ = cartography_stats(x)
-    conf = np.where(np.isnan(conf), -np.inf, conf)
     if cfg.subset == "random":
         picked = ctx.rng.choice(ctx.num_rows, budget, replace=False)
     else:
         picked = top_k_by_score(conf, budget, descending=cfg.subset == "easiest")
     return MethodResult(
         indices=picked,
-        order_key=-conf[picked],
+        order_key=np.where(nan[picked], np.inf, -conf[picked]),
         stats={"columns": cols.tolist(), "subset": cfg.subset, **nan_fallback_stats(nan, picked)},
     )

@@ -12,7 +12,7 @@ times, with the gain ``sum_{i: j in N(i)} max(0, s_ij - cur_i)`` (``cur_i`` = cu
 coverage of ``i``). Lazy greedy (Minoux, 1978) keeps stale gains in a max-heap and only
 re-evaluates the top: same result as plain greedy (ties: lower row index first). Neighbours
 come from faiss: exact ``IndexFlatL2`` up to ``exact_knn_max_rows`` rows, else
-``IndexIVFFlat`` (``nlist = 4 sqrt(N)``, ``nprobe``) — approximate but O(N sqrt(N) d).
+``IndexIVFFlat`` (``nlist = sqrt(N)``, ``nprobe``) — approximate but O(N sqrt(N) d).
 Trajectories use the complete columns with NaN -> 0 (as S2L).
 """
 
@@ -67,7 +67,7 @@ def knn_graph(
     if n <= exact_max_rows:
         index = faiss.IndexFlatL2(d)
     else:
-        nlist = int(4 * np.sqrt(n))
+        nlist = int(np.sqrt(n))
         quantizer = faiss.IndexFlatL2(d)
         index = faiss.IndexIVFFlat(quantizer, d, nlist)
         index.cp.seed = int(seed) % (2**31)

@@ -150,9 +150,9 @@ class TrajectoryStore:
                     f"{path} already holds a trajectory store; open it with TrajectoryStore.open "
                     "or pass exist_ok=True to continue it"
                 )
-            store = cls.open(path, mode="r+")
-            store.check_matches(num_examples, dataset_fingerprint)
-            return store
+            # check read-only first: a store of another dataset is left untouched
+            cls.open(path, mode="r").check_matches(num_examples, dataset_fingerprint)
+            return cls.open(path, mode="r+")
         if path.exists() and (not path.is_dir() or any(path.iterdir())):
             raise FileExistsError(
                 f"{path} exists and is not an empty directory nor a trajectory store; "
@@ -268,7 +268,9 @@ class TrajectoryStore:
     @property
     def losses(self) -> np.ndarray:
         """The ``N x T`` float32 loss matrix (read-only memmap; NaN = not recorded)."""
-        return self._losses.matrix()
+        m = self._losses.matrix()
+        # a reader may see one extra, unregistered column of an interrupted add_column
+        return m if m.shape[1] == self.num_columns else m[:, : self.num_columns]
 
     @property
     def cell_steps(self) -> np.ndarray | None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import gc
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -183,9 +182,6 @@ class Recipe:
         import hf_s2l
 
         cfg, store_dir = self.cfg, self.out / "store"
-        if store_dir.exists() and cfg.run.overwrite and self.state.is_main_process:
-            shutil.rmtree(store_dir)
-        self.state.wait_for_everyone()
         tok = load_tokenizer(self.proxy_path, "proxy")
         model = load_causal_lm(self.proxy_path, "proxy", cfg.model.torch_dtype)
         keep = ["example_id"] + ([self.group] if self.group else [])
@@ -201,7 +197,9 @@ class Recipe:
             str(store_dir),
             schedule=schedule,
             batch_size=s.record_batch_size,
+            id_column="example_id",
             metadata_columns=(self.group,) if self.group else (),
+            overwrite=cfg.run.overwrite,
         )
         trainer = Trainer(
             model=model,

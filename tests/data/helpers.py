@@ -21,7 +21,10 @@ def gsm8k_rows(n: int = 60) -> list[dict]:
                     break
         return rows
     return [
-        {"question": f"What is {i} plus {i * 3}?", "answer": f"{i} + {i * 3} = {4 * i}\n#### {4 * i}"}
+        {
+            "question": f"What is {i} plus {i * 3}?",
+            "answer": f"{i} + {i * 3} = {4 * i}\n#### {4 * i}",
+        }
         for i in range(n)
     ]
 
@@ -72,14 +75,16 @@ def make_store(path: Path, proxy_train, *, with_ids: bool = True):
     from hf_s2l.store import TrajectoryStore
 
     n = len(proxy_train)
-    ids = proxy_train["example_id"] if with_ids and "example_id" in proxy_train.column_names else None
+    ids = (
+        proxy_train["example_id"] if with_ids and "example_id" in proxy_train.column_names else None
+    )
     store = TrajectoryStore.create(
         path,
         n,
         dataset_fingerprint=proxy_train._fingerprint,
         model_name_or_path="tiny-proxy",
         example_ids=list(ids) if ids is not None else None,
-        extra={"schedule": {"train_begin": True, "num_points": 2}},
+        extra={"recorder": {"schedule": {"train_begin": True, "num_points": 2}}},
     )
     rng = np.random.default_rng(0)
     for step in (0, 5, 10):

@@ -44,7 +44,12 @@ def setup(tmp_path_factory):
 def _expected_target_ids(setup, rows):
     tok = setup["tok_target"]
     raw = setup["raw"]
-    return [tok(raw[int(i)]["question"] + " " + raw[int(i)]["answer"], truncation=True, max_length=512)["input_ids"] for i in rows]
+    return [
+        tok(raw[int(i)]["question"] + " " + raw[int(i)]["answer"], truncation=True, max_length=512)[
+            "input_ids"
+        ]
+        for i in rows
+    ]
 
 
 def test_two_tokenizers_positional(setup):
@@ -110,7 +115,7 @@ def test_missing_ids_listed(setup):
 
 
 def test_bad_inputs(setup, tmp_path, caplog):
-    raw, sel, store = setup["raw"], setup["sel"], setup["store"]
+    raw, sel = setup["raw"], setup["sel"]
     # id column missing
     with pytest.raises(AlignmentError, match="no id column 'uid'"):
         SelectedDataset(raw, sel, id_column="uid")
@@ -171,7 +176,9 @@ def test_ordered_and_weights(setup):
     assert list(sd["question"]) == [raw[int(i)]["question"] for i in order]
     np.testing.assert_allclose(sd["weight"], w[::-1])
     # shuffled target: id mapping keeps order and weights attached to the right rows
-    sd2 = SelectedDataset(raw.shuffle(seed=0), sel, id_column="example_id", ordered=True, weight_column="weight")
+    sd2 = SelectedDataset(
+        raw.shuffle(seed=0), sel, id_column="example_id", ordered=True, weight_column="weight"
+    )
     assert list(sd2["question"]) == list(sd["question"])
     np.testing.assert_allclose(sd2["weight"], w[::-1])
     iw = inverse_frequency_weights(["a", "a", "b", "c"])
@@ -260,3 +267,8 @@ def test_trainer_trains_on_selected_dataset(setup, tmp_path):
     # plain Trainer works too (random sampler), with raw text columns removed automatically
     trainer2 = Trainer(model=model, args=args, train_dataset=sd, data_collator=collator)
     assert trainer2.train().global_step == 3
+    # transformers >= 5: the documented argument keeps the curriculum order as well
+    if hasattr(args, "train_sampling_strategy"):
+        args.train_sampling_strategy = "sequential"
+        trainer3 = Trainer(model=model, args=args, train_dataset=sd, data_collator=collator)
+        assert isinstance(trainer3._get_train_sampler(), torch.utils.data.SequentialSampler)

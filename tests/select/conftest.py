@@ -24,7 +24,12 @@ GOLDEN_PPL = np.array(
     ],
     dtype=np.float64,
 )
-GOLDEN_SCHEDULE = [(0, 0.0, "train_begin"), (10, 1.0, "epoch_end"), (15, 1.5, "point"), (20, 2.0, "epoch_end")]
+GOLDEN_SCHEDULE = [
+    (0, 0.0, "train_begin"),
+    (10, 1.0, "epoch_end"),
+    (15, 1.5, "point"),
+    (20, 2.0, "epoch_end"),
+]
 
 
 def build_store(path, losses, schedule=None, complete=None, **kw) -> TrajectoryStore:

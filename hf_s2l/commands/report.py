@@ -1,0 +1,50 @@
+"""``hf-s2l report STORE [--selection DIR] [--out DIR]``: HTML + PNG plots of a trajectory store."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "report",
+        help="write an HTML report with plots of a trajectory store (and a selection)",
+        description=(
+            "Write index.html and PNG plots: loss trajectories by cluster, cluster sizes, "
+            "group distribution (full set vs selection), LP(1) histogram, cartography data map, "
+            "NaN/coverage per column."
+        ),
+    )
+    p.add_argument("store", help="trajectory store directory")
+    p.add_argument("--selection", default=None, help="a saved Selection directory to overlay")
+    p.add_argument("--out", default=None, help="output directory (default: STORE/report)")
+    p.add_argument(
+        "--by-column",
+        default=None,
+        help="store metadata column for the group plot (default: the selection's, else 'source')",
+    )
+    p.add_argument("--num-clusters", type=int, default=None, help="k-means clusters to plot")
+    p.add_argument("--seed", type=int, default=0, help="seed for k-means and sampling")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from ..report import build_report
+
+    out = args.out or str(Path(args.store) / "report")
+    report = build_report(
+        args.store,
+        selection=args.selection,
+        out_dir=out,
+        by_column=args.by_column,
+        num_clusters=args.num_clusters,
+        seed=args.seed,
+    )
+    for name, fig in report.figures.items():
+        print(f"  {name:14s} {fig.path}")
+    for name, why in report.skipped.items():
+        print(f"  {name:14s} skipped: {why}")
+    print(f"report: {report.html}")
+    return 0

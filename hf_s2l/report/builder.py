@@ -1,0 +1,465 @@
+"""``build_report``: an HTML page with PNG plots describing a trajectory store (and a selection)."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from transformers.utils import logging
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
+
+    from ..select.selection import Selection
+    from ..store.trajectory_store import TrajectoryStore
+
+logger = logging.get_logger(__name__)
+
+#: Rows used for clustering and scatter plots; larger stores are subsampled (seeded).
+MAX_PLOT_ROWS = 200_000
+
+
+@dataclass
+class FigureInfo:
+    """One PNG of the report, with the labels of its first axes (for tests and captions)."""
+
+    name: str
+    path: Path
+    title: str
+    xlabel: str
+    ylabel: str
+    caption: str = ""
+
+
+@dataclass
+class Report:
+    """What :func:`build_report` wrote: ``html`` (the page), ``figures`` and ``skipped`` plots."""
+
+    out_dir: Path
+    html: Path
+    figures: dict[str, FigureInfo] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def _open_store(store: TrajectoryStore | str | os.PathLike) -> TrajectoryStore:
+    from ..store.trajectory_store import TrajectoryStore
+
+    return store if isinstance(store, TrajectoryStore) else TrajectoryStore.open(store)
+
+
+def _open_selection(selection: Selection | str | os.PathLike | None) -> Selection | None:
+    if selection is None:
+        return None
+    from ..select.selection import Selection
+
+    return selection if isinstance(selection, Selection) else Selection.load(selection)
+
+
+def _save(fig: Figure, name: str, out_dir: Path, caption: str) -> FigureInfo:
+    path = out_dir / f"{name}.png"
+    fig.savefig(path, format="png")
+    ax = fig.axes[0]
+    title = fig.get_suptitle() if hasattr(fig, "get_suptitle") else ""
+    return FigureInfo(
+        name=name,
+        path=path,
+        title=title or ax.get_title(),
+        xlabel=ax.get_xlabel(),
+        ylabel=ax.get_ylabel(),
+        caption=caption,
+    )
+
+
+def _pick_clusters(labels: np.ndarray, traj: np.ndarray, k: int) -> list[int]:
+    """``k`` clusters (of >= 3 examples) spread over the range of mean final loss."""
+    uniq, counts = np.unique(labels, return_counts=True)
+    cand = uniq[counts >= 3] if (counts >= 3).any() else uniq
+    final = np.array([np.nanmean(traj[labels == c, -1]) for c in cand])
+    order = cand[np.argsort(final, kind="stable")]
+    if len(order) <= k:
+        return [int(c) for c in order]
+    pos = np.unique(np.round(np.linspace(0, len(order) - 1, k)).astype(int))
+    return [int(order[p]) for p in pos]
+
+
+def _default_group_column(store: TrajectoryStore, selection: Selection | None) -> str | None:
+    if selection is not None:
+        col = (selection.params or {}).get("by_column")
+        if col and col in store.metadata_columns:
+            return str(col)
+    if "source" in store.metadata_columns:
+        return "source"
+    return store.metadata_columns[0] if store.metadata_columns else None
+
+
+def build_report(
+    store: TrajectoryStore | str | os.PathLike,
+    selection: Selection | str | os.PathLike | None = None,
+    out_dir: str | os.PathLike = "hf-s2l-report",
+    *,
+    by_column: str | None = None,
+    num_clusters: int | None = None,
+    clusters_shown: int = 4,
+    seed: int = 0,
+    title: str | None = None,
+) -> Report:
+    """Write ``index.html`` and its PNG plots for ``store`` (and ``selection``) into ``out_dir``.
+
+    Plots: loss trajectories of a few clusters (k-means on the complete columns, NaN -> 0,
+    as S2L), the cluster-size histogram, the ``by_column`` group distribution of the full set
+    vs the selection (default column: the selection's ``by_column``, else ``source`` when
+    the store has it), the LP(1) histogram (needs a step-0 and two epoch-end columns;
+    LP_app with one), the cartography data map (mean vs std of ``exp(-loss)`` over the
+    complete columns after step 0) and the per-column loss/coverage summary. A plot whose
+    inputs are missing is listed in :attr:`Report.skipped` with the reason, never faked.
+
+    Args:
+        store: a :class:`~hf_s2l.TrajectoryStore` or its directory.
+        selection: a :class:`~hf_s2l.Selection` or the directory it was saved to.
+        out_dir: output directory (created).
+        by_column: per-example store metadata column for the group plot.
+        num_clusters: k-means clusters for the trajectory plots (default
+            ``clip(N // 15, 2, 100)``).
+        clusters_shown: how many clusters' trajectories to draw.
+        seed: seed of the k-means and of the row sampling.
+        title: page title.
+    """
+    from . import plots  # Figure objects + Agg canvas: no pyplot, no GUI backend
+
+    store = _open_store(store)
+    sel = _open_selection(selection)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    report = Report(out_dir=out, html=out / "index.html")
+    n = store.num_examples
+    complete = store.complete_columns()
+    steps_all = store.steps
+    rng = np.random.default_rng(seed)
+
+    selected_mask = None
+    if sel is not None:
+        if sel.num_examples and sel.num_examples != n:
+            raise ValueError(
+                f"the selection refers to a training set of {sel.num_examples} examples but the "
+                f"store has {n}; pass the store it was made from"
+            )
+        if sel.store_fingerprint and sel.store_fingerprint != store.fingerprint:
+            logger.warning(
+                "the selection was made from another store (fingerprint %s, this store %s)",
+                sel.store_fingerprint,
+                store.fingerprint,
+            )
+        selected_mask = np.zeros(n, dtype=bool)
+        selected_mask[sel.indices] = True
+
+    rows = np.arange(n)
+    if n > MAX_PLOT_ROWS:
+        rows = np.sort(rng.choice(n, MAX_PLOT_ROWS, replace=False))
+    sel_local = np.flatnonzero(selected_mask[rows]) if selected_mask is not None else None
+
+    # ---- per-column summary (coverage, quantiles): streamed column by column
+    col_rows = []
+    coverage, q25, med, q75 = [], [], [], []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for c, info in enumerate(store.columns):
+            v = np.asarray(store.column_values(c))
+            nan = int(np.isnan(v).sum())
+            coverage.append(1.0 - nan / n)
+            qs = np.nanpercentile(v, [25, 50, 75]) if nan < n else [np.nan] * 3
+            q25.append(qs[0])
+            med.append(qs[1])
+            q75.append(qs[2])
+            col_rows.append(
+                {
+                    "column": c,
+                    "global_step": int(info["global_step"]),
+                    "epoch": float(info["epoch"]),
+                    "kind": str(info.get("kind", "")),
+                    "complete": bool(info["complete"]),
+                    "nan": nan,
+                    "mean_loss": float(np.nanmean(v)) if nan < n else None,
+                }
+            )
+    if store.num_columns:
+        fig = plots.column_summary(
+            steps_all, np.array(coverage), np.array(q25), np.array(med), np.array(q75)
+        )
+        report.figures["columns"] = _save(
+            fig,
+            "columns",
+            out,
+            "Median loss (band: 25-75th percentile) at every recording point, and the share of "
+            "rows that have a loss in each column (NaN = not recorded or no target tokens).",
+        )
+    else:
+        report.skipped["columns"] = "the store has no columns yet"
+
+    # ---- trajectories + clusters
+    traj = None
+    if len(complete) >= 2:
+        traj = store.trajectories(complete)[rows]
+        nan_rows = np.isnan(traj).all(axis=1)
+        traj_z = np.nan_to_num(traj, nan=0.0)
+        from ..select.kmeans import faiss_kmeans
+
+        k = num_clusters or int(np.clip(len(rows) // 15, 2, 100))
+        km = faiss_kmeans(traj_z, k, seed=seed, what="report k-means")
+        labels = km.labels
+        shown = _pick_clusters(labels[~nan_rows], traj[~nan_rows], clusters_shown)
+        fig = plots.trajectories_by_cluster(
+            steps_all[complete], traj, labels, shown, seed=seed
+        )
+        report.figures["trajectories"] = _save(
+            fig,
+            "trajectories",
+            out,
+            f"Loss trajectories (complete columns) of up to 8 random examples from {len(shown)} of "
+            f"the {km.num_clusters} k-means clusters (clusters spread from low to high final "
+            "loss; dashed: cluster mean). Examples of one cluster follow similar curves - the "
+            "premise of S2L.",
+        )
+        _, inv, sizes = np.unique(labels, return_inverse=True, return_counts=True)
+        sel_per_cluster = (
+            np.bincount(inv[sel_local], minlength=len(sizes)) if sel_local is not None else None
+        )
+        fig = plots.cluster_size_histogram(sizes, sel_per_cluster)
+        report.figures["cluster_sizes"] = _save(
+            fig,
+            "cluster_sizes",
+            out,
+            f"Sizes of the {len(sizes)} k-means clusters of the trajectories"
+            + (" and how many examples the selection took from each." if sel is not None else "."),
+        )
+        report.summary["num_clusters"] = int(km.num_clusters)
+    else:
+        why = f"needs >= 2 complete columns, the store has {len(complete)}"
+        report.skipped["trajectories"] = why
+        report.skipped["cluster_sizes"] = why
+
+    # ---- group distribution
+    group_col = by_column or _default_group_column(store, sel)
+    if group_col is not None:
+        g = np.asarray(store.metadata(group_col)).astype(str)
+        names, ginv, full_counts = np.unique(g, return_inverse=True, return_counts=True)
+        sel_counts = (
+            np.bincount(ginv[selected_mask], minlength=len(names))
+            if selected_mask is not None
+            else None
+        )
+        fig = plots.group_distribution(names, full_counts, sel_counts, column=group_col)
+        report.figures["groups"] = _save(
+            fig,
+            "groups",
+            out,
+            f"Share of each {group_col!r} value in the full training set"
+            + (" and in the selection (bar labels: counts)." if sel is not None else "."),
+        )
+        report.summary["groups"] = {
+            str(k): {
+                "full": int(full_counts[i]),
+                **({"selected": int(sel_counts[i])} if sel_counts is not None else {}),
+            }
+            for i, k in enumerate(names)
+        }
+    else:
+        report.skipped["groups"] = (
+            "the store has no per-example metadata column (record one with "
+            "TrajectoryCallback(metadata_columns=('source',)))"
+        )
+
+    # ---- Learning Percentage
+    try:
+        from ..select.learning_percentage import find_lp_columns, lp_scores
+
+        try:
+            cols = find_lp_columns(store, "lp1")
+            label = "LP(1)"
+        except ValueError:
+            cols = find_lp_columns(store, "lp_app")
+            label = "LP_app"
+        l0 = np.asarray(store.column_values(cols["p0"]))[rows]
+        l1 = np.asarray(store.column_values(cols["p1"]))[rows]
+        ln = np.asarray(store.column_values(cols["pn"]))[rows] if cols.get("pn") is not None else None
+        scores = lp_scores(l0, l1, ln)
+        fig = plots.lp_histogram(scores, sel_local, label=label)
+        report.figures["lp"] = _save(
+            fig,
+            "lp",
+            out,
+            f"{label} = (P0 - P1) / (P0 - Pn) on per-example perplexities P = exp(loss) at step 0 "
+            "(P0) and epoch ends (P1, Pn); Learning Percentage keeps the lowest (hardest)."
+            if label == "LP(1)"
+            else "LP_app = (P0 - P1) / P0 (only one epoch end recorded).",
+        )
+        report.summary["lp_columns"] = {k: v for k, v in cols.items() if k != "epochs"}
+    except ValueError as e:
+        report.skipped["lp"] = str(e)
+
+    # ---- cartography data map
+    kinds = store.kinds
+    carto_cols = [c for c in complete if kinds[c] != "train_begin"]
+    if len(carto_cols) >= 2:
+        from ..select.cartography import cartography_stats
+
+        conf, var = cartography_stats(store.trajectories(carto_cols)[rows])
+        ok = np.isfinite(conf) & np.isfinite(var)
+        sel_ok = sel_local[ok[sel_local]] if sel_local is not None else None
+        remap = np.cumsum(ok) - 1
+        fig = plots.data_map(var[ok], conf[ok], remap[sel_ok] if sel_ok is not None else None)
+        report.figures["data_map"] = _save(
+            fig,
+            "data_map",
+            out,
+            f"Dataset cartography over {len(carto_cols)} columns after step 0: confidence "
+            "exp(-loss) averaged over checkpoints (y) vs its standard deviation (x). Top left: "
+            "easy to learn; bottom left: hard to learn; right: ambiguous.",
+        )
+    else:
+        report.skipped["data_map"] = (
+            f"needs >= 2 complete columns after step 0, the store has {len(carto_cols)}"
+        )
+
+    report.summary.update(
+        num_examples=n,
+        num_columns=store.num_columns,
+        complete_columns=len(complete),
+        nan_cells_complete_columns=int(sum(r["nan"] for r in col_rows if r["complete"])),
+        rows_all_nan=int(np.isnan(traj).all(axis=1).sum()) if traj is not None else None,
+        plotted_rows=len(rows),
+        seconds=round(time.perf_counter() - t0, 2),
+    )
+    report.html.write_text(_render_html(store, sel, report, col_rows, title))
+    (out / "report.json").write_text(
+        json.dumps(
+            {
+                "summary": report.summary,
+                "figures": {
+                    k: {"file": f.path.name, "title": f.title, "xlabel": f.xlabel, "ylabel": f.ylabel}
+                    for k, f in report.figures.items()
+                },
+                "skipped": report.skipped,
+                "columns": col_rows,
+            },
+            indent=2,
+        )
+    )
+    logger.info("report written to %s (%.1fs)", report.html, report.summary["seconds"])
+    return report
+
+
+def _table(rows: list[list[Any]], header: list[str] | None = None) -> str:
+    out = ["<table>"]
+    if header:
+        out.append("<tr>" + "".join(f"<th>{html.escape(str(h))}</th>" for h in header) + "</tr>")
+    for r in rows:
+        out.append("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in r) + "</tr>")
+    out.append("</table>")
+    return "\n".join(out)
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1100px;margin:2em auto;
+padding:0 1em;color:#222}h1{font-size:1.6em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;font-size:.85em;margin:.5em 0}td,th{border:1px solid #ddd;padding:3px 8px;
+text-align:left}th{background:#f4f4f4}figure{margin:1em 0}img{max-width:100%;border:1px solid #eee}
+figcaption{font-size:.85em;color:#555}.skip{color:#a33}code{background:#f4f4f4;padding:0 3px}
+"""
+
+_ORDER = [
+    ("trajectories", "Loss trajectories by cluster"),
+    ("cluster_sizes", "Cluster sizes"),
+    ("groups", "Groups: full set vs selection"),
+    ("lp", "Learning Percentage"),
+    ("data_map", "Data map (cartography)"),
+    ("columns", "Recording points, NaN and coverage"),
+]
+
+
+def _render_html(
+    store: TrajectoryStore,
+    sel: Selection | None,
+    report: Report,
+    col_rows: list[dict[str, Any]],
+    title: str | None,
+) -> str:
+    from ..version import __version__
+
+    meta = store.meta
+    s = report.summary
+    info = [
+        ["store", str(store.path)],
+        ["examples (N)", s["num_examples"]],
+        ["columns (T)", f"{s['num_columns']} ({s['complete_columns']} complete)"],
+        ["proxy model", store.model_name_or_path or "-"],
+        ["dataset fingerprint", store.dataset_fingerprint or "-"],
+        ["store fingerprint", store.fingerprint],
+        ["metadata columns", ", ".join(store.metadata_columns) or "-"],
+        ["NaN cells in complete columns", s["nan_cells_complete_columns"]],
+        ["rows with no loss at all", "-" if s["rows_all_nan"] is None else s["rows_all_nan"]],
+        ["recorded with", f"hf-s2l {meta.get('library_version', '?')} ({meta.get('mode', '?')} mode)"],
+    ]
+    if s["plotted_rows"] < s["num_examples"]:
+        info.append(["rows plotted", f"{s['plotted_rows']} (random sample)"])
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'>",
+        f"<title>{html.escape(title or 'hf-s2l report')}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{html.escape(title or 'hf-s2l trajectory report')}</h1>",
+        "<h2>Store</h2>",
+        _table(info),
+    ]
+    if sel is not None:
+        srows = [
+            ["method", sel.method],
+            ["budget", f"{len(sel.indices)} of {s['num_examples']} "
+             f"({100.0 * len(sel.indices) / max(s['num_examples'], 1):.1f}%)"],
+            ["seed", sel.seed],
+            ["parameters", json.dumps(sel.params, default=str)],
+        ]
+        parts += ["<h2>Selection</h2>", _table(srows)]
+    if "groups" in s:
+        header = ["group", "full set"] + (["selected"] if sel is not None else [])
+        grows = [[k, v["full"]] + ([v.get("selected", 0)] if sel is not None else []) for k, v in s["groups"].items()]
+        parts.append(_table(grows, header))
+    for name, heading in _ORDER:
+        parts.append(f"<h2>{html.escape(heading)}</h2>")
+        if name in report.figures:
+            f = report.figures[name]
+            parts.append(
+                f"<figure><img src='{html.escape(f.path.name)}' alt='{html.escape(f.title)}'>"
+                f"<figcaption>{html.escape(f.caption)}</figcaption></figure>"
+            )
+        else:
+            parts.append(f"<p class='skip'>Not drawn: {html.escape(report.skipped.get(name, ''))}</p>")
+        if name == "columns":
+            parts.append(
+                _table(
+                    [
+                        [
+                            r["column"],
+                            r["global_step"],
+                            f"{r['epoch']:.3f}",
+                            r["kind"],
+                            r["complete"],
+                            r["nan"],
+                            "-" if r["mean_loss"] is None else f"{r['mean_loss']:.4f}",
+                        ]
+                        for r in col_rows
+                    ],
+                    ["column", "step", "epoch", "kind", "complete", "NaN rows", "mean loss"],
+                )
+            )
+    parts.append(
+        f"<p style='font-size:.8em;color:#777'>hf-s2l {html.escape(__version__)} - "
+        f"generated in {s['seconds']}s</p></body></html>"
+    )
+    return "\n".join(parts)
