@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import os
@@ -136,6 +137,7 @@ def test_iterable_dataset(tmp_path, record_ds, tokenizer, make_causal_lm, helper
 
 
 def test_random_masking_collator_rejected(tmp_path, record_ds, tokenizer, make_causal_lm, helpers):
+    tokenizer = copy.deepcopy(tokenizer)
     tokenizer.mask_token = tokenizer.unk_token
     ds = record_ds.remove_columns("labels")
     collator = DataCollatorForLanguageModeling(tokenizer, mlm=True)
