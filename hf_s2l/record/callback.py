@@ -13,7 +13,8 @@ up the call stack to the ``Trainer`` whose callback handler holds it (or use
 :meth:`TrajectoryCallback.set_trainer`). It needs the Trainer for the raw training dataset
 (its fingerprint, an ``example_id`` column and ``metadata_columns`` that
 ``remove_unused_columns`` drops before the dataloader) and to log each column's summary with
-``trainer.log`` — so it reaches ``state.log_history``, the console and every reporting
+the base ``Trainer.log`` (not a subclass override,
+which may flush the subclass's own training metrics) — so it reaches ``state.log_history``, the console and every reporting
 integration (TensorBoard, W&B...) as ``probe/mean_loss``, ``probe/nan_count``,
 ``probe/seconds`` at the column's step. Without a Trainer the summary is appended to
 ``state.log_history`` and logged with the library logger.
@@ -545,7 +546,12 @@ class TrajectoryCallback(TrainerCallback):
             # logging decision for this step (the training loss must still be logged).
             control = getattr(trainer, "control", None)
             flags = (control.should_log,) if control is not None else None
-            trainer.log(dict(logs))
+            from transformers import Trainer
+
+            # The base-class method: subclasses such as TRL's SFTTrainer flush their own
+            # accumulated training metrics in log(); they must stay with the training logs.
+            log = Trainer.log if isinstance(trainer, Trainer) else type(trainer).log
+            log(trainer, dict(logs))
             if flags is not None:
                 trainer.control.should_log = flags[0]
                 control.should_log = flags[0]

@@ -147,6 +147,7 @@ class InStepRecorder(TrainerCallback):
         self.table: ContentTable | None = None
         self.stats: dict[str, int] = {"forwards": 0, "items": 0, "unmatched": 0, "dropped": 0}
         self._handle: Any = None
+        self._model: torch.nn.Module | None = None
         self._state: Any = None
         self._rank = 0
         self._epoch = 0
@@ -210,7 +211,9 @@ class InStepRecorder(TrainerCallback):
                 exist_ok=True,
             )
             if store.cell_steps is None:
-                raise ValueError(f"{self.output_dir} holds a store without per-cell steps (not in-step)")
+                raise ValueError(
+                    f"{self.output_dir} holds a store without per-cell steps (not in-step)"
+                )
             self._continue(store, int(state.global_step))
             self.store = store
             dup = int((self.table.group_size > 1).sum())
@@ -226,10 +229,20 @@ class InStepRecorder(TrainerCallback):
             return True
 
         _dist.run_on_main(setup, self._rank, getattr(args, "device", None))
+        self._model = model
+        self._active = True
+        self.resume()
+
+    def pause(self) -> None:
+        """Stop recording (the forward hook is removed) until :meth:`resume`."""
         if self._handle is not None:
             self._handle.remove()
-        self._handle = model.register_forward_hook(self._hook, with_kwargs=True)
-        self._active = True
+            self._handle = None
+
+    def resume(self) -> None:
+        """(Re-)attach the forward hook to the training model."""
+        if self._handle is None and self._model is not None and self._active:
+            self._handle = self._model.register_forward_hook(self._hook, with_kwargs=True)
 
     def on_step_end(self, args, state, control, **kwargs):
         if not self._active:
@@ -255,10 +268,9 @@ class InStepRecorder(TrainerCallback):
         if not self._active:
             return
         self._flush(args)
+        self.pause()
         self._active = False
-        if self._handle is not None:
-            self._handle.remove()
-            self._handle = None
+        self._model = None
         if self.stats["unmatched"]:
             logger.warning(
                 f"in-step recording: {self.stats['unmatched']} training items matched no dataset "
@@ -275,7 +287,9 @@ class InStepRecorder(TrainerCallback):
         except Exception as e:  # never break training because of recording
             self.error = f"{type(e).__name__}: {e}"
             self._active = False
-            logger.warning(f"in-step recording disabled after an error: {self.error}", exc_info=True)
+            logger.warning(
+                f"in-step recording disabled after an error: {self.error}", exc_info=True
+            )
 
     def _capture(self, args: tuple, kwargs: dict, output: Any) -> None:
         input_ids = kwargs.get("input_ids", args[0] if args else None)
@@ -316,11 +330,17 @@ class InStepRecorder(TrainerCallback):
         else:
             res = self._slow_items(output, labels, seg_start)
             if res is None:
-                self._warn_once("nologits", "in-step recording: the model returned no logits; skipping")
+                self._warn_once(
+                    "nologits", "in-step recording: the model returned no logits; skipping"
+                )
                 return
             sums, counts = res
         mask = kwargs.get("attention_mask")
-        keep = mask if (mask is not None and mask.dim() == 2 and mask.shape == input_ids.shape) else None
+        keep = (
+            mask
+            if (mask is not None and mask.dim() == 2 and mask.shape == input_ids.shape)
+            else None
+        )
         self._pending.append(
             _Pending(self._epoch, step, micro, input_ids, keep, seg_start, sums, counts)
         )
@@ -329,7 +349,12 @@ class InStepRecorder(TrainerCallback):
     def _fast_token_losses(self, output: Any, b: int) -> tuple[torch.Tensor, torch.Tensor] | None:
         """(token nll, valid) as ``B x L'`` from the saved log-probs of the model's own loss."""
         loss = getattr(output, "loss", None)
-        if loss is None and isinstance(output, (tuple, list)) and output and torch.is_tensor(output[0]):
+        if (
+            loss is None
+            and isinstance(output, (tuple, list))
+            and output
+            and torch.is_tensor(output[0])
+        ):
             loss = output[0] if output[0].dim() == 0 else None
         if loss is None or loss.grad_fn is None:
             return None
@@ -342,7 +367,12 @@ class InStepRecorder(TrainerCallback):
             ignore = int(node._saved_ignore_index)
         except (AttributeError, RuntimeError):
             return None
-        if logp.dim() != 2 or target.dim() != 1 or target.numel() % b or node._saved_weight is not None:
+        if (
+            logp.dim() != 2
+            or target.dim() != 1
+            or target.numel() % b
+            or node._saved_weight is not None
+        ):
             return None
         valid = target != ignore
         nll = -logp.detach().gather(1, target.clamp(min=0).unsqueeze(1)).squeeze(1)
@@ -362,7 +392,9 @@ class InStepRecorder(TrainerCallback):
             rows = max(1, self.chunk_tokens // max(1, logits.shape[1]))
             loss, counts = per_example_loss(logits, labels, shift=self._shift, chunk_rows=rows)
             return torch.nan_to_num(loss, nan=0.0) * counts, counts
-        return self._reduce(_token_losses(logits, labels, self._shift, self.chunk_tokens), seg_start)
+        return self._reduce(
+            _token_losses(logits, labels, self._shift, self.chunk_tokens), seg_start
+        )
 
     @staticmethod
     def _reduce(

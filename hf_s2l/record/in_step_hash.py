@@ -77,7 +77,9 @@ def hash_segments(
     return h1, h2, length
 
 
-def hash_rows(rows: Sequence[Sequence[int]], masks: Sequence[Sequence[int]] | None, pad_token_id: int | None):
+def hash_rows(
+    rows: Sequence[Sequence[int]], masks: Sequence[Sequence[int]] | None, pad_token_id: int | None
+):
     """Keys of a list of token rows (optionally with attention masks); see :func:`hash_segments`."""
     lens = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
     out_h1 = np.zeros(len(rows), np.uint64)
@@ -137,10 +139,14 @@ def dataset_keys(
         ln = np.zeros(n, np.int64)
         nz = lens > 0
         if nz.all():
-            return hash_segments(values.astype(np.int64, copy=False), offsets[:-1], keep, pad_token_id)
+            return hash_segments(
+                values.astype(np.int64, copy=False), offsets[:-1], keep, pad_token_id
+            )
         sel = np.repeat(nz, lens)
         starts = np.concatenate([[0], np.cumsum(lens[nz])[:-1]]).astype(np.int64)
-        r = hash_segments(values[sel].astype(np.int64), starts, None if keep is None else keep[sel], pad_token_id)
+        r = hash_segments(
+            values[sel].astype(np.int64), starts, None if keep is None else keep[sel], pad_token_id
+        )
         h1[nz], h2[nz], ln[nz] = r
         return h1, h2, ln
     parts = []
@@ -161,7 +167,11 @@ def _fetch_rows(dataset: Any, idx: Iterable[int]) -> tuple[list[Any], list[Any] 
         if not all(isinstance(it, dict) and "input_ids" in it for it in items):
             raise ValueError("in-step recording needs dataset items with an 'input_ids' field")
         rows = [it["input_ids"] for it in items]
-        masks = [it["attention_mask"] for it in items] if all("attention_mask" in it for it in items) else None
+        masks = (
+            [it["attention_mask"] for it in items]
+            if all("attention_mask" in it for it in items)
+            else None
+        )
     rows = [np.asarray(r).reshape(-1) for r in rows]
     if masks is not None:
         masks = [np.asarray(m).reshape(-1) for m in masks]

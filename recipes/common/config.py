@@ -90,7 +90,7 @@ class ModelConfig:
     lora_target_modules: list[str] = field(default_factory=lambda: ["all-linear"])
     smoke_hidden_size: int = 64
     smoke_num_layers: int = 2
-    smoke_vocab_size: int = 512
+    smoke_vocab_size: int = 1024
 
 
 @dataclass

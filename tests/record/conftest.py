@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import os
+import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -152,6 +154,32 @@ def subprocess_env() -> dict[str, str]:
         TOKENIZERS_PARALLELISM="false",
     )
     return env
+
+
+def run_subprocess(cmd, env, cwd, timeout: float = 240, expect_rc: int | None = 0):
+    """Run ``cmd`` in its own process group (killed as a whole on timeout); return it."""
+    proc = subprocess.Popen(
+        [str(c) for c in cmd],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        raise AssertionError(
+            f"timed out after {timeout}s: {cmd}\n{out[-3000:]}\n{err[-6000:]}"
+        ) from None
+    if expect_rc is not None:
+        assert proc.returncode == expect_rc, (
+            f"{cmd} exited {proc.returncode}:\n{out[-3000:]}\n{err[-6000:]}"
+        )
+    return proc.returncode, out, err
 
 
 @pytest.fixture

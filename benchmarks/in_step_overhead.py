@@ -1,0 +1,135 @@
+"""Overhead of in-step recording on the training step (tiny GPT-NeoX, CPU, math mixture).
+
+One ``Trainer`` run with an :class:`~hf_s2l.record.in_step.InStepRecorder`; a timing callback
+measures every optimizer step (``on_step_begin`` -> ``on_step_end``: data, forward, backward,
+optimizer, the recorder's hook and its ``on_step_end``) and switches recording on and off in
+alternating blocks of ``--block`` steps (``pause()`` removes the forward hook). The first
+block is warm-up. Prints median / mean step time with and without recording and their ratio.
+
+    python benchmarks/in_step_overhead.py [--examples 2000 --blocks 60 --block 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from transformers import TrainerCallback
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+class AlternatingTimer(TrainerCallback):
+    """Times every step; recording on in even blocks, off in odd ones."""
+
+    def __init__(self, recorder, block: int) -> None:
+        self.recorder = recorder
+        self.block = block
+        self.times: dict[bool, list[float]] = {True: [], False: []}
+        self._t0 = 0.0
+        self._on = True
+
+    def on_step_begin(self, args, state, control, **kwargs):
+        b = state.global_step // self.block
+        self._on = b % 2 == 0
+        if self._on:
+            self.recorder.resume()
+        else:
+            self.recorder.pause()
+        self._t0 = time.perf_counter()
+
+    def on_step_end(self, args, state, control, **kwargs):
+        # The recorder's own on_step_end runs before this callback (registered first).
+        dt = time.perf_counter() - self._t0
+        if state.global_step > self.block:  # first block: warm-up
+            self.times[self._on].append(dt)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data", default=str(REPO.parent / "shared" / "data" / "math_mix"))
+    p.add_argument("--examples", type=int, default=2000)
+    p.add_argument("--max-length", type=int, default=128)
+    p.add_argument("--vocab", type=int, default=1024)
+    p.add_argument("--hidden", type=int, default=64)
+    p.add_argument("--layers", type=int, default=2)
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--grad-accum", type=int, default=1)
+    p.add_argument("--blocks", type=int, default=60, help="blocks after warm-up (even)")
+    p.add_argument("--block", type=int, default=4, help="steps per block")
+    p.add_argument("--slow-path", action="store_true", help="recompute from the logits")
+    p.add_argument("--threads", type=int, default=0, help="torch threads (0 = default)")
+    a = p.parse_args()
+    if not Path(a.data).is_dir():
+        a.data = "/work/shared/data/math_mix"
+
+    import torch
+    from transformers import DataCollatorForSeq2Seq, Trainer, TrainingArguments
+
+    from hf_s2l.corpora import load_math_mixture, tokenize_sft
+    from hf_s2l.record.in_step import InStepRecorder
+    from hf_s2l.tiny import tiny_model, train_tokenizer
+
+    if a.threads:
+        torch.set_num_threads(a.threads)
+    raw = load_math_mixture(a.data, max_per_source=a.examples // 4)
+    tok = train_tokenizer([r["instruction"] + " " + r["output"] for r in raw], vocab_size=a.vocab)
+    ds = raw.map(
+        tokenize_sft,
+        fn_kwargs={"tokenizer": tok, "max_length": a.max_length},
+        remove_columns=raw.column_names,
+    )
+    model = tiny_model(
+        family="gpt_neox", vocab_size=len(tok), hidden_size=a.hidden, num_layers=a.layers
+    )
+    steps = a.block * (a.blocks + 1)
+    with tempfile.TemporaryDirectory() as tmp:
+        recorder = InStepRecorder(
+            Path(tmp) / "in_step", materialize_every=1, fast_path=not a.slow_path
+        )
+        timer = AlternatingTimer(recorder, a.block)
+        args = TrainingArguments(
+            output_dir=os.path.join(tmp, "trainer"),
+            per_device_train_batch_size=a.batch,
+            gradient_accumulation_steps=a.grad_accum,
+            max_steps=steps,
+            learning_rate=1e-3,
+            logging_steps=10**6,
+            save_strategy="no",
+            report_to=[],
+            use_cpu=True,
+            disable_tqdm=True,
+            seed=0,
+        )
+        trainer = Trainer(
+            model=model,
+            args=args,
+            train_dataset=ds,
+            data_collator=DataCollatorForSeq2Seq(tok, padding=True, label_pad_token_id=-100),
+            callbacks=[recorder, timer],
+        )
+        t0 = time.perf_counter()
+        trainer.train()
+        total = time.perf_counter() - t0
+    on, off = timer.times[True], timer.times[False]
+    med_on, med_off = statistics.median(on), statistics.median(off)
+    mean_on, mean_off = statistics.fmean(on), statistics.fmean(off)
+    print(
+        f"data: {len(ds)} examples (max_length {a.max_length}), GPT-NeoX hidden {a.hidden} x "
+        f"{a.layers} layers, vocab {len(tok)}, batch {a.batch} x grad_accum {a.grad_accum}, "
+        f"torch threads {torch.get_num_threads()}"
+    )
+    print(f"steps timed: {len(on)} with recording, {len(off)} without ({total:.1f}s run)")
+    print(f"recorder: fast path={recorder.fast_path} items={recorder.stats['items']}")
+    print(f"median step  without: {med_off * 1e3:8.2f} ms   with: {med_on * 1e3:8.2f} ms")
+    print(f"mean step    without: {mean_off * 1e3:8.2f} ms   with: {mean_on * 1e3:8.2f} ms")
+    print(f"overhead ratio (median with / without): {med_on / med_off:.4f}")
+    print(f"overhead ratio (mean with / without):   {mean_on / mean_off:.4f}")
+
+
+if __name__ == "__main__":
+    main()
