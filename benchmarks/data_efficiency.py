@@ -60,30 +60,33 @@ DOCS_END = "<!-- data-efficiency:end -->"
 class BenchConfig:
     """Sizes of one benchmark configuration (defaults: the full CPU run)."""
 
-    max_per_source: int | None = None  # None = the whole mixture
-    eval_rows: int = 300
+    fraction: float = 0.12  # random share of the mixture used (1.0 = all ~11K rows), see docs
+    max_per_source: int | None = None  # smoke only: first rows of each source
+    eval_rows: int = 100
     budgets: tuple[float, ...] = (0.1, 0.3, 0.5)
     seeds: tuple[int, ...] = (0, 1, 2)
     methods: tuple[str, ...] = METHODS
-    vocab_size: int = 2048
+    vocab_size: int = 1024
     max_length: int = 256
     epochs: int = 1
+    proxy_epochs: int = 2  # LP(1) needs two epoch ends
     num_points: int = 12
     proxy: dict[str, int] = field(
-        default_factory=lambda: {"hidden_size": 64, "num_layers": 2, "num_heads": 4}
+        default_factory=lambda: {"hidden_size": 32, "num_layers": 2, "num_heads": 2}
     )
     target: dict[str, int] = field(
-        default_factory=lambda: {"hidden_size": 160, "num_layers": 3, "num_heads": 4}
+        default_factory=lambda: {"hidden_size": 96, "num_layers": 2, "num_heads": 4}
     )
-    batch_size: int = 32
+    batch_size: int = 16
     proxy_lr: float = 3e-3
-    target_lr: float = 2e-3
+    target_lr: float = 3e-3
     s2l_num_clusters: int = 100
     threads: int = 2
 
     @classmethod
     def smoke(cls) -> BenchConfig:
         return cls(
+            fraction=1.0,
             max_per_source=40,
             eval_rows=24,
             budgets=(0.3,),
@@ -92,7 +95,7 @@ class BenchConfig:
             num_points=4,
             proxy={"hidden_size": 32, "num_layers": 1, "num_heads": 2},
             target={"hidden_size": 64, "num_layers": 2, "num_heads": 4},
-            epochs=2,
+            epochs=1,
             batch_size=16,
             s2l_num_clusters=4,
         )
@@ -169,10 +172,18 @@ def run(cfg: BenchConfig, data: Path, out: Path) -> dict[str, Any]:
     t_all = time.perf_counter()
 
     raw = load_math_mixture(data / "math_mix", max_per_source=cfg.max_per_source)
+    total_rows = len(raw)
+    if cfg.fraction < 1.0:
+        keep = np.random.default_rng(0).choice(
+            total_rows, int(round(cfg.fraction * total_rows)), replace=False
+        )
+        raw = raw.select(np.sort(keep))
     sources = list(raw["source"])
     evals_raw = _eval_sets(data, cfg.eval_rows)
-    _log(f"mixture: {len(raw)} rows {dict(Counter(sources))}; eval rows: "
-         f"{ {k: len(v) for k, v in evals_raw.items()} }")
+    _log(
+        f"mixture: {len(raw)} rows {dict(Counter(sources))}; eval rows: "
+        f"{ {k: len(v) for k, v in evals_raw.items()} }"
+    )
 
     tok_dir = out / "tokenizer"
     tokenizer = train_tokenizer(
@@ -184,7 +195,9 @@ def run(cfg: BenchConfig, data: Path, out: Path) -> dict[str, Any]:
     kw = {"tokenizer": tokenizer, "max_length": cfg.max_length}
     train_ds = raw.map(tokenize_sft, fn_kwargs=kw, remove_columns=["instruction", "output"])
     evals = {
-        k: Dataset.from_list(v).map(tokenize_sft, fn_kwargs=kw, remove_columns=["instruction", "output"])
+        k: Dataset.from_list(v).map(
+            tokenize_sft, fn_kwargs=kw, remove_columns=["instruction", "output"]
+        )
         for k, v in evals_raw.items()
     }
     collator = DataCollatorForSeq2Seq(tokenizer, padding=True, label_pad_token_id=-100)
@@ -200,10 +213,13 @@ def run(cfg: BenchConfig, data: Path, out: Path) -> dict[str, Any]:
         shutil.rmtree(out / "proxy", ignore_errors=True)
         set_seed(0)
         proxy = tiny_model(
-            family="gpt_neox", vocab_size=len(tokenizer), max_position_embeddings=cfg.max_length,
-            seed=0, **cfg.proxy,
+            family="gpt_neox",
+            vocab_size=len(tokenizer),
+            max_position_embeddings=cfg.max_length,
+            seed=0,
+            **cfg.proxy,
         )
-        _log(f"proxy: {_num_params(proxy) / 1e6:.3f}M parameters, {cfg.epochs} epoch(s)")
+        _log(f"proxy: {_num_params(proxy) / 1e6:.3f}M parameters, {cfg.proxy_epochs} epochs")
         cb = hf_s2l.TrajectoryCallback(
             store_dir,
             schedule=hf_s2l.RecordingSchedule(
@@ -214,7 +230,7 @@ def run(cfg: BenchConfig, data: Path, out: Path) -> dict[str, Any]:
             log_to_trainer=False,
         )
         t0 = time.perf_counter()
-        proxy_epochs = max(cfg.epochs, 2)  # LP(1) needs two epoch ends
+        proxy_epochs = cfg.proxy_epochs
         args = _args(cfg, out / "proxy" / "run", cfg.proxy_lr, 0)
         args.num_train_epochs = proxy_epochs
         Trainer(
@@ -226,8 +242,12 @@ def run(cfg: BenchConfig, data: Path, out: Path) -> dict[str, Any]:
             "seconds": round(time.perf_counter() - t0, 1),
         }
         proxy_meta["heldout"] = {
-            k: round(answer_token_loss(proxy, ds, pad_token_id=tokenizer.pad_token_id,
-                                       disable_progress=True)["loss"], 4)
+            k: round(
+                answer_token_loss(
+                    proxy, ds, pad_token_id=tokenizer.pad_token_id, disable_progress=True
+                )["loss"],
+                4,
+            )
             for k, ds in evals.items()
         }
         proxy_meta_path.write_text(json.dumps(proxy_meta, indent=2))
@@ -242,9 +262,12 @@ def run(cfg: BenchConfig, data: Path, out: Path) -> dict[str, Any]:
         for line in runs_path.read_text().splitlines():
             r = json.loads(line)
             done[(r["method"], r["budget"], r["seed"])] = r
-    plan = [(m, b, s) for b in cfg.budgets for m in cfg.methods for s in cfg.seeds]
-    plan += [("full", 1.0, s) for s in cfg.seeds]
+    # seed-major order: an interrupted run still has every method for the first seeds
+    plan = [(m, b, s) for s in cfg.seeds for b in (*cfg.budgets, 1.0) for m in cfg.methods]
+    plan = [(m if b < 1.0 else "full", b, s) for m, b, s in plan]
+    plan = list(dict.fromkeys(plan))
     target_params = None
+    failures: list[dict[str, Any]] = []
     for i, (method, budget, seed) in enumerate(plan, 1):
         if (method, budget, seed) in done:
             continue
@@ -257,25 +280,36 @@ def run(cfg: BenchConfig, data: Path, out: Path) -> dict[str, Any]:
                 if method == "s2l"
                 else {}
             )
-            sel = hf_s2l.select(store, method, budget, seed=seed, **params)
+            try:
+                sel = hf_s2l.select(store, method, budget, seed=seed, **params)
+            except Exception as e:  # recorded, not fatal: a rerun fills the gap once fixed
+                _log(f"[{i}/{len(plan)}] {method} {budget:.0%} seed {seed}: selection FAILED: {e}")
+                failures.append({"method": method, "budget": budget, "seed": seed, "error": str(e)})
+                continue
             ds = hf_s2l.SelectedDataset(train_ds, sel)
             sel_info = {"per_source": dict(Counter(sources[j] for j in sel.indices))}
         t_sel = time.perf_counter() - t0
         set_seed(seed)
         target = tiny_model(
-            family="gpt_neox", vocab_size=len(tokenizer), max_position_embeddings=cfg.max_length,
-            seed=1000 + seed, **cfg.target,
+            family="gpt_neox",
+            vocab_size=len(tokenizer),
+            max_position_embeddings=cfg.max_length,
+            seed=1000 + seed,
+            **cfg.target,
         )
         target_params = _num_params(target)
         t1 = time.perf_counter()
         Trainer(
-            model=target, args=_args(cfg, out / "tmp_run", cfg.target_lr, seed),
-            train_dataset=ds, data_collator=collator,
+            model=target,
+            args=_args(cfg, out / "tmp_run", cfg.target_lr, seed),
+            train_dataset=ds,
+            data_collator=collator,
         ).train()
         t_train = time.perf_counter() - t1
         losses = {
-            k: answer_token_loss(target, eds, pad_token_id=tokenizer.pad_token_id,
-                                 disable_progress=True)["loss"]
+            k: answer_token_loss(
+                target, eds, pad_token_id=tokenizer.pad_token_id, disable_progress=True
+            )["loss"]
             for k, eds in evals.items()
         }
         rec = {
@@ -293,12 +327,16 @@ def run(cfg: BenchConfig, data: Path, out: Path) -> dict[str, Any]:
             f.write(json.dumps(rec) + "\n")
         done[(method, budget, seed)] = rec
         shutil.rmtree(out / "tmp_run", ignore_errors=True)
-        _log(f"[{i}/{len(plan)}] {method:18s} {budget:4.0%} seed {seed}: n={len(ds):5d} "
-             f"gsm8k {losses['gsm8k']:.4f} ({rec['seconds']:.0f} s)")
+        _log(
+            f"[{i}/{len(plan)}] {method:18s} {budget:4.0%} seed {seed}: n={len(ds):5d} "
+            f"gsm8k {losses['gsm8k']:.4f} ({rec['seconds']:.0f} s)"
+        )
 
     results = {
         "config": asdict(cfg),
+        "failures": failures,
         "data": {
+            "mixture_rows": total_rows,
             "train_rows": len(raw),
             "sources": dict(sorted(Counter(sources).items())),
             "mean_tokens": round(mean_len, 1),
@@ -355,7 +393,9 @@ def markdown_table(results: dict[str, Any]) -> str:
                 if k == "gsm8k" and s[k][0] == best and len(rows) > 1:
                     txt = f"**{txt}**"
                 cells.append(txt)
-            lines.append(f"| {b:.0%} | {LABELS.get(m, m)} | " + " | ".join(cells) + f" | {mean4:.4f} |")
+            lines.append(
+                f"| {b:.0%} | {LABELS.get(m, m)} | " + " | ".join(cells) + f" | {mean4:.4f} |"
+            )
     return "\n".join(lines)
 
 
@@ -365,10 +405,19 @@ def plot(results: dict[str, Any], path: Path) -> None:
     summ = summarize(results)
     fig = Figure(figsize=(11, 4.2), dpi=110, layout="constrained")
     axes = fig.subplots(1, 2)
-    colors = {"random": "#7f7f7f", "s2l": "#D55E00", "lp": "#0072B2",
-              "least_confidence": "#009E73", "middle_perplexity": "#CC79A7"}
+    colors = {
+        "random": "#7f7f7f",
+        "s2l": "#D55E00",
+        "lp": "#0072B2",
+        "least_confidence": "#009E73",
+        "middle_perplexity": "#CC79A7",
+    }
     for ax, (key, title) in zip(
-        axes, [("gsm8k", "GSM8K test (held out)"), ("mean4", "mean of GSM8K, NumGLUE, SimulEq, DeepMind")]
+        axes,
+        [
+            ("gsm8k", "GSM8K test (held out)"),
+            ("mean4", "mean of GSM8K, NumGLUE, SimulEq, DeepMind"),
+        ],
     ):
         for m in METHODS:
             pts = sorted((b, s) for (mm, b), s in summ.items() if mm == m and b < 1.0)
@@ -381,7 +430,9 @@ def plot(results: dict[str, Any], path: Path) -> None:
             else:
                 ys = [s[key][0] for _, s in pts]
                 es = [s[key][1] for _, s in pts]
-            ax.errorbar(xs, ys, yerr=es, marker="o", capsize=3, color=colors.get(m), label=LABELS[m])
+            ax.errorbar(
+                xs, ys, yerr=es, marker="o", capsize=3, color=colors.get(m), label=LABELS[m]
+            )
         if ("full", 1.0) in summ:
             s = summ[("full", 1.0)]
             y = np.mean([s[k][0] for k in EVAL_SETS]) if key == "mean4" else s[key][0]
@@ -397,8 +448,20 @@ def plot(results: dict[str, Any], path: Path) -> None:
 
 
 def docs_section(results: dict[str, Any], command: str, plot_rel: str, wall: float) -> str:
-    cfg, data, proxy, target = results["config"], results["data"], results["proxy"], results["target"]
+    cfg, data, proxy, target = (
+        results["config"],
+        results["data"],
+        results["proxy"],
+        results["target"],
+    )
     ratio = target["parameters"] / proxy["parameters"]
+    if data["train_rows"] < data.get("mixture_rows", data["train_rows"]):
+        sample_txt = (
+            f"a random {cfg['fraction']:.0%} sample ({data['train_rows']:,} of "
+            f"{data['mixture_rows']:,} rows, seed 0) of the shared math mixture"
+        )
+    else:
+        sample_txt = f"the shared math mixture, {data['train_rows']:,} rows"
     summ = summarize(results)
     budgets = sorted({b for (_, b) in summ if b < 1.0})
     wins = []
@@ -411,7 +474,7 @@ def docs_section(results: dict[str, Any], command: str, plot_rel: str, wall: flo
 
 Does selecting the target's training data with a tiny proxy's loss trajectories beat random
 selection at the same budget? `benchmarks/data_efficiency.py`, measured on CPU
-({results['machine']['torch_threads']} torch threads on a {results['machine']['cpu_count']}-core machine shared with other jobs):
+({results["machine"]["torch_threads"]} torch threads on a {results["machine"]["cpu_count"]}-core machine shared with other jobs):
 
 ```bash
 {command}
@@ -419,23 +482,22 @@ selection at the same budget? `benchmarks/data_efficiency.py`, measured on CPU
 
 Wall time: {wall / 60:.0f} min. Setup (all from scratch, offline):
 
-- **Training data**: the shared math mixture, {data['train_rows']:,} rows
-  ({', '.join(f'{k} {v:,}' for k, v in data['sources'].items())}), Alpaca prompt with the prompt
-  masked, max {cfg['max_length']} tokens (byte-level BPE, vocabulary {cfg['vocab_size']}, mean
-  {data['mean_tokens']} tokens per example).
-- **Proxy**: GPT-NeoX, {proxy['parameters'] / 1e6:.2f}M parameters, {proxy['epochs']} epochs with
-  `TrajectoryCallback` (step 0 + {cfg['num_points']} evenly spaced points + epoch ends);
-  {proxy['seconds']:.0f} s.
-- **Selection** (`hf_s2l.select`): random; S2L stratified by source (K = {cfg['s2l_num_clusters']}
+- **Training data**: {sample_txt} ({", ".join(f"{k} {v:,}" for k, v in data["sources"].items())}),
+  Alpaca prompt with the prompt masked, max {cfg["max_length"]} tokens (byte-level BPE,
+  vocabulary {cfg["vocab_size"]}, mean {data["mean_tokens"]} tokens per example).
+- **Proxy**: GPT-NeoX, {proxy["parameters"] / 1e6:.2f}M parameters, {proxy["epochs"]} epochs with
+  `TrajectoryCallback` (step 0 + {cfg["num_points"]} evenly spaced points + epoch ends);
+  {proxy["seconds"]:.0f} s.
+- **Selection** (`hf_s2l.select`): random; S2L stratified by source (K = {cfg["s2l_num_clusters"]}
   clusters per source, the paper's default); LP(1) (lowest first); least confidence; middle
-  perplexity. Budgets {', '.join(f'{b:.0%}' for b in cfg['budgets'])}; seeds
-  {', '.join(map(str, cfg['seeds']))} (the seed drives the selection's randomness and the target's
+  perplexity. Budgets {", ".join(f"{b:.0%}" for b in cfg["budgets"])}; seeds
+  {", ".join(map(str, cfg["seeds"]))} (the seed drives the selection's randomness and the target's
   initialisation and data order).
-- **Target**: GPT-NeoX, {target['parameters'] / 1e6:.2f}M parameters ({ratio:.1f}x the proxy),
-  trained {target['epochs']} epoch(s) on each subset and on the full data (same hyper-parameters,
-  learning rate {cfg['target_lr']}, batch {cfg['batch_size']}).
+- **Target**: GPT-NeoX, {target["parameters"] / 1e6:.2f}M parameters ({ratio:.1f}x the proxy),
+  trained {target["epochs"]} epoch(s) on each subset and on the full data (same hyper-parameters,
+  learning rate {cfg["target_lr"]}, batch {cfg["batch_size"]}).
 - **Metric**: answer-token loss (mean cross-entropy over the response tokens, prompt masked; lower
-  is better) on {data['eval_rows']['gsm8k']} random rows of each of: GSM8K test (held out,
+  is better) on {data["eval_rows"]["gsm8k"]} random rows of each of: GSM8K test (held out,
   response = worked solution as in training), NumGLUE, SimulEq, DeepMind Mathematics
   (response = "The answer is X."). Mean ± std over the seeds.
 
@@ -443,8 +505,8 @@ Wall time: {wall / 60:.0f} min. Setup (all from scratch, offline):
 
 ![held-out loss vs fraction of data]({plot_rel})
 
-**Best on held-out GSM8K per budget**: {'; '.join(wins)}. Read these numbers for what they
-are: a few-million-parameter model trained from scratch for {target['epochs']} epoch(s) learns
+**Best on held-out GSM8K per budget**: {"; ".join(wins)}. Read these numbers for what they
+are: a few-million-parameter model trained from scratch for {target["epochs"]} epoch(s) learns
 mostly the format and frequent tokens, so subset *size* and *source mix* dominate; they are
 not a reproduction of the paper's Pythia-410M/Phi-2 results, only a check that the pipeline
 runs end to end on real data and an honest record of what it gives at this scale. Raw runs:
@@ -468,11 +530,19 @@ def write_docs(section: str, docs: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description="S2L / LP data-efficiency benchmark on the math mixture")
-    p.add_argument("--data", default=os.environ.get("HF_S2L_SHARED_DATA", str(REPO.parent / "shared" / "data")))
-    p.add_argument("--out", default=None, help="output directory (default: bench-data-efficiency[-smoke])")
+    p = argparse.ArgumentParser(
+        description="S2L / LP data-efficiency benchmark on the math mixture"
+    )
+    p.add_argument(
+        "--data", default=os.environ.get("HF_S2L_SHARED_DATA", str(REPO.parent / "shared" / "data"))
+    )
+    p.add_argument(
+        "--out", default=None, help="output directory (default: bench-data-efficiency[-smoke])"
+    )
     p.add_argument("--smoke", action="store_true", help="a tiny configuration for CI")
-    p.add_argument("--write-docs", action="store_true", help="update docs/benchmarks.md and the plot")
+    p.add_argument(
+        "--write-docs", action="store_true", help="update docs/benchmarks.md and the plot"
+    )
     p.add_argument("--docs", default=str(REPO / "docs" / "benchmarks.md"))
     p.add_argument("--threads", type=int, default=None)
     args = p.parse_args(argv)
@@ -480,7 +550,9 @@ def main(argv: list[str] | None = None) -> int:
     cfg = BenchConfig.smoke() if args.smoke else BenchConfig()
     if args.threads:
         cfg.threads = args.threads
-    out = Path(args.out or ("bench-data-efficiency-smoke" if args.smoke else "bench-data-efficiency"))
+    out = Path(
+        args.out or ("bench-data-efficiency-smoke" if args.smoke else "bench-data-efficiency")
+    )
     t0 = time.perf_counter()
     results = run(cfg, Path(args.data), out)
     wall = time.perf_counter() - t0

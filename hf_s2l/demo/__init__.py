@@ -3,4 +3,11 @@
 from .heldout import answer_token_loss
 from .run import DemoConfig, DemoResult, MethodResult, demo_data_dir, run_demo
 
-__all__ = ["DemoConfig", "DemoResult", "MethodResult", "answer_token_loss", "demo_data_dir", "run_demo"]
+__all__ = [
+    "DemoConfig",
+    "DemoResult",
+    "MethodResult",
+    "answer_token_loss",
+    "demo_data_dir",
+    "run_demo",
+]

@@ -39,7 +39,8 @@ METHOD_LABELS = {"s2l": "S2L", "lp": "LP(1)", "random": "random", "full": "full 
 class DemoConfig:
     """Settings of :func:`run_demo`; ``DemoConfig.fast()`` is the CI-sized variant.
 
-    Sizes are chosen so that the default run takes about 4 minutes on 2 CPU cores.
+    Sizes are chosen so that the default run needs about 6 CPU-minutes (under 5 minutes of
+    wall time with 2 torch threads).
     """
 
     out_dir: str = "hf-s2l-demo"
@@ -50,15 +51,15 @@ class DemoConfig:
     max_heldout_examples: int | None = None  # None = all 200 held-out rows
     vocab_size: int = 2048
     max_length: int = 256
-    # proxy (tiny GPT-NeoX, ~0.25M parameters)
-    proxy_hidden_size: int = 48
+    # proxy (tiny GPT-NeoX, ~0.16M parameters)
+    proxy_hidden_size: int = 32
     proxy_layers: int = 2
-    proxy_heads: int = 4
+    proxy_heads: int = 2
     proxy_epochs: int = 2
-    num_points: int = 10
-    # target (tiny GPT-NeoX, ~3x the proxy), trained the same number of epochs
-    target_hidden_size: int = 96
-    target_layers: int = 3
+    num_points: int = 8
+    # target (tiny GPT-NeoX, ~2.3x the proxy), trained the same number of epochs
+    target_hidden_size: int = 64
+    target_layers: int = 2
     target_heads: int = 4
     batch_size: int = 16
     learning_rate: float = 3e-3
@@ -79,7 +80,7 @@ class DemoConfig:
             proxy_layers=1,
             proxy_heads=2,
             num_points=6,
-            target_hidden_size=64,
+            target_hidden_size=48,
             target_layers=2,
             target_heads=4,
             s2l_num_clusters=4,
@@ -166,7 +167,9 @@ def _markdown_table(results: list[MethodResult], n_train: int, full_loss: float 
         "|---|---:|---:|---:|---:|",
     ]
     for r in results:
-        delta = "" if full_loss is None or r.method == "full" else f"{r.heldout_loss - full_loss:+.4f}"
+        delta = (
+            "" if full_loss is None or r.method == "full" else f"{r.heldout_loss - full_loss:+.4f}"
+        )
         lines.append(
             f"| {METHOD_LABELS.get(r.method, r.method)} | {r.examples} ({100 * r.examples / n_train:.0f}%) "
             f"| {r.heldout_loss:.4f} | {delta} | {r.train_seconds:.1f} s |"
@@ -230,11 +233,15 @@ def run_demo(
     )
     tok_kwargs = {"tokenizer": tokenizer, "max_length": cfg.max_length}
     train_ds = raw.map(
-        tokenize_sft, fn_kwargs=tok_kwargs, remove_columns=["instruction", "output"],
+        tokenize_sft,
+        fn_kwargs=tok_kwargs,
+        remove_columns=["instruction", "output"],
         desc="tokenize train",
     )
     heldout_ds = heldout_raw.map(
-        tokenize_sft, fn_kwargs=tok_kwargs, remove_columns=heldout_raw.column_names,
+        tokenize_sft,
+        fn_kwargs=tok_kwargs,
+        remove_columns=heldout_raw.column_names,
         desc="tokenize held-out",
     )
     collator = DataCollatorForSeq2Seq(tokenizer, padding=True, label_pad_token_id=-100)
@@ -275,8 +282,10 @@ def run_demo(
     ).train()
     proxy_seconds = time.perf_counter() - t0
     store = hf_s2l.TrajectoryStore.open(store_dir)
-    say(f"      trajectories: {store.num_examples} x {store.num_columns} in {store_dir} "
-        f"({proxy_seconds:.0f} s)")
+    say(
+        f"      trajectories: {store.num_examples} x {store.num_columns} in {store_dir} "
+        f"({proxy_seconds:.0f} s)"
+    )
 
     # 3. selections ---------------------------------------------------------------------
     params: dict[str, dict[str, Any]] = {
@@ -350,7 +359,11 @@ def run_demo(
     # 5. report + results ----------------------------------------------------------------
     report_sel = selections.get("s2l") or next(iter(selections.values()), None)
     report = hf_s2l.build_report(
-        store, report_sel, out_dir=out / "report", by_column="source", seed=cfg.seed,
+        store,
+        report_sel,
+        out_dir=out / "report",
+        by_column="source",
+        seed=cfg.seed,
         title="hf-s2l demo: proxy trajectories and the S2L selection",
     )
     full = next((r.heldout_loss for r in results if r.method == "full"), None)

@@ -205,10 +205,12 @@ class ContentTable:
 
     def lookup(self, h1: np.ndarray, h2: np.ndarray) -> np.ndarray:
         """Group id of every key (-1 where no dataset row has that content)."""
+        if not len(self.group_h1):
+            return np.full(len(h1), -1, np.int64)
         i = np.searchsorted(self.group_h1, h1)
         ok = i < len(self.group_h1)
         i = np.where(ok, i, 0)
-        ok &= self.group_h1[i] == h1 if len(self.group_h1) else False
+        ok &= self.group_h1[i] == h1
         out = np.where(ok & (self.group_h2[i] == h2), i, -1)
         # Different contents sharing h1 (astronomically rare): scan the run of equal h1.
         for q in np.flatnonzero(ok & (out < 0)):

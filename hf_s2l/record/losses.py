@@ -19,9 +19,9 @@ def per_example_loss(
 
     ``logits`` is ``B x L x V`` and ``labels`` ``B x L``. With ``shift=True`` (causal LMs)
     position ``t`` predicts label ``t + 1`` exactly as ``model(..., labels=y).loss`` does in
-    transformers; encoder-decoder models pass ``shift=False``. Rows are processed
-    ``chunk_rows`` at a time in float32 so at most a ``chunk_rows x L x V`` float32 copy of
-    the logits exists at once.
+    transformers; encoder-decoder models pass ``shift=False``. Only target positions
+    (labels != ``ignore_index``) are evaluated, in float32, at most ``chunk_rows x L`` of
+    them at a time, so at most that many float32 rows of logits are copied at once.
 
     Returns ``(loss, num_tokens)``: float32 ``B`` (NaN where a row has no target token)
     and int64 ``B``.
@@ -29,19 +29,20 @@ def per_example_loss(
     if shift:
         logits = logits[:, :-1, :]
         labels = labels[:, 1:]
-    b = logits.shape[0]
-    losses = torch.empty(b, dtype=torch.float32, device=logits.device)
-    counts = (labels != ignore_index).sum(dim=1)
-    for start in range(0, b, chunk_rows):
-        lg = logits[start : start + chunk_rows].float()
-        lb = labels[start : start + chunk_rows]
+    labels = labels.to(logits.device)
+    b, length = labels.shape
+    mask = labels != ignore_index
+    counts = mask.sum(dim=1)
+    rows, cols = mask.nonzero(as_tuple=True)
+    targets = labels[rows, cols]
+    sums = torch.zeros(b, dtype=torch.float32, device=logits.device)
+    step = max(1, chunk_rows * max(length, 1))
+    for start in range(0, rows.numel(), step):
+        r, c = rows[start : start + step], cols[start : start + step]
         tok = torch.nn.functional.cross_entropy(
-            lg.reshape(-1, lg.shape[-1]),
-            lb.reshape(-1).to(lg.device),
-            ignore_index=ignore_index,
-            reduction="none",
-        ).view(lb.shape)
-        n = counts[start : start + chunk_rows]
-        losses[start : start + chunk_rows] = tok.sum(dim=1) / n.clamp(min=1)
+            logits[r, c].float(), targets[start : start + step], reduction="none"
+        )
+        sums.index_add_(0, r, tok)
+    losses = sums / counts.clamp(min=1)
     losses[counts == 0] = float("nan")
     return losses, counts.to(torch.int64)

@@ -265,6 +265,16 @@ class ProbeForward:
                 kwargs["labels"] = labels
         if "use_cache" in self.params:
             kwargs["use_cache"] = False
+        if not self.encoder_decoder and "logits_to_keep" in self.params and labels.dim() == 2:
+            # Positions before the first target of every row (masked prompts) need no
+            # logits: keep the last k positions only (the LM head and softmax dominate).
+            targets = (labels[:, 1:] != IGNORE_INDEX).any(dim=0)
+            if bool(targets.any()):
+                first = int(targets.nonzero()[0])  # position `first` predicts label first + 1
+                keep = labels.shape[1] - first
+                if keep < labels.shape[1]:
+                    kwargs["logits_to_keep"] = keep
+                    labels = labels[:, first:]
         return kwargs, labels
 
     @torch.no_grad()

@@ -216,9 +216,7 @@ def build_report(
         km = faiss_kmeans(traj_z, k, seed=seed, what="report k-means")
         labels = km.labels
         shown = _pick_clusters(labels[~nan_rows], traj[~nan_rows], clusters_shown)
-        fig = plots.trajectories_by_cluster(
-            steps_all[complete], traj, labels, shown, seed=seed
-        )
+        fig = plots.trajectories_by_cluster(steps_all[complete], traj, labels, shown, seed=seed)
         report.figures["trajectories"] = _save(
             fig,
             "trajectories",
@@ -289,7 +287,11 @@ def build_report(
             label = "LP_app"
         l0 = np.asarray(store.column_values(cols["p0"]))[rows]
         l1 = np.asarray(store.column_values(cols["p1"]))[rows]
-        ln = np.asarray(store.column_values(cols["pn"]))[rows] if cols.get("pn") is not None else None
+        ln = (
+            np.asarray(store.column_values(cols["pn"]))[rows]
+            if cols.get("pn") is not None
+            else None
+        )
         scores = lp_scores(l0, l1, ln)
         fig = plots.lp_histogram(scores, sel_local, label=label)
         report.figures["lp"] = _save(
@@ -344,7 +346,12 @@ def build_report(
             {
                 "summary": report.summary,
                 "figures": {
-                    k: {"file": f.path.name, "title": f.title, "xlabel": f.xlabel, "ylabel": f.ylabel}
+                    k: {
+                        "file": f.path.name,
+                        "title": f.title,
+                        "xlabel": f.xlabel,
+                        "ylabel": f.ylabel,
+                    }
                     for k, f in report.figures.items()
                 },
                 "skipped": report.skipped,
@@ -406,7 +413,10 @@ def _render_html(
         ["metadata columns", ", ".join(store.metadata_columns) or "-"],
         ["NaN cells in complete columns", s["nan_cells_complete_columns"]],
         ["rows with no loss at all", "-" if s["rows_all_nan"] is None else s["rows_all_nan"]],
-        ["recorded with", f"hf-s2l {meta.get('library_version', '?')} ({meta.get('mode', '?')} mode)"],
+        [
+            "recorded with",
+            f"hf-s2l {meta.get('library_version', '?')} ({meta.get('mode', '?')} mode)",
+        ],
     ]
     if s["plotted_rows"] < s["num_examples"]:
         info.append(["rows plotted", f"{s['plotted_rows']} (random sample)"])
@@ -420,15 +430,21 @@ def _render_html(
     if sel is not None:
         srows = [
             ["method", sel.method],
-            ["budget", f"{len(sel.indices)} of {s['num_examples']} "
-             f"({100.0 * len(sel.indices) / max(s['num_examples'], 1):.1f}%)"],
+            [
+                "budget",
+                f"{len(sel.indices)} of {s['num_examples']} "
+                f"({100.0 * len(sel.indices) / max(s['num_examples'], 1):.1f}%)",
+            ],
             ["seed", sel.seed],
             ["parameters", json.dumps(sel.params, default=str)],
         ]
         parts += ["<h2>Selection</h2>", _table(srows)]
     if "groups" in s:
         header = ["group", "full set"] + (["selected"] if sel is not None else [])
-        grows = [[k, v["full"]] + ([v.get("selected", 0)] if sel is not None else []) for k, v in s["groups"].items()]
+        grows = [
+            [k, v["full"]] + ([v.get("selected", 0)] if sel is not None else [])
+            for k, v in s["groups"].items()
+        ]
         parts.append(_table(grows, header))
     for name, heading in _ORDER:
         parts.append(f"<h2>{html.escape(heading)}</h2>")
@@ -439,7 +455,9 @@ def _render_html(
                 f"<figcaption>{html.escape(f.caption)}</figcaption></figure>"
             )
         else:
-            parts.append(f"<p class='skip'>Not drawn: {html.escape(report.skipped.get(name, ''))}</p>")
+            parts.append(
+                f"<p class='skip'>Not drawn: {html.escape(report.skipped.get(name, ''))}</p>"
+            )
         if name == "columns":
             parts.append(
                 _table(

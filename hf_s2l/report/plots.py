@@ -111,7 +111,8 @@ def group_distribution(
     ax.set_xlabel(column)
     ax.set_ylabel("share of examples")
     ax.set_title(f"Distribution of {column!r}: full set vs selection")
-    ax.legend(fontsize=8)
+    ax.set_ylim(0, ax.get_ylim()[1] * 1.2)
+    ax.legend(fontsize=8, ncols=2, loc="upper right")
     ax.grid(alpha=0.3, axis="y")
     return fig
 
@@ -123,7 +124,7 @@ def lp_histogram(
     fig = _figure()
     ax = fig.subplots()
     finite = scores[np.isfinite(scores)]
-    lo, hi = (np.percentile(finite, [0.5, 99.5]) if len(finite) else (0.0, 1.0))
+    lo, hi = np.percentile(finite, [0.5, 99.5]) if len(finite) else (0.0, 1.0)
     if hi <= lo:
         lo, hi = lo - 0.5, hi + 0.5
     bins = np.linspace(lo, hi, 41)

@@ -1,4 +1,8 @@
-"""Train a tiny GPT-NeoX with TrajectoryCallback for the resume test.
+"""Train a tiny Phi with TrajectoryCallback for the resume test.
+
+(Phi, not GPT-NeoX: transformers 5.24's Trainer does not restore GPT-NeoX's ``lm_head`` on
+resume — the checkpoint stores it as ``embed_out`` — so GPT-NeoX training itself does not
+resume exactly.)
 
 Usage: resume_train.py DATA_DIR TOKENIZER_DIR WORK_DIR MODE
 MODE ``kill``: train into WORK_DIR/run (checkpoints every 3 steps) and WORK_DIR/traj, and
@@ -30,7 +34,7 @@ EXIT_CODE = 3
 def train(data_dir: str, tok_dir: str, run_dir: Path, store_dir: Path, resume: bool) -> None:
     ds = datasets.load_from_disk(data_dir)
     tok = AutoTokenizer.from_pretrained(tok_dir)
-    model = tiny_model(family="gpt_neox", vocab_size=len(tok), hidden_size=32, num_layers=2)
+    model = tiny_model(family="phi", vocab_size=len(tok), hidden_size=32, num_layers=2)
     args = TrainingArguments(
         output_dir=str(run_dir),
         per_device_train_batch_size=8,

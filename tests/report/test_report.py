@@ -38,7 +38,9 @@ def recorded_store(tmp_path_factory, math_raw):
         fn_kwargs={"tokenizer": tok, "max_length": 256},
         remove_columns=["instruction", "output"],
     )
-    model = tiny_model(family="gpt_neox", vocab_size=len(tok), hidden_size=32, num_layers=1, num_heads=2)
+    model = tiny_model(
+        family="gpt_neox", vocab_size=len(tok), hidden_size=32, num_layers=1, num_heads=2
+    )
     args = tf.TrainingArguments(
         str(root / "out"),
         num_train_epochs=2,
@@ -124,7 +126,11 @@ def test_report_figure_axes_from_matplotlib(recorded_store):
     visible = [ax for ax in fig.axes if ax.get_visible()]
     assert len(visible) == 3
     assert all(ax.get_xlabel() == "training step" and ax.get_ylabel() == "loss" for ax in visible)
-    assert [ax.get_title().split(" (")[0] for ax in visible] == ["cluster 0", "cluster 1", "cluster 2"]
+    assert [ax.get_title().split(" (")[0] for ax in visible] == [
+        "cluster 0",
+        "cluster 1",
+        "cluster 2",
+    ]
     assert all(len(ax.lines) >= 2 for ax in visible)  # examples + cluster mean
     assert fig.get_suptitle() == "Loss trajectories of examples from a few clusters"
 

@@ -1,0 +1,102 @@
+"""``hf-s2l demo --fast`` end to end, the embedded data, and the held-out loss helper."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def test_embedded_demo_data_is_small_real_and_attributed():
+    from hf_s2l.demo import demo_data_dir
+
+    d = demo_data_dir()
+    train = [json.loads(x) for x in (d / "train.jsonl").read_text().splitlines()]
+    held = [json.loads(x) for x in (d / "heldout_gsm8k.jsonl").read_text().splitlines()]
+    assert len(train) == 1500 and len(held) == 200
+    assert {r["source"] for r in train} == {"gsm8k", "mawps", "asdiv_a", "aqua"}
+    assert all(set(r) == {"instruction", "output", "source"} for r in train)
+    assert all(r["output"].rstrip().endswith(".") and "The answer is" in r["output"] for r in held)
+    # held-out rows never appear in the training sample
+    assert not {r["instruction"] for r in held} & {r["instruction"] for r in train}
+    for name in ("LICENSE-GSM8K", "LICENSE-AQuA", "README.md", "build.py"):
+        assert (d / name).is_file(), name
+    readme = (d / "README.md").read_text()
+    for src in ("GSM8K", "AQuA", "MAWPS", "ASDiv"):
+        assert src in readme
+    assert sum(p.stat().st_size for p in d.iterdir()) < 2_000_000
+
+
+def test_answer_token_loss_matches_per_example_model_loss():
+    import torch
+
+    from hf_s2l.demo import answer_token_loss
+    from hf_s2l.tiny import tiny_model
+
+    torch.manual_seed(0)
+    model = tiny_model(family="gpt_neox", vocab_size=64, hidden_size=16, num_layers=1, num_heads=2)
+    rows = []
+    for n, p in [(7, 3), (12, 5), (4, 1), (9, 9)]:  # last row: no target token
+        ids = torch.randint(3, 64, (n,)).tolist()
+        rows.append({"input_ids": ids, "labels": [-100] * p + ids[p:]})
+    data = {"input_ids": [r["input_ids"] for r in rows], "labels": [r["labels"] for r in rows]}
+    got = answer_token_loss(model, data, batch_size=3, disable_progress=True)
+    total, tokens, means = 0.0, 0, []
+    with torch.no_grad():
+        for r in rows[:3]:
+            x, y = torch.tensor([r["input_ids"]]), torch.tensor([r["labels"]])
+            loss = float(model(input_ids=x, labels=y).loss)
+            k = sum(1 for v in r["labels"][1:] if v != -100)
+            total, tokens = total + loss * k, tokens + k
+            means.append(loss)
+    assert got["tokens"] == tokens and got["examples"] == 3
+    assert got["loss"] == pytest.approx(total / tokens, rel=1e-5)
+    assert got["example_mean_loss"] == pytest.approx(sum(means) / 3, rel=1e-5)
+    assert model.training  # training mode restored
+
+
+@pytest.mark.slow
+def test_demo_fast_end_to_end(tmp_path, capsys):
+    """What CI runs: the CLI demo with --fast; every output exists and parses."""
+    import matplotlib.image as mpimg
+
+    from hf_s2l.cli import main
+
+    out = tmp_path / "demo"
+    assert main(["demo", "--fast", "--out", str(out), "--no-progress", "--threads", "2"]) == 0
+    printed = capsys.readouterr().out
+    assert "| method |" in printed and "report:" in printed
+
+    res = json.loads((out / "results.json").read_text())
+    methods = [r["method"] for r in res["results"]]
+    assert methods == ["s2l", "lp", "random", "full"]
+    n = res["data"]["train_examples"]
+    for r in res["results"]:
+        assert r["heldout_loss"] > 0 and r["train_seconds"] >= 0
+        expected = n if r["method"] == "full" else round(0.3 * n)
+        assert r["examples"] == expected
+        assert sum(r["per_source"].values()) == r["examples"]
+    assert res["target"]["parameters"] > res["proxy"]["parameters"]
+
+    md = (out / "results.md").read_text()
+    rows = [line for line in md.splitlines() if line.startswith("| ") and "---" not in line]
+    assert len(rows) == 1 + 4  # header + one row per method
+    assert all(re.search(r"\| \d+\.\d{4} \|", row) for row in rows[1:])
+
+    report = Path(res["report"])
+    html = report.read_text()
+    pngs = re.findall(r"src='([^']+\.png)'", html)
+    assert {"trajectories.png", "cluster_sizes.png", "groups.png", "lp.png", "data_map.png"} <= set(
+        pngs
+    )
+    for name in pngs:
+        p = report.parent / name
+        assert p.read_bytes()[:8] == PNG_MAGIC
+        assert mpimg.imread(p).ndim == 3
+    for sub in ("s2l", "lp", "random"):
+        assert (out / "selections" / sub / "indices.npy").is_file()
+    assert (out / "proxy" / "trajectories" / "losses.npy").is_file()
