@@ -69,7 +69,10 @@ def load_causal_lm(name_or_path: str, role: str = "proxy", dtype: str = "auto"):
     from transformers import AutoModelForCausalLM
 
     try:
-        return AutoModelForCausalLM.from_pretrained(name_or_path, dtype=torch_dtype(dtype))
+        import transformers
+
+        key = "dtype" if int(transformers.__version__.split(".")[0]) >= 5 else "torch_dtype"
+        return AutoModelForCausalLM.from_pretrained(name_or_path, **{key: torch_dtype(dtype)})
     except (OSError, ValueError) as err:
         raise ModelNotAvailableError(_guidance(name_or_path, role, err)) from err
 
@@ -160,5 +163,6 @@ def maybe_lora(model: Any, use_lora: bool, r: int, alpha: int, dropout: float, t
         r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=target, task_type="CAUSAL_LM"
     )
     model = get_peft_model(model, cfg)
-    model.print_trainable_parameters()
+    trainable, total = model.get_nb_trainable_parameters()
+    logger.info("LoRA: %d of %d parameters trainable", trainable, total)
     return model

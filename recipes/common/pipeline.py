@@ -79,6 +79,20 @@ def _training_args(cfg: RecipeConfig, role: str, output_dir: Path):
 
     t = cfg.train
     p = "proxy_" if role == "proxy" else "target_"
+    fields = TrainingArguments.__dataclass_fields__
+    extra: dict[str, Any] = {}
+    # transformers v5 renamed / folded a few arguments; support both spellings
+    if "warmup_ratio" in fields:
+        extra["warmup_ratio"] = t.warmup_ratio
+    else:  # v5: a float in [0, 1) is a ratio of the total steps
+        extra["warmup_steps"] = t.warmup_ratio
+    if t.gradient_checkpointing and role == "target":
+        key = (
+            "activation_checkpointing"
+            if "activation_checkpointing" in fields
+            else "gradient_checkpointing"
+        )
+        extra[key] = True
     return TrainingArguments(
         output_dir=str(output_dir),
         num_train_epochs=getattr(t, p + "epochs"),
@@ -86,10 +100,8 @@ def _training_args(cfg: RecipeConfig, role: str, output_dir: Path):
         per_device_train_batch_size=getattr(t, p + "batch_size"),
         per_device_eval_batch_size=cfg.eval.eval_batch_size,
         gradient_accumulation_steps=getattr(t, p + "gradient_accumulation_steps"),
-        warmup_steps=t.warmup_ratio,  # transformers v5: a float in [0, 1) is a ratio
         weight_decay=t.weight_decay,
         lr_scheduler_type=t.lr_scheduler_type,
-        gradient_checkpointing=t.gradient_checkpointing and role == "target",
         bf16=t.bf16 and not cfg.run.smoke,
         logging_steps=t.logging_steps,
         save_strategy="no",
@@ -99,6 +111,7 @@ def _training_args(cfg: RecipeConfig, role: str, output_dir: Path):
         ddp_find_unused_parameters=False,
         dataloader_num_workers=0,
         disable_tqdm=cfg.run.smoke,
+        **extra,
     )
 
 
@@ -108,11 +121,10 @@ def _collator(tokenizer):
     return DataCollatorForSeq2Seq(tokenizer, padding=True, label_pad_token_id=-100)
 
 
-def _free(*objs: Any) -> None:
+def _free() -> None:
+    """Release memory after the caller dropped its references (between target runs)."""
     import torch
 
-    for o in objs:
-        del o
     gc.collect()
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
@@ -211,7 +223,8 @@ class Recipe:
         )
         trainer.train()
         self.log(f"proxy trained; trajectory store at {store_dir}")
-        _free(trainer, model)
+        del trainer, model
+        _free()
 
     # -- stage 2
     def select(self) -> None:
@@ -270,7 +283,8 @@ class Recipe:
             trainer.train()
             trainer.save_model(str(self.out / "target" / name))
             self.log(f"target {name}: trained on {len(train)} examples")
-            _free(trainer, model)
+            del trainer, model
+        _free()
 
     # -- stage 4
     def evaluate(self) -> dict[str, dict[str, Any]]:
@@ -319,7 +333,8 @@ class Recipe:
                 elif run == "full":
                     row["examples"] = len(self.train_raw)
                 results[run] = row
-            _free(model)
+            del model
+            _free()
         if self.state.is_main_process:
             metric_cols = sorted({k for r in results.values() for k in r} - {"examples"})
             if cfg.run.task == "math":
