@@ -116,6 +116,7 @@ class DemoResult:
     store_dir: Path
     proxy_seconds: float
     total_seconds: float
+    failures: dict[str, str] = field(default_factory=dict)
 
 
 def demo_data_dir() -> Path:
@@ -161,7 +162,12 @@ def _training_args(cfg: DemoConfig, output_dir: Path, epochs: int) -> Any:
     )
 
 
-def _markdown_table(results: list[MethodResult], n_train: int, full_loss: float | None) -> str:
+def _markdown_table(
+    results: list[MethodResult],
+    n_train: int,
+    full_loss: float | None,
+    failures: dict[str, str] | None = None,
+) -> str:
     lines = [
         "| method | examples used | held-out answer loss (GSM8K test) | vs full data | target training time |",
         "|---|---:|---:|---:|---:|",
@@ -174,6 +180,8 @@ def _markdown_table(results: list[MethodResult], n_train: int, full_loss: float 
             f"| {METHOD_LABELS.get(r.method, r.method)} | {r.examples} ({100 * r.examples / n_train:.0f}%) "
             f"| {r.heldout_loss:.4f} | {delta} | {r.train_seconds:.1f} s |"
         )
+    for method, err in (failures or {}).items():
+        lines.append(f"| {METHOD_LABELS.get(method, method)} | selection failed: {err} | | | |")
     return "\n".join(lines)
 
 
@@ -294,8 +302,14 @@ def run_demo(
         "random": {},
     }
     selections = {}
+    failures: dict[str, str] = {}
     for method in cfg.methods:
-        sel = hf_s2l.select(store, method, cfg.budget, seed=cfg.seed, **params.get(method, {}))
+        try:
+            sel = hf_s2l.select(store, method, cfg.budget, seed=cfg.seed, **params.get(method, {}))
+        except ValueError as e:  # shown in the table and results.json; the others still run
+            logger.warning("selection with %s failed: %s", method, e)
+            failures[method] = str(e)
+            continue
         sel.save(out / "selections" / method)
         selections[method] = sel
     say(
@@ -367,7 +381,7 @@ def run_demo(
         title="hf-s2l demo: proxy trajectories and the S2L selection",
     )
     full = next((r.heldout_loss for r in results if r.method == "full"), None)
-    table = _markdown_table(results, n, full)
+    table = _markdown_table(results, n, full, failures)
     total = time.perf_counter() - t_start
     payload = {
         "config": asdict(cfg),
@@ -389,6 +403,7 @@ def run_demo(
         "metric": "held-out answer-token loss: mean cross-entropy over the response tokens "
         "(prompt masked) of the held-out GSM8K test rows; lower is better",
         "results": [asdict(r) for r in results],
+        "failures": failures,
         "report": str(report.html),
         "total_seconds": round(total, 2),
         "torch_threads": torch.get_num_threads(),
@@ -406,7 +421,11 @@ def run_demo(
         f"{cfg.proxy_epochs} epochs on each subset. Budget {cfg.budget:.0%}. "
         f"Held-out: {len(heldout_raw)} GSM8K test examples.\n\n"
         f"{table}\n\n"
-        f"Lower loss is better. Total time {total:.0f} s ({torch.get_num_threads()} threads). "
+        "Lower loss is better. Compare the selection methods with each other (same budget); "
+        "full data is the reference that uses every example. At this toy scale differences "
+        "between methods are small and depend on the seed; see docs/benchmarks.md for a "
+        "multi-seed benchmark.\n\n"
+        f"Total time {total:.0f} s ({torch.get_num_threads()} threads). "
         f"Report: {report.html}\n"
     )
     say(f"[5/5] report: {report.html}")
@@ -420,4 +439,5 @@ def run_demo(
         store_dir=store_dir,
         proxy_seconds=round(proxy_seconds, 2),
         total_seconds=round(total, 2),
+        failures=failures,
     )

@@ -23,7 +23,11 @@ _MAGIC = b"\x93NUMPY\x01\x00"
 
 def _header(dtype: np.dtype, num_rows: int, num_cols: int) -> bytes:
     body = repr(
-        {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": True, "shape": (num_rows, num_cols)}
+        {
+            "descr": np.lib.format.dtype_to_descr(dtype),
+            "fortran_order": True,
+            "shape": (num_rows, num_cols),
+        }
     ).encode("latin1")
     pad = HEADER_BYTES - len(_MAGIC) - 2 - len(body) - 1
     if pad < 0:
@@ -107,7 +111,11 @@ class ColumnFile:
         if self.num_rows == 0:
             return np.zeros(0, dtype=self.dtype)  # type: ignore[return-value]
         return np.memmap(
-            self.path, dtype=self.dtype, mode=mode, offset=self._offset(column), shape=(self.num_rows,)
+            self.path,
+            dtype=self.dtype,
+            mode=mode,
+            offset=self._offset(column),
+            shape=(self.num_rows,),
         )
 
     def matrix(self) -> np.ndarray:

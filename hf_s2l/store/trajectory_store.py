@@ -164,7 +164,9 @@ class TrajectoryStore:
         except OSError as e:
             raise PermissionError(f"cannot create the store directory {path}: {e}") from e
         if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-            raise PermissionError(f"cannot write a trajectory store to {path}: directory not writable")
+            raise PermissionError(
+                f"cannot write a trajectory store to {path}: directory not writable"
+            )
 
         if track_cell_steps is None:
             track_cell_steps = mode == "in_step"
@@ -463,7 +465,9 @@ class TrajectoryStore:
         idx = np.asarray(indices, dtype=np.int64)
         vals = np.asarray(values, dtype=np.float32)
         if idx.shape != vals.shape or idx.ndim != 1:
-            raise ValueError(f"indices {idx.shape} and values {vals.shape} must be equal 1-D shapes")
+            raise ValueError(
+                f"indices {idx.shape} and values {vals.shape} must be equal 1-D shapes"
+            )
         if len(idx) and (idx.min() < 0 or idx.max() >= self.num_examples):
             raise IndexError(f"row index out of range for a store of {self.num_examples} examples")
         mm = self._losses.column(column)
@@ -471,12 +475,16 @@ class TrajectoryStore:
         mm.flush()
         if steps is not None:
             if self._cell_steps is None:
-                raise ValueError("this store does not track per-cell steps (create with track_cell_steps=True)")
+                raise ValueError(
+                    "this store does not track per-cell steps (create with track_cell_steps=True)"
+                )
             sm = self._cell_steps.column(column)
             sm[idx] = np.broadcast_to(np.asarray(steps, dtype=np.int64), idx.shape)
             sm.flush()
 
-    def write_num_tokens(self, indices: Sequence[int] | np.ndarray, counts: Sequence[int] | np.ndarray) -> None:
+    def write_num_tokens(
+        self, indices: Sequence[int] | np.ndarray, counts: Sequence[int] | np.ndarray
+    ) -> None:
         """Record how many target tokens each example's loss averages over."""
         self._require_writable()
         mm = np.load(self.path / NUM_TOKENS_FILE, mmap_mode="r+")

@@ -72,6 +72,7 @@ def test_demo_fast_end_to_end(tmp_path, capsys):
     assert "| method |" in printed and "report:" in printed
 
     res = json.loads((out / "results.json").read_text())
+    assert res["failures"] == {}
     methods = [r["method"] for r in res["results"]]
     assert methods == ["s2l", "lp", "random", "full"]
     n = res["data"]["train_examples"]
