@@ -19,7 +19,11 @@ class ModelNotAvailableError(OSError):
 
 
 def _guidance(name: str, role: str, err: Exception) -> str:
-    offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
+    import huggingface_hub.constants
+
+    offline = bool(huggingface_hub.constants.HF_HUB_OFFLINE) or os.environ.get(
+        "HF_HUB_OFFLINE", ""
+    ).lower() in ("1", "true", "yes", "on")
     where = (
         "it is not in the local Hugging Face cache and HF_HUB_OFFLINE=1 forbids downloading it"
         if offline

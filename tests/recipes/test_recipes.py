@@ -24,6 +24,20 @@ HUB_MODELS = {
 HUB_DATASETS = {"TIGER-Lab/MathInstruct", "tatsu-lab/alpaca"}
 
 
+@pytest.fixture
+def hub_offline(monkeypatch):
+    """Offline for real: huggingface_hub/datasets read HF_HUB_OFFLINE at import, so patch both."""
+    import datasets.config
+    import huggingface_hub.constants
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", True)
+    if hasattr(datasets.config, "HF_DATASETS_OFFLINE"):
+        monkeypatch.setattr(datasets.config, "HF_DATASETS_OFFLINE", True)
+
+
 def test_every_recipe_has_readme_run_configs_and_accelerate_configs():
     assert (RECIPES / "README.md").is_file()
     for name in RECIPE_DIRS:
@@ -80,10 +94,9 @@ def test_accelerate_configs_are_valid(path):
         assert cfg["deepspeed_config"]["zero_stage"] == 3
 
 
-def test_missing_hub_model_gives_clear_error(monkeypatch):
+def test_missing_hub_model_gives_clear_error(hub_offline):
     from common.models import ModelNotAvailableError, load_causal_lm, load_tokenizer
 
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(ModelNotAvailableError) as err:
         load_tokenizer("EleutherAI/pythia-70m-deduped", role="proxy")
     msg = str(err.value)
@@ -102,12 +115,11 @@ def test_missing_local_model_dir_gives_clear_error(tmp_path):
         load_causal_lm(str(tmp_path), role="target")
 
 
-def test_recipe_with_uncached_model_fails_clearly(tmp_path, shared_data, monkeypatch):
+def test_recipe_with_uncached_model_fails_clearly(tmp_path, shared_data, hub_offline):
     """A real (non-smoke) config whose proxy is not cached: clear error before training."""
     from common.models import ModelNotAvailableError
     from common.pipeline import run_recipe
 
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     argv = [
         "--config",
         str(RECIPES / "math_pythia_to_phi2" / "configs" / "pythia70m_to_phi2.yaml"),
@@ -126,11 +138,9 @@ def test_recipe_with_uncached_model_fails_clearly(tmp_path, shared_data, monkeyp
         run_recipe(argv)
 
 
-def test_missing_hub_dataset_gives_clear_error(monkeypatch):
+def test_missing_hub_dataset_gives_clear_error(hub_offline):
     from common.data import _load_any
 
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(OSError, match="huggingface-cli download --repo-type dataset"):
         _load_any("TIGER-Lab/MathInstruct", "train")
 
