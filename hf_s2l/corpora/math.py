@@ -34,7 +34,9 @@ def _prefix_to_infix(tokens: list[str], numbers: list[float]) -> tuple[str, floa
         pos += 1
         if tok in "+-*/":
             (ls, lv), (rs, rv) = rec(), rec()
-            val = {"+": lv + rv, "-": lv - rv, "*": lv * rv, "/": lv / rv if rv else float("nan")}[tok]
+            val = {"+": lv + rv, "-": lv - rv, "*": lv * rv, "/": lv / rv if rv else float("nan")}[
+                tok
+            ]
             return f"({ls} {tok} {rs})", val
         if tok.startswith("number"):
             v = numbers[int(tok[6:])]
@@ -63,7 +65,11 @@ def _svamp_rows(path: Path, source: str) -> list[dict[str, Any]]:
             eq, _ = _prefix_to_infix(r["Equation"].split(), numbers)
             answer = _fmt_number(float(r["Answer"]))
             rows.append(
-                {"instruction": question, "output": f"{eq} = {answer}. The answer is {answer}.", "source": source}
+                {
+                    "instruction": question,
+                    "output": f"{eq} = {answer}. The answer is {answer}.",
+                    "source": source,
+                }
             )
     return rows
 
@@ -76,7 +82,11 @@ def _gsm8k_rows(path: Path) -> list[dict[str, Any]]:
             body, _, final = r["answer"].rpartition("####")
             body = re.sub(r"<<[^>]*>>", "", body).strip()
             rows.append(
-                {"instruction": r["question"], "output": f"{body}\nThe answer is {final.strip()}.", "source": "gsm8k"}
+                {
+                    "instruction": r["question"],
+                    "output": f"{body}\nThe answer is {final.strip()}.",
+                    "source": "gsm8k",
+                }
             )
     return rows
 
@@ -92,7 +102,11 @@ def _aqua_rows(paths: list[Path]) -> list[dict[str, Any]]:
                 question = r["question"] + "\nAnswer Choices: " + " ".join(r["options"])
                 rationale = r["rationale"].strip()
                 rows.append(
-                    {"instruction": question, "output": f"{rationale}\nThe answer is {r['correct']}.", "source": "aqua"}
+                    {
+                        "instruction": question,
+                        "output": f"{rationale}\nThe answer is {r['correct']}.",
+                        "source": "aqua",
+                    }
                 )
     return rows
 

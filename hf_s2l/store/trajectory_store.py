@@ -227,7 +227,13 @@ class TrajectoryStore:
         return cls(path, _meta=meta, writable=mode == "r+")
 
     def _reconcile(self) -> None:
-        """Drop columns present in the data files but never registered in meta.json (crash)."""
+        """Check the data files against meta.json.
+
+        A data file may hold one more column than meta.json lists: either another process is
+        between the two steps of :meth:`add_column`, or it crashed there. Readers ignore such
+        a column (see :attr:`losses`); the next :meth:`add_column` drops it. Opening never
+        truncates, so a process opening the store cannot destroy a column being added.
+        """
         n_meta = len(self._meta["columns"])
         for cf in (self._losses, self._cell_steps):
             if cf is None:
@@ -236,9 +242,7 @@ class TrajectoryStore:
                 raise ValueError(
                     f"{cf.path} has {cf.num_rows} rows but meta.json says {self.num_examples}"
                 )
-            if cf.num_columns > n_meta and self._writable:
-                cf.truncate(n_meta)
-            elif cf.num_columns < n_meta:
+            if cf.num_columns < n_meta:
                 raise ValueError(
                     f"{cf.path} has {cf.num_columns} columns but meta.json lists {n_meta}: "
                     "the store is corrupt"
@@ -423,6 +427,12 @@ class TrajectoryStore:
     ) -> int:
         """Append an empty (all-NaN, incomplete) column and return its index."""
         self._require_writable()
+        n_meta = len(self._meta["columns"])
+        for cf in (self._losses, self._cell_steps):
+            if cf is not None:
+                cf.refresh()
+                if cf.num_columns > n_meta:  # left by a crash inside a previous add_column
+                    cf.truncate(n_meta)
         col = self._losses.append_column(np.nan)
         if self._cell_steps is not None:
             self._cell_steps.append_column(-1)

@@ -74,10 +74,26 @@ def test_crash_between_append_and_meta_is_reconciled(tmp_path):
     store._losses.append_column(np.nan)  # a crash after growing the file, before meta.json
     reader = TrajectoryStore.open(tmp_path / "s")  # read-only: sees the registered columns
     assert reader.num_columns == 2 and reader.losses.shape == (6, 2)
-    writer = TrajectoryStore.open(tmp_path / "s", "r+")  # repairs the file
-    assert np.load(tmp_path / "s" / "losses.npy", mmap_mode="r").shape == (6, 2)
-    c = writer.add_column(20, 2.0)
+    writer = TrajectoryStore.open(tmp_path / "s", "r+")  # opening never truncates
+    assert writer.losses.shape == (6, 2)
+    c = writer.add_column(20, 2.0)  # the next add_column drops the stray column
     assert c == 2 and writer.losses.shape == (6, 3)
+    assert np.load(tmp_path / "s" / "losses.npy", mmap_mode="r").shape == (6, 3)
+
+
+def test_opening_during_add_column_does_not_destroy_it(tmp_path):
+    """Regression: rank 1 opening the store while rank 0 is inside add_column (file grown,
+    meta.json not yet written) must not truncate the column rank 0 is adding."""
+    a = _filled(tmp_path / "s", n=4, cols=1)
+    a._losses.append_column(np.nan)  # first half of a.add_column
+    TrajectoryStore.open(tmp_path / "s", "r+")  # another process opens right then
+    a._meta["columns"].append(
+        {"global_step": 9, "epoch": 1.0, "kind": "point", "wall_time": None, "complete": False}
+    )
+    a._save_meta()  # second half of a.add_column
+    b = TrajectoryStore.open(tmp_path / "s", "r+")
+    b.write(1, [0, 1, 2, 3], [1.0, 2.0, 3.0, 4.0])
+    assert b.losses.shape == (4, 2) and a.losses[3, 1] == 4.0
 
 
 def test_incomplete_column_reset_and_find(tmp_path):
