@@ -60,13 +60,13 @@ DOCS_END = "<!-- data-efficiency:end -->"
 class BenchConfig:
     """Sizes of one benchmark configuration (defaults: the full CPU run)."""
 
-    fraction: float = 0.12  # random share of the mixture used (1.0 = all ~11K rows), see docs
+    fraction: float = 1.0  # random share of the mixture used (1.0 = all ~11K rows), see docs
     max_per_source: int | None = None  # smoke only: first rows of each source
-    eval_rows: int = 100
+    eval_rows: int = 200
     budgets: tuple[float, ...] = (0.1, 0.3, 0.5)
     seeds: tuple[int, ...] = (0, 1, 2)
     methods: tuple[str, ...] = METHODS
-    vocab_size: int = 1024
+    vocab_size: int = 2048
     max_length: int = 256
     epochs: int = 1
     proxy_epochs: int = 2  # LP(1) needs two epoch ends
@@ -75,12 +75,12 @@ class BenchConfig:
         default_factory=lambda: {"hidden_size": 32, "num_layers": 2, "num_heads": 2}
     )
     target: dict[str, int] = field(
-        default_factory=lambda: {"hidden_size": 96, "num_layers": 2, "num_heads": 4}
+        default_factory=lambda: {"hidden_size": 96, "num_layers": 3, "num_heads": 4}
     )
     batch_size: int = 16
     proxy_lr: float = 3e-3
     target_lr: float = 3e-3
-    s2l_num_clusters: int = 10  # per source; the paper's 100 is for 262K rows
+    s2l_num_clusters: int = 20  # per source; the paper's 100 is for 262K rows
     threads: int = 2
 
     @classmethod
@@ -455,6 +455,28 @@ def docs_section(results: dict[str, Any], command: str, plot_rel: str, wall: flo
         results["target"],
     )
     ratio = target["parameters"] / proxy["parameters"]
+    runs = results["runs"]
+    n_runs = len(runs)
+    train_min = sum(r["train_seconds"] for r in runs) / 60
+    ms_per_ex = (
+        1000
+        * sum(r["train_seconds"] for r in runs)
+        / max(sum(r["examples"] * cfg["epochs"] for r in runs), 1)
+    )
+    est_4m_h = ms_per_ex * sum(r["examples"] * cfg["epochs"] for r in runs) / 3.6e6
+    est_4m_h *= 4e6 / target["parameters"]
+    scope_txt = (
+        "the whole mixture and every method, budget and seed"
+        if data["train_rows"] >= data.get("mixture_rows", data["train_rows"])
+        else "every method, budget and seed (on a sample of the mixture)"
+    )
+    failed = sorted({f["method"] for f in results.get("failures", [])})
+    failed_txt = (
+        f" **Not measured**: {', '.join(LABELS.get(m, m) for m in failed)} (selection failed: "
+        f"{results['failures'][0]['error'][:160]}...)."
+        if failed
+        else ""
+    )
     if data["train_rows"] < data.get("mixture_rows", data["train_rows"]):
         sample_txt = (
             f"a random {cfg['fraction']:.0%} sample ({data['train_rows']:,} of "
@@ -505,12 +527,22 @@ Wall time: {wall / 60:.0f} min. Setup (all from scratch, offline):
 
 ![held-out loss vs fraction of data]({plot_rel})
 
-**Best on held-out GSM8K per budget**: {"; ".join(wins)}. Read these numbers for what they
-are: a few-million-parameter model trained from scratch for {target["epochs"]} epoch(s) learns
-mostly the format and frequent tokens, so subset *size* and *source mix* dominate; they are
-not a reproduction of the paper's Pythia-410M/Phi-2 results, only a check that the pipeline
-runs end to end on real data and an honest record of what it gives at this scale. Raw runs:
-`runs.jsonl` in the output directory.
+**Best on held-out GSM8K per budget**: {"; ".join(wins)}.{failed_txt}
+
+Read these numbers for what they are: a sub-million-parameter model trained from scratch for
+{target["epochs"]} epoch(s) learns mostly the answer format and frequent tokens, so subset
+*size* and *source mix* dominate (e.g. a method that favours short MAWPS/ASDiv-A rows scores
+differently on GSM8K than one that keeps the source balance). They are not a reproduction of the
+paper's Pythia-70M → Pythia-410M/Phi-2 results, only a check that the pipeline runs end to end
+on real data and an honest record of what it gives at this scale.
+
+**Sizes vs the issue's plan.** The plan asked for a ≈1M-parameter proxy and a ≥4x target. On
+this shared 2-core CPU the {n_runs} target runs took {train_min:.0f} min of training for a
+{target["parameters"] / 1e6:.2f}M target ({ms_per_ex:.1f} ms per example-pass); with cost
+roughly proportional to parameters, the same grid with a 4M target would take about
+{est_4m_h:.1f} h, so the pair was scaled down ({proxy["parameters"] / 1e6:.2f}M /
+{target["parameters"] / 1e6:.2f}M) keeping the ≥4x ratio, {scope_txt}. Raw per-run results
+(examples, losses, seconds, per-source counts) are in `runs.jsonl` of the output directory.
 {DOCS_END}
 """
 

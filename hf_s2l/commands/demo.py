@@ -11,13 +11,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="run the whole pipeline offline on a small real math mixture (CPU, minutes)",
         description=(
             "Train a tiny proxy with TrajectoryCallback on 1,500 embedded math examples, select "
-            "30%% with S2L, LP(1) and random, train a larger tiny target on each selection and "
+            "30% with S2L, LP(1) and random, train a larger tiny target on each selection and "
             "on all data, and compare held-out GSM8K answer losses. Writes results.json, "
             "results.md and an HTML report to --out."
         ),
     )
     p.add_argument("--out", default=None, help="output directory (default: ./hf-s2l-demo)")
-    p.add_argument("--fast", action="store_true", help="a smaller run for CI (about a minute)")
+    p.add_argument("--fast", action="store_true", help="a smaller run for CI (under a minute)")
     p.add_argument("--budget", type=float, default=0.3, help="fraction to select (default 0.3)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
@@ -31,8 +31,6 @@ def run(args: argparse.Namespace) -> int:
     cfg = DemoConfig.fast() if args.fast else DemoConfig()
     if args.out:
         cfg.out_dir = args.out
-    elif not args.fast:
-        cfg.out_dir = "hf-s2l-demo"
     cfg.budget = args.budget
     cfg.seed = args.seed
     cfg.num_threads = args.threads

@@ -235,8 +235,14 @@ def build_report(
             fig,
             "cluster_sizes",
             out,
-            f"Sizes of the {len(sizes)} k-means clusters of the trajectories"
-            + (" and how many examples the selection took from each." if sel is not None else "."),
+            f"Sizes of the {len(sizes)} k-means clusters of the trajectories (computed for this "
+            "report over all examples, NaN -> 0, as S2L does)"
+            + (
+                " and how many examples the selection took from each (a stratified S2L "
+                "selection clusters within each group, so its own clusters differ)."
+                if sel is not None
+                else "."
+            ),
         )
         report.summary["num_clusters"] = int(km.num_clusters)
     else:
@@ -308,8 +314,7 @@ def build_report(
         report.skipped["lp"] = str(e)
 
     # ---- cartography data map
-    kinds = store.kinds
-    carto_cols = [c for c in complete if kinds[c] != "train_begin"]
+    carto_cols = [c for c in complete if not store.column_has_kind(int(c), "train_begin")]
     if len(carto_cols) >= 2:
         from ..select.cartography import cartography_stats
 

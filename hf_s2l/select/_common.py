@@ -35,8 +35,11 @@ def resolve_columns(
     else:
         cols = complete
         if exclude_train_begin:
-            kinds = ctx.store.kinds
-            cols = np.asarray([c for c in cols if kinds[c] != "train_begin"], dtype=np.int64)
+            store = ctx.store
+            cols = np.asarray(
+                [c for c in cols if not store.column_has_kind(int(c), "train_begin")],
+                dtype=np.int64,
+            )
     if len(cols) < minimum:
         raise ValueError(
             f"{method} needs at least {minimum} complete trajectory column(s), got {len(cols)} "

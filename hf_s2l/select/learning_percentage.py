@@ -82,10 +82,12 @@ def find_lp_columns(store: Any, variant: str = "lp1", last_epoch: int | None = N
     """
     complete = set(store.complete_columns().tolist())
     kinds, steps, epochs = store.kinds, store.steps, store.epochs
-    p0 = [c for c in sorted(complete) if kinds[c] == "train_begin"]
+    p0 = [c for c in sorted(complete) if store.column_has_kind(c, "train_begin")]
     if not p0:
         p0 = [c for c in sorted(complete) if steps[c] == 0]
-    ends = [c for c in sorted(complete) if kinds[c] in EPOCH_END_KINDS]
+    ends = [
+        c for c in sorted(complete) if any(store.column_has_kind(c, k) for k in EPOCH_END_KINDS)
+    ]
     ends.sort(key=lambda c: (epochs[c], steps[c]))
     have = [
         f"{c}:{kinds[c] or '?'}@step{steps[c]}/epoch{epochs[c]:g}"

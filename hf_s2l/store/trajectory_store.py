@@ -298,6 +298,15 @@ class TrajectoryStore:
         """Why each column was recorded: ``train_begin``, ``epoch_end``, ``interval``, ``point``, ``epoch``."""
         return [str(c.get("kind", "")) for c in self._meta["columns"]]
 
+    def column_has_kind(self, column: int, kind: str) -> bool:
+        """True if ``column`` was recorded for ``kind`` (kinds of one step are joined by ``+``)."""
+        return kind in self.kinds[column].split("+")
+
+    def columns_of_kind(self, kind: str, *, complete_only: bool = True) -> np.ndarray:
+        """Indices of the (complete) columns recorded for ``kind``, e.g. ``"epoch_end"``."""
+        cols = self.complete_columns() if complete_only else np.arange(self.num_columns)
+        return np.array([c for c in cols if self.column_has_kind(int(c), kind)], dtype=np.int64)
+
     @property
     def num_tokens(self) -> np.ndarray:
         """Target tokens counted in each example's loss (int64, -1 = unknown)."""

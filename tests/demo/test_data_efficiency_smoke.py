@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ def test_data_efficiency_smoke(tmp_path, shared_data):
         "data_efficiency", REPO / "benchmarks" / "data_efficiency.py"
     )
     bench = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = bench  # dataclasses need the module registered
     spec.loader.exec_module(bench)
     docs = tmp_path / "benchmarks.md"
     docs.write_text("# Benchmarks\n\n## Other section\n\nkept\n")

@@ -8,7 +8,7 @@ import pytest
 from hf_s2l.select import select
 from hf_s2l.select.learning_percentage import find_lp_columns, lp_scores
 
-from .conftest import GOLDEN_PPL, build_store
+from .conftest import GOLDEN_PPL, GOLDEN_SCHEDULE, build_store
 
 # By hand from GOLDEN_PPL (P0, P1, -, P2), LP(1) = (P0 - P1) / (P0 - P2):
 #   0: 4/6   1: 1/6   2: 0 (P0 = P2)   3: 8/8   4: 1/3   5: -2/2   6: 3/6   7: 3/8
@@ -119,3 +119,16 @@ def test_lp_last_epoch_and_nan(tmp_path):
     assert sel.stats["num_nan_rows"] == 1
     with pytest.raises(ValueError, match="last_epoch"):
         select(store, "lp", 3, last_epoch=5)
+
+
+def test_lp_finds_joined_kinds_as_the_recorder_writes_them(tmp_path, golden_store):
+    """The callback joins the kinds of one step (``point+epoch_end``); LP must still find them."""
+    joined = [(s, e, {"epoch_end": "point+epoch_end"}.get(k, k)) for s, e, k in GOLDEN_SCHEDULE]
+    store = build_store(tmp_path / "joined", np.log(GOLDEN_PPL), joined)
+    a = select(store, "lp", 3, seed=0)
+    b = select(golden_store, "lp", 3, seed=0)
+    assert a.indices.tolist() == b.indices.tolist()
+    assert (
+        store.columns_of_kind("epoch_end").tolist()
+        == golden_store.columns_of_kind("epoch_end").tolist()
+    )
