@@ -168,8 +168,9 @@ def _markdown_table(
     failures: dict[str, str] | None = None,
 ) -> str:
     lines = [
-        "| method | examples used | held-out answer loss (GSM8K test) | vs full data | target training time |",
-        "|---|---:|---:|---:|---:|",
+        "| method | examples used | held-out answer loss (GSM8K test) | vs full data "
+        "| target training time | examples per source |",
+        "|---|---:|---:|---:|---:|---|",
     ]
     for r in results:
         delta = (
@@ -177,11 +178,12 @@ def _markdown_table(
         )
         lines.append(
             f"| {METHOD_LABELS.get(r.method, r.method)} | {r.examples} ({100 * r.examples / n_train:.0f}%) "
-            f"| {r.heldout_loss:.4f} | {delta} | {r.train_seconds:.1f} s |"
+            f"| {r.heldout_loss:.4f} | {delta} | {r.train_seconds:.1f} s "
+            f"| {', '.join(f'{k} {v}' for k, v in r.per_source.items())} |"
         )
     for method, err in (failures or {}).items():
         short = err if len(err) <= 120 else err[:117] + "..."
-        lines.append(f"| {METHOD_LABELS.get(method, method)} | selection failed: {short} | | | |")
+        lines.append(f"| {METHOD_LABELS.get(method, method)} | selection failed: {short} | | | | |")
     return "\n".join(lines)
 
 
@@ -422,10 +424,11 @@ def run_demo(
         f"Held-out: {len(heldout_raw)} GSM8K test examples.\n\n"
         f"{table}\n\n"
         "Lower loss is better. Compare the selection methods with each other (same budget); "
-        "full data is the reference that uses every example. At this toy scale differences "
-        "between methods are small and depend on the seed; see docs/benchmarks.md for a "
-        "multi-seed benchmark.\n\n"
-        f"Total time {total:.0f} s ({torch.get_num_threads()} threads). "
+        "full data is the reference that uses every example. At this toy scale the ranking "
+        "mostly reflects which sources each method keeps (the held-out set is GSM8K) and can "
+        "change with the seed; docs/benchmarks.md has a multi-seed benchmark on the whole "
+        "mixture.\n\n"
+        f"Total time {total:.0f} s (torch threads: {torch.get_num_threads()}). "
         f"Report: {report.html}\n"
     )
     say(f"[5/5] report: {report.html}")

@@ -16,6 +16,8 @@ class RecordingSchedule:
         at_train_begin: record at step 0, before any update (kind ``train_begin``;
             needed by Learning Percentage).
         at_epoch_end: record at the end of every epoch (kind ``epoch_end``; needed by LP).
+            With ``num_points`` over whole epochs the epoch ends usually coincide with points,
+            so this default costs no extra pass.
         every_n_steps: record every ``n`` optimizer steps (kind ``interval``).
         num_points: record ``K`` points evenly spaced over ``state.max_steps``, the last one
             at the final step (kind ``point``). ``num_points=12`` plus step 0 is the S2L
@@ -23,7 +25,7 @@ class RecordingSchedule:
     """
 
     at_train_begin: bool = True
-    at_epoch_end: bool = False
+    at_epoch_end: bool = True
     every_n_steps: int | None = None
     num_points: int | None = 12
 

@@ -87,6 +87,7 @@ def test_demo_fast_end_to_end(tmp_path, capsys):
     rows = [line for line in md.splitlines() if line.startswith("| ") and "---" not in line]
     assert len(rows) == 1 + 4  # header + one row per method
     assert all(re.search(r"\| \d+\.\d{4} \|", row) for row in rows[1:])
+    assert all("gsm8k" in row for row in rows[1:])  # per-source counts
 
     report = Path(res["report"])
     html = report.read_text()

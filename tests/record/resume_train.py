@@ -52,6 +52,7 @@ def train(data_dir: str, tok_dir: str, run_dir: Path, store_dir: Path, resume: b
         store_dir,
         every_n_steps=2,
         num_points=None,
+        at_epoch_end=False,
         at_train_begin=True,
         batch_size=5,
         write_every=1,
