@@ -39,8 +39,9 @@ METHOD_LABELS = {"s2l": "S2L", "lp": "LP(1)", "random": "random", "full": "full 
 class DemoConfig:
     """Settings of :func:`run_demo`; ``DemoConfig.fast()`` is the CI-sized variant.
 
-    Sizes are chosen so that the default run takes 2-3 minutes on 2 CPU cores (about
-    2.5 minutes measured with one torch thread on a shared 2-core machine) and ``fast()`` well under a minute.
+    Sizes are chosen so that the default run stays well under 5 minutes on 2 CPU cores
+    (measured: 1 min 22 s with 2 torch threads on an idle 2-core machine, 2 min 29 s with
+    one thread on a busy one) and ``fast()`` takes about 10 seconds.
     """
 
     out_dir: str = "hf-s2l-demo"
