@@ -55,7 +55,7 @@ def make_store(path: Path, n: int, seed: int = 0, chunk: int = 1 << 21):
 
 
 def child(store_path: str, method: str, budget: float) -> None:
-    from hf_s2l.select import select
+    from hf_s2l.selection import select
 
     t0 = time.perf_counter()
     sel = select(store_path, method, budget, seed=0)
@@ -93,7 +93,7 @@ def main() -> None:
         child(args.child[0], args.child[1], float(args.child[2]))
         return
 
-    from hf_s2l.select import available_methods, select
+    from hf_s2l.selection import available_methods, select
 
     work = Path(args.workdir or tempfile.mkdtemp(prefix="hf-s2l-bench-"))
     print(

@@ -4,7 +4,7 @@ Pipeline (one module per concept)::
 
     record/  TrajectoryCallback      per-example losses while the proxy trains
     store/   TrajectoryStore         memory-mapped N x T loss matrix on disk
-    select/  select(), Selection     S2L, Learning Percentage and baselines
+    selection/ select(), Selection   S2L, Learning Percentage and baselines
     data/    SelectedDataset         the target's training set, filtered + aligned
     hub/     dataset cards, push     provenance on the Hugging Face Hub
     report/  build_report            HTML + PNG plots of a store
@@ -29,10 +29,10 @@ _LAZY: dict[str, str] = {
     "RecordingSchedule": "hf_s2l.record",
     "per_example_loss": "hf_s2l.record",
     # select
-    "Selection": "hf_s2l.select",
-    "select": "hf_s2l.select",
-    "register_method": "hf_s2l.select",
-    "available_methods": "hf_s2l.select",
+    "Selection": "hf_s2l.selection",
+    "select": "hf_s2l.selection",
+    "register_method": "hf_s2l.selection",
+    "available_methods": "hf_s2l.selection",
     # data
     "SelectedDataset": "hf_s2l.data",
     "add_example_ids": "hf_s2l.data",
@@ -50,7 +50,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .demo import DemoConfig, run_demo
     from .record import RecordingSchedule, TrajectoryCallback, per_example_loss
     from .report import build_report
-    from .select import Selection, available_methods, register_method, select
+    from .selection import Selection, available_methods, register_method, select
     from .store import StoreMismatchError, TrajectoryStore
 
 

@@ -64,8 +64,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from ..select import select
-    from ..select.registry import cli_command
+    from ..selection import select
+    from ..selection.registry import cli_command
 
     params = dict(args.param)
     embeddings = np.load(args.embeddings) if args.embeddings else None

@@ -43,7 +43,7 @@ from .ids import DEFAULT_ID_COLUMN
 if TYPE_CHECKING:  # pragma: no cover
     import datasets
 
-    from ..select.selection import Selection
+    from ..selection.selection import Selection
     from ..store.trajectory_store import TrajectoryStore
 
 logger = logging.get_logger(__name__)

@@ -40,7 +40,7 @@ from .alignment import Alignment, AlignmentError, align
 if TYPE_CHECKING:  # pragma: no cover
     from huggingface_hub import CommitInfo, DatasetCard
 
-    from ..select.selection import Selection
+    from ..selection.selection import Selection
     from ..store.trajectory_store import TrajectoryStore
 
 logger = logging.get_logger(__name__)
@@ -115,7 +115,7 @@ class SelectedDataset(datasets.Dataset):
         store: TrajectoryStore | str | os.PathLike | None = None,
         verify: bool = True,
     ) -> None:
-        from ..select.selection import Selection
+        from ..selection.selection import Selection
 
         if isinstance(dataset, datasets.DatasetDict):
             raise TypeError(

@@ -17,7 +17,7 @@ from transformers.utils import logging
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-    from ..select.selection import Selection
+    from ..selection.selection import Selection
     from ..store.trajectory_store import TrajectoryStore
 
 logger = logging.get_logger(__name__)
@@ -58,7 +58,7 @@ def _open_store(store: TrajectoryStore | str | os.PathLike) -> TrajectoryStore:
 def _open_selection(selection: Selection | str | os.PathLike | None) -> Selection | None:
     if selection is None:
         return None
-    from ..select.selection import Selection
+    from ..selection.selection import Selection
 
     return selection if isinstance(selection, Selection) else Selection.load(selection)
 
@@ -210,7 +210,7 @@ def build_report(
         traj = store.trajectories(complete)[rows]
         nan_rows = np.isnan(traj).all(axis=1)
         traj_z = np.nan_to_num(traj, nan=0.0)
-        from ..select.kmeans import faiss_kmeans
+        from ..selection.kmeans import faiss_kmeans
 
         k = num_clusters or int(np.clip(len(rows) // 15, 2, 100))
         km = faiss_kmeans(traj_z, k, seed=seed, what="report k-means")
@@ -283,7 +283,7 @@ def build_report(
 
     # ---- Learning Percentage
     try:
-        from ..select.learning_percentage import find_lp_columns, lp_scores
+        from ..selection.learning_percentage import find_lp_columns, lp_scores
 
         try:
             cols = find_lp_columns(store, "lp1")
@@ -316,7 +316,7 @@ def build_report(
     # ---- cartography data map
     carto_cols = [c for c in complete if not store.column_has_kind(int(c), "train_begin")]
     if len(carto_cols) >= 2:
-        from ..select.cartography import cartography_stats
+        from ..selection.cartography import cartography_stats
 
         conf, var = cartography_stats(store.trajectories(carto_cols)[rows])
         ok = np.isfinite(conf) & np.isfinite(var)

@@ -95,7 +95,7 @@ def make_store(path: Path, proxy_train, *, with_ids: bool = True):
 
 
 def make_selection(store, indices, **kw):
-    from hf_s2l.select import Selection
+    from hf_s2l.selection import Selection
 
     idx = np.sort(np.asarray(indices, dtype=np.int64))
     ids = store.example_ids

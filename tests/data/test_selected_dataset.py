@@ -10,7 +10,7 @@ import pytest
 
 from hf_s2l import AlignmentError, SelectedDataset, add_example_ids
 from hf_s2l.data import content_fingerprint, curriculum_trainer, inverse_frequency_weights
-from hf_s2l.select import Selection
+from hf_s2l.selection import Selection
 
 from .helpers import make_selection, make_store, raw_dataset, tokenize_fn, train_tokenizer
 

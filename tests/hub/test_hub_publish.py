@@ -205,7 +205,7 @@ def setup(tmp_path_factory):
     sel = make_selection(
         store,
         SELECTED,
-        stats={  # the selection engine's shape (hf_s2l/select/s2l.py)
+        stats={  # the selection engine's shape (hf_s2l/selection/s2l.py)
             "num_clusters": 3,
             "clusters": [
                 {"cluster": 0, "size": 20, "selected": 4},
@@ -302,7 +302,7 @@ def test_push_to_hub_through_fake_hub(setup, fake_hub, caplog, capsys, tmp_path)
 
 def test_push_refused_when_alignment_unverified(setup, fake_hub):
     sel = setup["sel"]
-    from hf_s2l.select import Selection
+    from hf_s2l.selection import Selection
 
     bare = Selection(
         indices=sel.indices, method="random", num_examples=40, dataset_fingerprint="nope"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hf_s2l.select import select
-from hf_s2l.select.facility_location import knn_graph, lazy_greedy_facility_location
+from hf_s2l.selection import select
+from hf_s2l.selection.facility_location import knn_graph, lazy_greedy_facility_location
 
 from .conftest import GOLDEN_PPL
 

@@ -7,9 +7,9 @@ import logging
 import numpy as np
 import pytest
 
-from hf_s2l.select import select
-from hf_s2l.select.kmeans import faiss_kmeans
-from hf_s2l.select.s2l import sample_from_clusters
+from hf_s2l.selection import select
+from hf_s2l.selection.kmeans import faiss_kmeans
+from hf_s2l.selection.s2l import sample_from_clusters
 
 from .conftest import blob_losses, build_store
 

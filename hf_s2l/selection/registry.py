@@ -3,10 +3,10 @@
 A method is a function ``fn(ctx, budget, cfg) -> MethodResult`` registered under a name
 with :func:`register_method`. :func:`select` resolves the budget, the optional group
 column (budget split evenly over groups, smallest first, as the official S2L code does
-for MathInstruct's ``source``) and builds the :class:`~hf_s2l.select.Selection` with
+for MathInstruct's ``source``) and builds the :class:`~hf_s2l.selection.Selection` with
 statistics and provenance. Users add their own method the same way::
 
-    from hf_s2l.select import register_method, MethodResult
+    from hf_s2l.selection import register_method, MethodResult
 
     @register_method("longest_loss", min_columns=1)
     def longest_loss(ctx, budget, cfg):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hf_s2l.select import select
-from hf_s2l.select.learning_percentage import find_lp_columns, lp_scores
+from hf_s2l.selection import select
+from hf_s2l.selection.learning_percentage import find_lp_columns, lp_scores
 
 from .conftest import GOLDEN_PPL, GOLDEN_SCHEDULE, build_store
 

