@@ -78,6 +78,7 @@ from ..store import TrajectoryStore
 from . import _dist
 from .in_step_hash import ContentTable, dataset_keys, hash_segments
 from .losses import IGNORE_INDEX, per_example_loss
+from .probe import is_encoder_decoder, unwrap_collator, unwrap_model
 
 logger = logging.get_logger(__name__)
 
@@ -553,32 +554,6 @@ class InStepRecorder(TrainerCallback):
         if key not in self._warned:
             self._warned.add(key)
             logger.warning(msg)
-
-
-def unwrap_model(model: torch.nn.Module) -> torch.nn.Module:
-    """The transformers model under DDP/PEFT wrappers."""
-    m = model
-    for _ in range(5):
-        if isinstance(getattr(m, "module", None), torch.nn.Module):
-            m = m.module
-        elif hasattr(m, "get_base_model"):
-            m = m.get_base_model()
-        else:
-            break
-    return m
-
-
-def is_encoder_decoder(model: torch.nn.Module) -> bool:
-    return bool(getattr(getattr(unwrap_model(model), "config", None), "is_encoder_decoder", False))
-
-
-def unwrap_collator(collate_fn: Any) -> Any:
-    """The user's collator inside the Trainer's ``RemoveColumnsCollator`` (if wrapped)."""
-    for _ in range(5):
-        if not hasattr(collate_fn, "data_collator"):
-            break
-        collate_fn = collate_fn.data_collator
-    return collate_fn
 
 
 def _find_nll(node: Any, depth: int = 4) -> Any:

@@ -2,7 +2,7 @@
 """Clinical summarisation recipe: radiology findings -> impression, S2L at 50%, BLEU/ROUGE-L/BERTScore.
 
     accelerate launch --config_file accelerate/single_gpu.yaml run.py --config configs/iu_pythia70m_to_phi2.yaml
-    accelerate launch --num_processes 2 --cpu run.py --smoke     # CPU smoke run (CI)
+    accelerate launch --config_file accelerate/smoke_cpu.yaml run.py --smoke   # CPU, 2 ranks (CI)
 
 Without ``--config`` the default config is used (``configs/smoke.yaml`` with ``--smoke``).
 """
@@ -13,18 +13,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from common.pipeline import run_recipe  # noqa: E402
+from common.pipeline import recipe_main  # noqa: E402
 
 
-def main(argv: list[str] | None = None) -> None:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if not any(a == "--config" or a.startswith("--config=") for a in argv):
-        smoke = any(a == "--smoke" or a.startswith("--smoke=") for a in argv)
-        argv = [
-            "--config",
-            str(HERE / "configs" / ("smoke.yaml" if smoke else "iu_pythia70m_to_phi2.yaml")),
-        ] + argv
-    run_recipe(argv, task="clinical")
+def main() -> None:
+    recipe_main(HERE, "iu_pythia70m_to_phi2.yaml", task="clinical")
 
 
 if __name__ == "__main__":

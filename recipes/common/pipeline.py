@@ -390,3 +390,16 @@ def run_recipe(argv: list[str] | None = None, task: str | None = None) -> dict[s
         results = recipe.evaluate()
     recipe.log(f"done in {time.perf_counter() - t0:.1f}s; outputs in {recipe.out}")
     return results
+
+
+def recipe_main(recipe_dir: str | Path, default_config: str, task: str) -> None:
+    """Entry point of a recipe's ``run.py``: ``--config`` defaults to ``configs/<default_config>``
+    (``configs/smoke.yaml`` with ``--smoke``), then :func:`run_recipe`."""
+    import sys
+
+    argv = sys.argv[1:]
+    if not any(a == "--config" or a.startswith("--config=") for a in argv):
+        smoke = any(a == "--smoke" or a.startswith("--smoke=") for a in argv)
+        config = Path(recipe_dir) / "configs" / ("smoke.yaml" if smoke else default_config)
+        argv = ["--config", str(config), *argv]
+    run_recipe(argv, task=task)
