@@ -139,3 +139,32 @@ def save_tiny(model, tokenizer, directory: str | os.PathLike) -> Path:
     model.save_pretrained(d)
     tokenizer.save_pretrained(d)
     return d
+
+
+def tiny_bert_encoder(
+    texts: Iterable[str], save_dir: str | os.PathLike, vocab_size: int = 384, seed: int = 0
+) -> str:
+    """A tiny randomly initialised BERT encoder + BPE tokenizer saved to ``save_dir``.
+
+    An offline stand-in for BERTScore's scoring model (roberta-large) in smoke runs and
+    tests; returns the directory (reused if it already holds a model).
+    """
+    import torch
+    from transformers import BertConfig, BertModel
+
+    save_dir = Path(save_dir)
+    if (save_dir / "config.json").is_file():
+        return str(save_dir)
+    tok = train_tokenizer(texts, vocab_size=vocab_size, save_dir=save_dir)
+    torch.manual_seed(seed)
+    cfg = BertConfig(
+        vocab_size=len(tok),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=512,
+        pad_token_id=tok.pad_token_id,
+    )
+    BertModel(cfg).save_pretrained(save_dir)
+    return str(save_dir)

@@ -300,18 +300,17 @@ class TrajectoryCallback(TrainerCallback):
         fingerprint = getattr(raw, "_fingerprint", None)
         ids, metadata = self._raw_columns(raw)
 
+        create_kwargs: dict[str, Any] = dict(
+            dataset_fingerprint=fingerprint,
+            model_name_or_path=getattr(config, "_name_or_path", None) or None,
+            model_revision=getattr(config, "_commit_hash", None),
+            mode="probe",
+            example_ids=ids,
+            extra={"recorder": info},
+        )
+
         def create() -> None:
-            store = TrajectoryStore.create(
-                self.output_dir,
-                n,
-                dataset_fingerprint=fingerprint,
-                model_name_or_path=getattr(config, "_name_or_path", None) or None,
-                model_revision=getattr(config, "_commit_hash", None),
-                mode="probe",
-                example_ids=ids,
-                extra={"recorder": info},
-                exist_ok=True,
-            )
+            store = TrajectoryStore.create(self.output_dir, n, exist_ok=True, **create_kwargs)
             if self._fresh and any(c["complete"] and c["global_step"] > 0 for c in store.columns):
                 if not self.overwrite:
                     raise FileExistsError(
@@ -322,16 +321,7 @@ class TrajectoryCallback(TrainerCallback):
                     )
                 logger.warning(f"overwriting the trajectory store in {self.output_dir}")
                 shutil.rmtree(self.output_dir)
-                store = TrajectoryStore.create(
-                    self.output_dir,
-                    n,
-                    dataset_fingerprint=fingerprint,
-                    model_name_or_path=getattr(config, "_name_or_path", None) or None,
-                    model_revision=getattr(config, "_commit_hash", None),
-                    mode="probe",
-                    example_ids=ids,
-                    extra={"recorder": info},
-                )
+                store = TrajectoryStore.create(self.output_dir, n, **create_kwargs)
             if ids is not None and store.example_ids is None:
                 store.set_example_ids(ids)
             for name, values in metadata.items():

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from ..store.trajectory_store import _json_default
 from ..version import __version__
 
 SELECTION_FORMAT = "hf-s2l-selection"
@@ -167,12 +168,6 @@ class Selection:
 
 
 def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.floating):
-        return float(obj)
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
     if isinstance(obj, Path):
         return str(obj)
-    raise TypeError(f"not JSON serialisable: {type(obj)}")
+    return _json_default(obj)

@@ -133,27 +133,9 @@ def build_smoke_model(
 
 def build_smoke_bertscore_model(texts: list[str], save_dir: str | os.PathLike) -> str:
     """A tiny BERT + local tokenizer for BERTScore in smoke mode (stand-in for roberta-large)."""
-    import torch
-    from transformers import BertConfig, BertModel
+    from hf_s2l.tiny import tiny_bert_encoder
 
-    from hf_s2l.tiny import train_tokenizer
-
-    save_dir = Path(save_dir)
-    if (save_dir / "config.json").is_file():
-        return str(save_dir)
-    tok = train_tokenizer(texts, vocab_size=384, save_dir=save_dir)
-    torch.manual_seed(0)
-    cfg = BertConfig(
-        vocab_size=len(tok),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=512,
-        pad_token_id=tok.pad_token_id,
-    )
-    BertModel(cfg).save_pretrained(save_dir)
-    return str(save_dir)
+    return tiny_bert_encoder(texts, save_dir, vocab_size=384)
 
 
 def maybe_lora(model: Any, use_lora: bool, r: int, alpha: int, dropout: float, targets: list[str]):

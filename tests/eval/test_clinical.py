@@ -25,25 +25,10 @@ def reports(shared_data):
 @pytest.fixture(scope="module")
 def bertscore_dir(tmp_path_factory, reports):
     """A tiny randomly initialised BERT + BPE tokenizer saved locally (stand-in for roberta-large)."""
-    import torch
-    from transformers import BertConfig, BertModel
-
-    from hf_s2l.tiny import train_tokenizer
+    from hf_s2l.tiny import tiny_bert_encoder
 
     d = tmp_path_factory.mktemp("bertscore_tiny_bert")
-    tok = train_tokenizer(reports[0] + reports[1], vocab_size=300, save_dir=d)
-    torch.manual_seed(0)
-    cfg = BertConfig(
-        vocab_size=len(tok),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=512,
-        pad_token_id=tok.pad_token_id,
-    )
-    BertModel(cfg).save_pretrained(d)
-    return str(d)
+    return tiny_bert_encoder(reports[0] + reports[1], d, vocab_size=300)
 
 
 def test_rouge_l_matches_rouge_score(reports):
