@@ -32,6 +32,7 @@ _LAZY: dict[str, str] = {
     "Selection": "hf_s2l.selection",
     "select": "hf_s2l.selection",
     "register_method": "hf_s2l.selection",
+    "MethodResult": "hf_s2l.selection",
     "available_methods": "hf_s2l.selection",
     # data
     "SelectedDataset": "hf_s2l.data",
@@ -50,7 +51,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .demo import DemoConfig, run_demo
     from .record import RecordingSchedule, TrajectoryCallback, per_example_loss
     from .report import build_report
-    from .selection import Selection, available_methods, register_method, select
+    from .selection import MethodResult, Selection, available_methods, register_method, select
     from .store import StoreMismatchError, TrajectoryStore
 
 
