@@ -3,12 +3,40 @@ spot, tiny models. Nothing outside the repository is read."""
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURE_DATA = REPO / "tests" / "fixtures" / "data"
+
+# The suite must run from a plain clone: a "shared" data folder beside the clone or above it
+# (where the data once came from) must never be read. An audit hook makes any attempt fail.
+FORBIDDEN_DIRS = tuple(str(a / "shared") for a in REPO.parents if a != Path(a.anchor))
+
+
+class OutsideRepositoryError(RuntimeError):
+    """A test read data from outside the repository."""
+
+
+def _forbid_outside_data(event: str, args: tuple) -> None:
+    if event not in ("open", "os.listdir", "os.scandir") or not args:
+        return
+    path = args[0]
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        return
+    full = os.path.abspath(os.fsdecode(path))
+    for forbidden in FORBIDDEN_DIRS:
+        if full == forbidden or full.startswith(forbidden + os.sep):
+            raise OutsideRepositoryError(
+                f"a test opened {full}: tests must use only the repository's files "
+                "(tests/fixtures/data for data)"
+            )
+
+
+sys.addaudithook(_forbid_outside_data)
 
 
 @pytest.fixture(autouse=True)
