@@ -42,6 +42,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--budget", type=_budget, required=True, help="count (int) or fraction in (0, 1] (float)"
     )
     p.add_argument("--out", required=True, help="directory to write the Selection to")
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace a selection already saved in --out"
+    )
     p.add_argument("--by-column", default=None, help="store metadata column to stratify by")
     p.add_argument(
         "--no-stratify",
@@ -66,7 +69,9 @@ def run(args: argparse.Namespace) -> int:
 
     from ..selection import select
     from ..selection.registry import cli_command
+    from ..selection.selection import Selection
 
+    Selection.check_target(args.out, overwrite=args.overwrite)  # before the selection runs
     params = dict(args.param)
     embeddings = np.load(args.embeddings) if args.embeddings else None
     sel = select(
@@ -90,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         out=args.out,
         embeddings_file=args.embeddings,
     )
-    out = sel.save(args.out)
+    out = sel.save(args.out, overwrite=args.overwrite)
     print(  # noqa: T201
         f"{sel.method}: selected {len(sel)} of {sel.num_examples} examples "
         f"({100 * sel.fraction:.1f}%), seed {sel.seed} -> {out}"
