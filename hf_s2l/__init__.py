@@ -24,6 +24,8 @@ _LAZY: dict[str, str] = {
     # store
     "TrajectoryStore": "hf_s2l.store",
     "StoreMismatchError": "hf_s2l.store",
+    "StoreCorruptError": "hf_s2l.store",
+    "StoreLockedError": "hf_s2l.store",
     # record
     "TrajectoryCallback": "hf_s2l.record",
     "RecordingSchedule": "hf_s2l.record",
@@ -52,7 +54,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .record import RecordingSchedule, TrajectoryCallback, per_example_loss
     from .report import build_report
     from .selection import MethodResult, Selection, available_methods, register_method, select
-    from .store import StoreMismatchError, TrajectoryStore
+    from .store import StoreCorruptError, StoreLockedError, StoreMismatchError, TrajectoryStore
 
 
 def __getattr__(name: str) -> Any:

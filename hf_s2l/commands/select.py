@@ -58,6 +58,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--budget", type=_budget, required=True, help=BUDGET_HELP)
     p.add_argument("--out", required=True, help="directory to write the Selection to")
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace a selection already saved in --out"
+    )
     p.add_argument("--by-column", default=None, help="store metadata column to stratify by")
     p.add_argument(
         "--no-stratify",
@@ -82,9 +85,11 @@ def run(args: argparse.Namespace) -> int:
 
     from ..selection import select
     from ..selection.registry import cli_command
+    from ..selection.selection import Selection
     from . import check_out_dir
 
     check_out_dir(args.out)
+    Selection.check_target(args.out, overwrite=args.overwrite)  # before the selection runs
     params = dict(args.param)
     embeddings = np.load(args.embeddings) if args.embeddings else None
     sel = select(
@@ -108,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
         out=args.out,
         embeddings_file=args.embeddings,
     )
-    out = sel.save(args.out)
+    out = sel.save(args.out, overwrite=args.overwrite)
     print(  # noqa: T201
         f"{sel.method}: selected {len(sel)} of {sel.num_examples} examples "
         f"({100 * sel.fraction:.1f}%), seed {sel.seed} -> {out}"

@@ -32,7 +32,6 @@ reset and recorded again when training reaches their step; nothing is duplicated
 from __future__ import annotations
 
 import dataclasses
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -43,7 +42,7 @@ import torch
 from transformers import TrainerCallback
 from transformers.utils import logging
 
-from ..store import TrajectoryStore
+from ..store import StoreMismatchError, TrajectoryStore
 from ..version import __version__
 from . import _dist
 from .probe import (
@@ -113,8 +112,10 @@ class TrajectoryCallback(TrainerCallback):
             (see ``hf_s2l.add_example_ids``).
         metadata_columns: per-example string columns of the training dataset (e.g.
             ``("source",)``) saved as store metadata.
-        overwrite: allow a fresh run (not resumed) to replace a store that already holds
-            recorded columns of an earlier run.
+        overwrite: let a fresh run (training from step 0, not resumed) replace the trajectory
+            store in ``output_dir``, whatever it holds: columns of an earlier run, or a store of
+            another dataset or size. Without it, such a store is an error. A resumed run never
+            replaces its store, and a directory that is not a trajectory store is never deleted.
         write_every: write the column to disk every this many probe batches.
         log_to_trainer: log each column's summary through ``trainer.log``.
         in_step_options: keyword arguments for the in-step recorder.
@@ -243,6 +244,7 @@ class TrajectoryCallback(TrainerCallback):
                     f"trajectory store {self.output_dir}: columns {incomplete} are incomplete "
                     "(interrupted before a checkpoint); selection ignores them"
                 )
+            self.store.close()  # release the writer lock
         return self._forward("on_train_end", args, state, control, **kwargs)
 
     # ------------------------------------------------------------------ setup
@@ -310,18 +312,30 @@ class TrajectoryCallback(TrainerCallback):
         )
 
         def create() -> None:
-            store = TrajectoryStore.create(self.output_dir, n, exist_ok=True, **create_kwargs)
+            # The main process writes the store and holds its writer lock until train end.
+            try:
+                store = TrajectoryStore.create(self.output_dir, n, exist_ok=True, **create_kwargs)
+            except StoreMismatchError as e:
+                if not self._fresh:
+                    raise
+                if not self.overwrite:
+                    raise StoreMismatchError(
+                        f"{e}, or pass TrajectoryCallback(..., overwrite=True) to replace it"
+                    ) from None
+                logger.warning(
+                    f"replacing the trajectory store of another dataset in {self.output_dir}"
+                )
+                store = TrajectoryStore.create(self.output_dir, n, replace=True, **create_kwargs)
             if self._fresh and any(c["complete"] and c["global_step"] > 0 for c in store.columns):
                 if not self.overwrite:
-                    raise FileExistsError(
-                        f"{self.output_dir} holds a trajectory store with columns recorded by an "
-                        "earlier run, but this training starts at step 0. Resume with "
-                        "trainer.train(resume_from_checkpoint=True), choose another output_dir, or "
-                        "pass TrajectoryCallback(..., overwrite=True) to replace it."
-                    )
+                    store.close()
+                    raise FileExistsError(_recorded_store_message(self.output_dir, args))
                 logger.warning(f"overwriting the trajectory store in {self.output_dir}")
-                shutil.rmtree(self.output_dir)
-                store = TrajectoryStore.create(self.output_dir, n, **create_kwargs)
+                old, store = (
+                    store,
+                    TrajectoryStore.create(self.output_dir, n, replace=True, **create_kwargs),
+                )
+                old.close()
             if ids is not None and store.example_ids is None:
                 store.set_example_ids(ids)
             for name, values in metadata.items():
@@ -330,8 +344,8 @@ class TrajectoryCallback(TrainerCallback):
             self.store = store
 
         _dist.run_on_main(create, rank, device)
-        if rank != 0:
-            self.store = TrajectoryStore.open(self.output_dir, "r+")
+        if rank != 0:  # writes its rows under rank 0's lock
+            self.store = TrajectoryStore.open(self.output_dir, "r+", lock=False)
         self._setup = _ProbeSetup(
             dataset=dataset,
             collate_fn=collate_fn,
@@ -547,6 +561,31 @@ class TrajectoryCallback(TrainerCallback):
                 control.should_log = flags[0]
         else:
             state.log_history.append({**logs, "epoch": state.epoch, "step": state.global_step})
+
+
+def _recorded_store_message(output_dir: Path, args: Any) -> str:
+    """Why a fresh run cannot write into a recorded store, and what works instead."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    run_dir = getattr(args, "output_dir", None)
+    checkpoint = None
+    if run_dir and Path(run_dir).is_dir():
+        checkpoint = get_last_checkpoint(run_dir)
+    head = (
+        f"{output_dir} holds a trajectory store with columns recorded by an earlier run, but "
+        "this training starts at step 0. "
+    )
+    if checkpoint is not None:
+        return head + (
+            f"To continue that run, resume it: trainer.train(resume_from_checkpoint=True) (last "
+            f"checkpoint: {checkpoint}). To start over, pass TrajectoryCallback(..., "
+            "overwrite=True) (the recorded columns are deleted) or choose another output_dir."
+        )
+    return head + (
+        f"The earlier run left no checkpoint in {run_dir}, so it cannot be resumed: pass "
+        "TrajectoryCallback(..., overwrite=True) to record the store again from step 0 (the "
+        "recorded columns are deleted), or choose another output_dir."
+    )
 
 
 def _plain(v: Any) -> Any:

@@ -64,6 +64,7 @@ are measured again) and continues the columns.
 from __future__ import annotations
 
 import math
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -203,7 +204,7 @@ class InStepRecorder(TrainerCallback):
             store = TrajectoryStore.create(
                 self.output_dir,
                 n,
-                dataset_fingerprint=getattr(dataset, "_fingerprint", None),
+                dataset_fingerprint=self._dataset_fingerprint(dataset),
                 model_name_or_path=getattr(config, "_name_or_path", None) or None,
                 model_revision=getattr(config, "_commit_hash", None),
                 mode="in_step",
@@ -272,6 +273,8 @@ class InStepRecorder(TrainerCallback):
         self.pause()
         self._active = False
         self._model = None
+        if self.store is not None:
+            self.store.close()  # release the writer lock
         if self.stats["unmatched"]:
             logger.warning(
                 f"in-step recording: {self.stats['unmatched']} training items matched no dataset "
@@ -550,10 +553,52 @@ class InStepRecorder(TrainerCallback):
             taken = np.asarray(store.cell_steps[:, col]) >= 0
             self._columns[int(info["epoch_index"])] = (col, taken)
 
+    def _dataset_fingerprint(self, loader_dataset: Any) -> str | None:
+        """The fingerprint of the dataset the user gave the Trainer.
+
+        ``loader.dataset`` is the Trainer's copy after ``remove_unused_columns``, which drops
+        columns in set order, so its ``_fingerprint`` changes with ``PYTHONHASHSEED`` (a
+        resume in a new process would not match). The Trainer's ``train_dataset`` (found on
+        the call stack) is what the user passed; without a Trainer, an order-independent
+        content fingerprint of the rows' keys is used.
+        """
+        trainer = _find_trainer(self)
+        raw = getattr(trainer, "train_dataset", None)
+        if raw is not None and hasattr(raw, "__len__") and len(raw) == len(loader_dataset):
+            fp = getattr(raw, "_fingerprint", None)
+            if fp is not None:
+                return fp
+        if trainer is None and self.table is not None:
+            import hashlib
+
+            h = hashlib.sha256()
+            t = self.table
+            for part in (np.array([t.num_rows]), t.rows, t.group_h1, t.group_h2, t.group_size):
+                h.update(np.ascontiguousarray(part).tobytes())
+            return "content-" + h.hexdigest()[:16]
+        return getattr(loader_dataset, "_fingerprint", None)
+
     def _warn_once(self, key: str, msg: str) -> None:
         if key not in self._warned:
             self._warned.add(key)
             logger.warning(msg)
+
+
+def _find_trainer(recorder: InStepRecorder) -> Any:
+    """The ``Trainer`` on the call stack whose callbacks hold ``recorder`` (directly or wrapped)."""
+    try:
+        from transformers import Trainer
+    except ImportError:  # pragma: no cover
+        return None
+    frame = sys._getframe(1)
+    while frame is not None:
+        obj = frame.f_locals.get("self")
+        if isinstance(obj, Trainer):
+            for cb in getattr(obj.callback_handler, "callbacks", []):
+                if cb is recorder or getattr(cb, "in_step_recorder", None) is recorder:
+                    return obj
+        frame = frame.f_back
+    return None
 
 
 def _find_nll(node: Any, depth: int = 4) -> Any:
