@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     report = build_report(
         args.store,
         selection=args.selection,
-        out_dir=out,
+        out=out,
         by_column=args.by_column,
         num_clusters=args.num_clusters,
         seed=args.seed,
