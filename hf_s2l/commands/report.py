@@ -15,9 +15,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             "NaN/coverage per column."
         ),
     )
-    p.add_argument("store", help="trajectory store directory")
+    p.add_argument(
+        "store", help="trajectory store directory, or hf://datasets/<owner>/<name> on the Hub"
+    )
     p.add_argument("--selection", default=None, help="a saved Selection directory to overlay")
-    p.add_argument("--out", default=None, help="output directory (default: STORE/report)")
+    p.add_argument(
+        "--out",
+        default=None,
+        help="output directory (default: STORE/report; ./hf-s2l-report for a Hub store)",
+    )
     p.add_argument(
         "--by-column",
         default=None,
@@ -31,11 +37,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from ..hub.trajectories import is_hub_uri, open_store
     from ..report import build_report
 
-    out = args.out or str(Path(args.store) / "report")
+    default = "hf-s2l-report" if is_hub_uri(args.store) else str(Path(args.store) / "report")
+    out = args.out or default  # never into the Hugging Face cache
     report = build_report(
-        args.store,
+        open_store(args.store),
         selection=args.selection,
         out=out,
         by_column=args.by_column,

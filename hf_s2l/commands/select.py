@@ -36,7 +36,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="select a training subset from a trajectory store (S2L, LP, baselines)",
         description="Select a training subset from a trajectory store and save it to --out.",
     )
-    p.add_argument("store", help="trajectory store directory")
+    p.add_argument(
+        "store", help="trajectory store directory, or hf://datasets/<owner>/<name> on the Hub"
+    )
     p.add_argument("--method", default="s2l", help="selection method (default: s2l)")
     p.add_argument(
         "--budget", type=_budget, required=True, help="count (int) or fraction in (0, 1] (float)"
@@ -64,13 +66,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from ..hub.trajectories import open_store
     from ..selection import select
     from ..selection.registry import cli_command
 
     params = dict(args.param)
     embeddings = np.load(args.embeddings) if args.embeddings else None
     sel = select(
-        args.store,
+        open_store(args.store),
         args.method,
         args.budget,
         seed=args.seed,
