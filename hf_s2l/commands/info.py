@@ -12,7 +12,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "info",
         help="show a trajectory store's shape, columns, metadata columns and provenance",
     )
-    p.add_argument("store", help="trajectory store directory")
+    p.add_argument(
+        "store", help="trajectory store directory, or hf://datasets/<owner>/<name> on the Hub"
+    )
     p.add_argument("--json", action="store_true", help="print meta.json as JSON")
     p.set_defaults(func=run)
 
@@ -20,9 +22,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from ..store import TrajectoryStore
+    from ..hub.trajectories import open_store
 
-    store = TrajectoryStore.open(args.store)
+    store = open_store(args.store)
     if args.json:
         print(json.dumps(store.meta, indent=2))
         return 0

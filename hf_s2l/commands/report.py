@@ -15,7 +15,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             "NaN/coverage per column."
         ),
     )
-    p.add_argument("store", help="trajectory store directory")
+    p.add_argument(
+        "store", help="trajectory store directory, or hf://datasets/<owner>/<name> on the Hub"
+    )
     p.add_argument("--selection", default=None, help="a saved Selection directory to overlay")
     p.add_argument(
         "--out",
@@ -40,14 +42,15 @@ def default_out_dir(store: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..hub.trajectories import open_store
     from ..report import build_report
     from . import check_out_dir
 
     out = str(check_out_dir(args.out or default_out_dir(args.store)))
     report = build_report(
-        args.store,
+        open_store(args.store),
         selection=args.selection,
-        out_dir=out,
+        out=out,
         by_column=args.by_column,
         num_clusters=args.num_clusters,
         seed=args.seed,

@@ -52,7 +52,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Select a training subset from a trajectory store and save it to --out.",
         formatter_class=_MethodsHelpFormatter,
     )
-    p.add_argument("store", help="trajectory store directory")
+    p.add_argument(
+        "store", help="trajectory store directory, or hf://datasets/<owner>/<name> on the Hub"
+    )
     p.add_argument(
         "--method", default="s2l", help="selection method, one of: {methods} (default: s2l)"
     )
@@ -83,6 +85,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from ..hub.trajectories import open_store
     from ..selection import select
     from ..selection.registry import cli_command
     from ..selection.selection import Selection
@@ -93,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     params = dict(args.param)
     embeddings = np.load(args.embeddings) if args.embeddings else None
     sel = select(
-        args.store,
+        open_store(args.store),
         args.method,
         args.budget,
         seed=args.seed,

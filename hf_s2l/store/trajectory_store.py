@@ -625,6 +625,20 @@ class TrajectoryStore:
             f"num_columns={self.num_columns}, complete={len(self.complete_columns())}, mode={self.mode!r})"
         )
 
+    # ------------------------------------------------------------------ Hub (hf_s2l.hub.trajectories)
+    def push_to_hub(self, repo_id: str, **kwargs: Any) -> Any:
+        """Publish this store as a Hub dataset repo (see :func:`hf_s2l.hub.trajectories.push_store_to_hub`)."""
+        from ..hub.trajectories import push_store_to_hub
+
+        return push_store_to_hub(self, repo_id, **kwargs)
+
+    @classmethod
+    def from_hub(cls, repo_id: str, revision: str | None = None, **kwargs: Any) -> TrajectoryStore:
+        """Open a store published with :meth:`push_to_hub`, through the Hugging Face cache."""
+        from ..hub.trajectories import store_from_hub
+
+        return store_from_hub(repo_id, revision, **kwargs)
+
 
 def _ids_array(ids: Sequence[Any] | np.ndarray) -> np.ndarray:
     arr = np.asarray(ids)

@@ -1,0 +1,273 @@
+"""Trajectory stores on the Hub (issue 13.9): push, read back through the HF cache, CLI hf:// paths.
+
+Tested at the ``huggingface_hub`` boundary as the dataset push is (``test_hub_publish.FakeHub``:
+the ``HfApi`` methods that talk to the server are replaced, nothing leaves the machine). The
+read side runs the real ``snapshot_download``/``hf_hub_download`` and the real cache: the fake
+also answers the file-resolve HTTP calls (HEAD + GET ``/datasets/<repo>/resolve/<rev>/<path>``)
+through an ``httpx`` mock transport, and records any other request as a failure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from pathlib import Path
+from types import SimpleNamespace
+
+import huggingface_hub
+import numpy as np
+import pytest
+from huggingface_hub import constants as hf_constants
+from huggingface_hub.hf_api import RepoFile, RepoFolder
+
+from hf_s2l import TrajectoryStore
+from hf_s2l.cli import main
+from hf_s2l.hub import open_store, parse_card, parse_hub_uri, store_from_hub
+from hf_s2l.selection import Selection, select
+
+from ..data.helpers import make_store, raw_dataset
+from .test_hub_publish import TOKEN, FakeHub
+
+REPO = "me/gsm8k-proxy-trajectories"
+STORE_FILES = {
+    "README.md",
+    "meta.json",
+    "losses.npy",
+    "num_tokens.npy",
+    "example_ids.npy",
+    "metadata/source.npy",
+}
+_RESOLVE = re.compile(r"^/datasets/(?P<repo>[^/]+/[^/]+)/resolve/(?P<rev>[^/]+)/(?P<path>.+)$")
+
+
+class VersionedHub(FakeHub):
+    """FakeHub plus commit history and the HTTP file-resolve endpoint the cache downloads from."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.history: dict[str, dict[str, bytes]] = {}
+        self.downloads: list[str] = []
+
+    def install(self, monkeypatch) -> None:
+        super().install(monkeypatch)
+        hub = self
+        create_commit = huggingface_hub.HfApi.create_commit
+
+        def committing(api, repo_id, operations, *args, **kw):
+            info = create_commit(api, repo_id, operations, *args, **kw)
+            hub.history[info.oid] = dict(hub.repos[hub._full(repo_id)])
+            return info
+
+        def files_at(rid, revision):
+            if revision in hub.history:
+                return revision, hub.history[revision]
+            return hub.sha[rid], hub.repos[rid]
+
+        def repo_info(api, repo_id, *args, revision=None, **kw):
+            hub.tokens.add(api.token)
+            sha, _ = files_at(hub._full(repo_id), revision)
+            return SimpleNamespace(id=hub._full(repo_id), sha=sha, private=True)
+
+        def list_repo_tree(
+            api, repo_id, path_in_repo=None, *, recursive=False, revision=None, **kw
+        ):
+            _, files = files_at(hub._full(repo_id), revision)
+            return iter(
+                [RepoFile(path=p, size=len(b), oid="x") for p, b in sorted(files.items())]
+                + [RepoFolder(path="metadata", oid="y")]
+            )
+
+        monkeypatch.setattr(huggingface_hub.HfApi, "create_commit", committing)
+        monkeypatch.setattr(huggingface_hub.HfApi, "repo_info", repo_info)
+        monkeypatch.setattr(huggingface_hub.HfApi, "list_repo_tree", list_repo_tree)
+
+        import httpx2
+
+        def handler(request):
+            if request.url.path == "/api/agent-harnesses":  # huggingface_hub's own user-agent
+                return httpx2.Response(404, request=request)  # lookup: "unknown", not cached
+            m = _RESOLVE.match(request.url.path)
+            rid = m["repo"] if m else None
+            if m is None or rid not in hub.repos:
+                hub.http_requests.append(str(request.url))
+                return httpx2.Response(599, request=request)
+            sha, files = files_at(rid, m["rev"])
+            data = files.get(m["path"])
+            if data is None:
+                return httpx2.Response(
+                    404, headers={"X-Error-Code": "EntryNotFound"}, request=request
+                )
+            headers = {
+                hf_constants.HUGGINGFACE_HEADER_X_REPO_COMMIT: sha,
+                "ETag": f'"{hashlib.sha256(data).hexdigest()}"',
+                "Content-Length": str(len(data)),
+            }
+            if request.method == "HEAD":
+                return httpx2.Response(200, headers=headers, request=request)
+            hub.downloads.append(m["path"])
+            return httpx2.Response(200, headers=headers, content=data, request=request)
+
+        huggingface_hub.set_client_factory(
+            lambda: httpx2.Client(transport=httpx2.MockTransport(handler))
+        )
+
+
+@pytest.fixture()
+def hub(monkeypatch, tmp_path):
+    h = VersionedHub()
+    h.install(monkeypatch)
+    monkeypatch.setattr(hf_constants, "HF_HUB_OFFLINE", False)  # CI exports HF_HUB_OFFLINE=1
+    monkeypatch.setattr(hf_constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
+    yield h
+    h._restore()
+    assert h.http_requests == []
+
+
+@pytest.fixture()
+def store(tmp_path):
+    """A complete store with example ids, a source column and NaN cells."""
+    import hf_s2l
+
+    raw = hf_s2l.add_example_ids(raw_dataset(30))
+    proxy = raw.map(lambda r: {"input_ids": [len(r["question"]) % 97, 1]})
+    st = make_store(tmp_path / "store", proxy)
+    w = TrajectoryStore.open(st.path, "r+")
+    w.set_metadata("source", np.array(proxy["source"]))
+    w.write(1, [4, 9], [np.nan, np.nan])  # rows without a loss in one column
+    w.write_num_tokens(np.arange(30), np.arange(30) + 3)
+    return TrajectoryStore.open(st.path)
+
+
+def _assert_same_store(a: TrajectoryStore, b: TrajectoryStore) -> None:
+    assert b.fingerprint == a.fingerprint
+    assert b.meta == a.meta
+    np.testing.assert_array_equal(np.asarray(b.losses), np.asarray(a.losses))  # NaN == NaN
+    np.testing.assert_array_equal(b.num_tokens, a.num_tokens)
+    np.testing.assert_array_equal(b.example_ids, a.example_ids)
+    assert b.metadata_columns == a.metadata_columns == ["source"]
+    np.testing.assert_array_equal(b.metadata("source"), a.metadata("source"))
+    for name in STORE_FILES - {"README.md"}:
+        assert (b.path / name).read_bytes() == (a.path / name).read_bytes(), name
+
+
+def test_push_then_from_hub_round_trip(hub, store, tmp_path, caplog):
+    caplog.set_level(logging.DEBUG)
+    logging.getLogger("hf_s2l").setLevel(logging.DEBUG)
+    info = store.push_to_hub(REPO, token=TOKEN)
+    assert info.oid and len(hub.commits) == 1  # files and card in one commit
+    repo = hub.repos[REPO]
+    assert set(repo) == STORE_FILES
+    assert hub.private[REPO] is True
+    assert hub.tokens == {TOKEN} and TOKEN not in caplog.text
+    assert TOKEN not in repo["README.md"].decode()
+
+    back = TrajectoryStore.from_hub(REPO, token=TOKEN)
+    cache = Path(hf_constants.HF_HUB_CACHE)
+    assert back.path.is_relative_to(cache / f"datasets--{REPO.replace('/', '--')}" / "snapshots")
+    _assert_same_store(store, back)
+    assert sorted(hub.downloads) == sorted(STORE_FILES)
+
+    # the same selection from the download as from the original
+    for method, kw in (("s2l", {"num_clusters": 3}), ("random", {})):
+        a = select(store, method, 10, seed=3, **kw)
+        b = select(back, method, 10, seed=3, **kw)
+        np.testing.assert_array_equal(a.indices, b.indices)
+        assert b.store_fingerprint == store.fingerprint
+
+
+def test_card_describes_the_store(hub, store):
+    store.push_to_hub(REPO)
+    meta, body = parse_card(hub.repos[REPO]["README.md"].decode())
+    info = meta["hf_s2l_store"]
+    assert info["proxy_model"] == "tiny-proxy"
+    assert info["dataset"] == {"length": 30, "fingerprint": store.dataset_fingerprint}
+    assert info["store_fingerprint"] == store.fingerprint
+    assert info["schedule"] == {"train_begin": True, "num_points": 2}
+    assert [c["global_step"] for c in info["columns"]] == [0, 5, 10]
+    assert info["metadata_columns"] == ["source"] and info["has_example_ids"] is True
+    assert set(info["files"]) == STORE_FILES
+    assert meta["viewer"] is False and "trajectories" in meta["tags"]
+    for text in ("## Store", "## Recording schedule", "## Columns", "## Use", "tiny-proxy"):
+        assert text in body
+    assert f"TrajectoryStore.from_hub('{REPO}')" in body
+    assert f"hf-s2l select hf://datasets/{REPO} --method s2l" in body
+
+
+def test_cache_reuse_offline_and_revision(hub, store, tmp_path, monkeypatch):
+    first = store.push_to_hub(REPO).oid
+    TrajectoryStore.from_hub(REPO)
+    n = len(hub.downloads)
+    again = TrajectoryStore.from_hub(REPO)
+    assert len(hub.downloads) == n  # served by the cache
+    monkeypatch.setattr(hf_constants, "HF_HUB_OFFLINE", True)
+    offline = TrajectoryStore.from_hub(REPO)  # no request at all (offline mode blocks them)
+    assert offline.path == again.path and offline.fingerprint == store.fingerprint
+    monkeypatch.setattr(hf_constants, "HF_HUB_OFFLINE", False)
+
+    # a second version of the store: one more column
+    w = TrajectoryStore.open(store.path, "r+")
+    c = w.add_column(global_step=15, epoch=1.5, kind="point")
+    w.write(c, np.arange(30), np.full(30, 0.5, np.float32))
+    w.mark_complete(c)
+    grown = TrajectoryStore.open(store.path)
+    store.push_to_hub(REPO)
+    latest = TrajectoryStore.from_hub(REPO)
+    assert latest.num_columns == 4 and latest.fingerprint == grown.fingerprint
+    pinned = TrajectoryStore.from_hub(REPO, revision=first)
+    assert pinned.num_columns == 3 and pinned.fingerprint != grown.fingerprint
+    assert open_store(f"hf://datasets/{REPO}@{first}").fingerprint == pinned.fingerprint
+
+
+def test_cli_accepts_hub_paths(hub, store, tmp_path, capsys):
+    store.push_to_hub(REPO)
+    uri = f"hf://datasets/{REPO}"
+    assert main(["info", uri]) == 0
+    assert "num_examples=30" in capsys.readouterr().out
+    out = tmp_path / "sel"
+    assert main(["select", uri, "--method", "random", "--budget", "8", "--out", str(out)]) == 0
+    assert f"reproduce: hf-s2l select {uri}" in capsys.readouterr().out
+    sel = Selection.load(out)
+    np.testing.assert_array_equal(sel.indices, select(store, "random", 8, seed=0).indices)
+    assert sel.store_fingerprint == store.fingerprint
+    rep = tmp_path / "rep"
+    assert (
+        main(["report", uri, "--selection", str(out), "--out", str(rep), "--num-clusters", "3"])
+        == 0
+    )
+    assert (rep / "index.html").is_file()
+    assert not list(Path(hf_constants.HF_HUB_CACHE).rglob("index.html"))  # nothing into the cache
+
+
+def test_hub_path_errors(hub, store, tmp_path):
+    with pytest.raises(ValueError, match="dataset repo"):
+        parse_hub_uri("hf://models/me/x")
+    with pytest.raises(ValueError, match="hf://datasets/<owner>/<name>"):
+        parse_hub_uri("hf://")
+    assert parse_hub_uri("hf://datasets/me/x@v1/sub/dir") == ("me/x", "v1", "sub/dir")
+
+    # a dataset repo without a store
+    huggingface_hub.HfApi().create_repo("me/plain", repo_type="dataset")
+    huggingface_hub.HfApi().upload_file(
+        path_or_fileobj=b"# just a card",
+        path_in_repo="README.md",
+        repo_id="me/plain",
+        repo_type="dataset",
+    )
+    with pytest.raises(FileNotFoundError, match="holds no hf-s2l trajectory store"):
+        store_from_hub("me/plain")
+
+    # nothing recorded yet: refused before anything is sent
+    empty = TrajectoryStore.create(tmp_path / "empty", num_examples=4)
+    empty.add_column(global_step=0, epoch=0.0)
+    commits = len(hub.commits)
+    with pytest.raises(ValueError, match="no complete column"):
+        empty.push_to_hub("me/empty")
+    assert len(hub.commits) == commits and "me/empty" not in hub.repos
+
+
+def test_store_in_a_repo_folder(hub, store):
+    store.push_to_hub("me/many", path_in_repo="proxy-70m")
+    assert {p.split("/", 1)[0] for p in hub.repos["me/many"]} == {"proxy-70m"}
+    back = open_store("hf://datasets/me/many/proxy-70m")
+    _assert_same_store(store, back)
