@@ -251,6 +251,7 @@ ROWS = [
 ]
 
 
+@pytest.mark.slow
 def test_texts_file_clusters_as_clustering_py(golden_store, tmp_path):
     """The official sentence, all-MiniLM-L6-v2, sklearn KMeans(random_state=42)."""
     pytest.importorskip("sentence_transformers")
