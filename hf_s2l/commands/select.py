@@ -70,6 +70,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="with --by-column: only report per-group counts, do not split the budget",
     )
     p.add_argument("--embeddings", default=None, help=".npy file of N x d example embeddings")
+    p.add_argument(
+        "--texts",
+        default=None,
+        metavar="FILE",
+        help="lp: the training rows (json/jsonl/csv/parquet or save_to_disk folder) in the "
+        "store's row order; their texts are embedded and clustered as the official LP code does",
+    )
+    p.add_argument(
+        "--text-column",
+        default=None,
+        help="lp: column of --texts (or, without --texts, store metadata column) holding each "
+        "example's text (default with --texts: the official instruction/input/output sentence)",
+    )
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument(
         "--param",
@@ -94,6 +107,11 @@ def run(args: argparse.Namespace) -> int:
     check_out_dir(args.out)
     Selection.check_target(args.out, overwrite=args.overwrite)  # before the selection runs
     params = dict(args.param)
+    if args.texts:
+        params["texts_file"] = args.texts
+    if args.text_column:
+        params["text_column"] = args.text_column
+    _check_lp_inputs(args, params)
     embeddings = np.load(args.embeddings) if args.embeddings else None
     sel = select(
         open_store(args.store),
@@ -128,3 +146,16 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {args.by_column}={name}: {c['selected']} / {c['size']}")  # noqa: T201
     print(f"  reproduce: {sel.provenance['command']}")  # noqa: T201
     return 0
+
+
+def _check_lp_inputs(args: argparse.Namespace, params: dict[str, Any]) -> None:
+    """The official LP selection is per cluster of the texts: the CLI needs them."""
+    given = {"texts_file", "text_column", "clusters", "texts", "unclustered"} & set(params)
+    if args.method == "lp" and not given and not args.embeddings:
+        raise ValueError(
+            "hf-s2l select --method lp: the official Learning Percentage selection takes the "
+            "lowest-LP share of each k-means cluster of the training texts; pass --texts FILE "
+            "(the training rows in the store's row order, e.g. the Alpaca json), --text-column "
+            "NAME (a store metadata column) or --embeddings FILE.npy, or --param unclustered=true "
+            "to rank over the whole set"
+        )

@@ -110,6 +110,14 @@ class SelectionConfig:
     lp_variants: list[str] = field(
         default_factory=lambda: ["lp1", "lp_app"], metadata={"help": "LP variants for method lp"}
     )
+    lp_num_clusters: int = field(
+        default=1000,
+        metadata={"help": "LP: k-means clusters of the MiniLM embeddings (official: 1000)"},
+    )
+    lp_cluster_sizes: str = field(
+        default="exact",
+        metadata={"help": "LP: exact (the budget) or official (ceil per cluster, subset.py)"},
+    )
     train_full: bool = field(default=False, metadata={"help": "also train on the full data"})
     record_num_points: int | None = 12
     record_at_train_begin: bool = True
