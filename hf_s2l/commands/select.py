@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from ..selection import select
-    from ..selection.registry import cli_command
+    from ..selection.provenance import cli_command
 
     params = dict(args.param)
     embeddings = np.load(args.embeddings) if args.embeddings else None
