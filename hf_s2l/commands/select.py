@@ -100,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ..hub.trajectories import open_store
     from ..selection import select
-    from ..selection.registry import cli_command
+    from ..selection.provenance import cli_command
     from ..selection.selection import Selection
     from . import check_out_dir
 
