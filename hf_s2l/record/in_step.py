@@ -50,13 +50,19 @@ twice. Limits: items the collator changes (truncation, on-the-fly tokenisation) 
 matched and are counted in a warning; rows with identical ``input_ids`` but different
 ``labels`` are treated as duplicates.
 
-**Writing.** Only rank 0 opens and writes the store: at each flush point (``on_epoch_end``,
-``on_save``, ``on_train_end`` and every ``flush_every_steps`` steps if set) every rank sends
-its collected ``(key, step, loss)`` records to rank 0 (``gather_object``), which resolves
-duplicates across ranks and writes (no concurrent writers, no shared file system needed).
-Rank 0 creates the store in ``on_train_begin`` while the others wait; a failure there is
-raised on every rank. At ``on_epoch_end`` the epoch's column is marked complete when every
-row was seen, otherwise a warning gives the count (e.g. ``max_steps`` cut the epoch).
+**Writing.** Only the writer opens and writes the store: the global main process, or with
+``TrainingArguments.save_on_each_node`` the local main process of every node (each writes
+its own full copy). At each flush point (``on_epoch_end``, ``on_save``, ``on_train_end`` and
+every ``flush_every_steps`` steps if set) every rank sends its collected ``(key, step,
+loss)`` records to the writer(s) (``gather_object``), which resolve duplicates across ranks
+and write (no concurrent writers, no shared file system needed; other ranks never touch the
+store folder). The writers create the store in ``on_train_begin`` while the others wait; a
+failure there is raised on every rank. Sharded models (FSDP v1/2, DeepSpeed ZeRO-3): the
+hook sits on the Trainer's model (the FSDP wrapper, or the module inside the DeepSpeed
+engine) and sees the full logits and the model's own loss of each micro-batch (only
+parameters are sharded), so nothing changes there.
+
+At ``on_epoch_end`` the epoch's column is marked complete when every row was seen, otherwise a warning gives the count (e.g. ``max_steps`` cut the epoch).
 Resuming from a checkpoint at step ``g`` clears the cells measured at steps ``>= g`` (they
 are measured again) and continues the columns.
 """
@@ -152,6 +158,7 @@ class InStepRecorder(TrainerCallback):
         self._model: torch.nn.Module | None = None
         self._state: Any = None
         self._rank = 0
+        self._writers: _dist.Writers | None = None
         self._epoch = 0
         self._active = False
         self._shift = True
@@ -181,6 +188,7 @@ class InStepRecorder(TrainerCallback):
             ) from None
         self._state = state
         self._rank = int(getattr(args, "process_index", 0))
+        self._writers = _dist.Writers.from_args(args)
         self._shift = not is_encoder_decoder(model)
         self._pad = self.pad_token_id
         if self._pad is None:
@@ -230,10 +238,14 @@ class InStepRecorder(TrainerCallback):
                 )
             return True
 
-        _dist.run_on_main(setup, self._rank, getattr(args, "device", None))
+        self._writers.run(setup)  # non-writers never touch the store folder
         self._model = model
         self._active = True
         self.resume()
+
+    @property
+    def _is_writer(self) -> bool:
+        return self._writers is not None and self._writers.is_writer
 
     def pause(self) -> None:
         """Stop recording (the forward hook is removed) until :meth:`resume`."""
@@ -258,7 +270,7 @@ class InStepRecorder(TrainerCallback):
         if not self._active:
             return
         self._flush(args)
-        if self._rank == 0 and self._epoch in self._columns:
+        if self._is_writer and self._epoch in self._columns:
             self._finish_column(self._epoch, int(state.global_step))
         self._epoch += 1
 
@@ -456,8 +468,9 @@ class InStepRecorder(TrainerCallback):
         self._materialize()
         local = _concat(self._records)
         self._records = []
-        gathered = _gather_to_main(local, self._rank)
-        if self._rank != 0:
+        assert self._writers is not None
+        gathered = self._writers.gather(local)
+        if gathered is None:  # not a writer
             return
         for r, rec in enumerate(gathered):
             rec["rank"] = np.full(len(rec["h1"]), r, np.int64)
@@ -654,13 +667,3 @@ def _concat(parts: list[dict[str, np.ndarray]], with_rank: bool = False) -> dict
         empty["loss"] = empty["loss"].astype(np.float32)
         return empty
     return {k: np.concatenate([p[k] for p in parts]) for k in fields}
-
-
-def _gather_to_main(obj: Any, rank: int) -> list[Any]:
-    """Every rank's ``obj`` on rank 0 (list by rank); ``[obj]`` elsewhere / single process."""
-    dist = _dist._group()
-    if dist is None:
-        return [obj]
-    out = [None] * dist.get_world_size() if rank == 0 else None
-    dist.gather_object(obj, out, dst=0)
-    return out if rank == 0 else [obj]
