@@ -25,17 +25,15 @@ def parse_budget(text: str) -> int | float:
         ) from None
 
 
-def resolve_budget(budget: int | float | str, num_examples: int) -> int:
-    """Turn ``budget`` (an int count, a float fraction in (0, 1], or text such as ``"30%"``,
-    see :func:`parse_budget`) into a count.
+def resolve_budget(budget: int | float, num_examples: int) -> int:
+    """Turn ``budget`` (an int count, or a float fraction in (0, 1]) into a count.
 
     An int is a number of examples (``1`` is one example); a fraction ``f`` becomes
-    ``round(f * N)`` (``1.0`` is all of them; at least 1 is required). Raises ``ValueError``
-    for a count ``<= 0`` or ``> N``, a fraction outside ``(0, 1]``, or a fraction so small
-    that it rounds to zero examples.
+    ``round(f * N)`` (``1.0`` is all of them; at least 1 is required). Text such as
+    ``"30%"`` is parsed by :func:`parse_budget` (the CLI does), not here. Raises
+    ``ValueError`` for a count ``<= 0`` or ``> N``, a fraction outside ``(0, 1]``, or a
+    fraction so small that it rounds to zero examples.
     """
-    if isinstance(budget, str):
-        budget = parse_budget(budget)
     if isinstance(budget, bool) or not isinstance(budget, numbers.Real):
         raise ValueError(
             f"budget must be an int count or a float fraction in (0, 1], got {budget!r}"
