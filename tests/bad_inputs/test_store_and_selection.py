@@ -82,6 +82,27 @@ def test_example_ids_of_wrong_length(tmp_path):
         TrajectoryStore.create(tmp_path / "s", 3, example_ids=["a"])
 
 
+def test_open_missing_store(tmp_path):
+    with _unchanged(tmp_path), pytest.raises(FileNotFoundError, match="not a trajectory store"):
+        TrajectoryStore.open(tmp_path / "nothing")
+
+
+def test_create_on_or_under_a_file(tmp_path):
+    (tmp_path / "file").write_text("x")
+    with _unchanged(tmp_path):
+        with pytest.raises(FileExistsError, match="not an empty directory"):
+            TrajectoryStore.create(tmp_path / "file", 3)
+        with pytest.raises(PermissionError, match="cannot create the store directory"):
+            TrajectoryStore.create(tmp_path / "file" / "s", 3)
+
+
+def test_metadata_of_wrong_length(tmp_path):
+    _store(tmp_path / "s")
+    with _unchanged(tmp_path), TrajectoryStore.open(tmp_path / "s", "r+") as store:
+        with pytest.raises(ValueError, match="metadata column 'lang' has shape"):
+            store.set_metadata("lang", ["a"])
+
+
 def test_create_over_existing_store(tmp_path):
     _store(tmp_path / "s")
     with _unchanged(tmp_path), pytest.raises(FileExistsError, match="exist_ok=True"):

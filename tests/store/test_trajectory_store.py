@@ -124,3 +124,27 @@ def test_create_leaves_nothing_on_failure(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError):
         TrajectoryStore.create(tmp_path / "s", 4)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("n, fp", [(4, "fp"), (3, "other")])
+def test_exist_ok_mismatch_leaves_store_untouched(tmp_path, n, fp):
+    _filled(tmp_path / "s", n=3, cols=2, fingerprint="fp")
+    files = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in (tmp_path / "s").iterdir()}
+    with pytest.raises(StoreMismatchError):
+        TrajectoryStore.create(tmp_path / "s", n, dataset_fingerprint=fp, exist_ok=True)
+    after = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in (tmp_path / "s").iterdir()}
+    assert after == files
+    again = TrajectoryStore.create(tmp_path / "s", 3, dataset_fingerprint="fp", exist_ok=True)
+    assert again.num_columns == 2
+
+
+def test_ids_and_metadata(tmp_path):
+    store = TrajectoryStore.create(tmp_path / "s", 3, example_ids=["a", "b", "c"])
+    assert store.example_ids.tolist() == ["a", "b", "c"]
+    store.set_metadata("source", np.array(["x", "y", "x"], dtype=object))
+    reopened = TrajectoryStore.open(tmp_path / "s")
+    assert reopened.metadata("source").tolist() == ["x", "y", "x"]
+    assert reopened.metadata_columns == ["source"]
+    with pytest.raises(KeyError, match="no metadata column"):
+        reopened.metadata("nope")
+    assert os.path.exists(tmp_path / "s" / "num_tokens.npy")
