@@ -1,6 +1,6 @@
 """Data-efficiency benchmark: does selecting with a tiny proxy's loss trajectories help a target?
 
-On the whole shared math mixture (GSM8K train, MAWPS, ASDiv-A, AQuA-RAT; ~11K rows):
+On a whole local copy of the math mixture (GSM8K train, MAWPS, ASDiv-A, AQuA-RAT; ~11K rows):
 
 1. a byte-level BPE tokenizer and a tiny GPT-NeoX *proxy* are trained from scratch; the
    proxy trains ``--epochs`` epochs with ``hf_s2l.TrajectoryCallback`` (step 0, 12 evenly
@@ -20,8 +20,12 @@ resumes; ``results.json``; ``data_efficiency.png``) and, with ``--write-docs``, 
 
 Usage::
 
-    python benchmarks/data_efficiency.py --data ../shared/data --write-docs     # full (CPU)
-    python benchmarks/data_efficiency.py --smoke                                # CI-sized
+    python benchmarks/data_efficiency.py --data DATA --write-docs   # full (CPU)
+    python benchmarks/data_efficiency.py --smoke                    # CI-sized
+
+DATA is a folder laid out like ``tests/fixtures/data`` (``math_mix/`` with the full GSM8K,
+MAWPS, ASDiv-A and AQuA-RAT files, ``math_eval/``; sources in that folder's README);
+``--smoke`` defaults to the committed slices in ``tests/fixtures/data``.
 """
 
 from __future__ import annotations
@@ -498,10 +502,10 @@ def docs_section(results: dict[str, Any], command: str, plot_rel: str, wall: flo
     if data["train_rows"] < data.get("mixture_rows", data["train_rows"]):
         sample_txt = (
             f"a random {cfg['fraction']:.0%} sample ({data['train_rows']:,} of "
-            f"{data['mixture_rows']:,} rows, seed 0) of the shared math mixture"
+            f"{data['mixture_rows']:,} rows, seed 0) of the math mixture"
         )
     else:
-        sample_txt = f"the shared math mixture, {data['train_rows']:,} rows"
+        sample_txt = f"the math mixture, {data['train_rows']:,} rows"
     summ = summarize(results)
     budgets = sorted({b for (_, b) in summ if b < 1.0})
     wins4, s2l_vs = [], []
@@ -610,7 +614,10 @@ def main(argv: list[str] | None = None) -> int:
         description="S2L / LP data-efficiency benchmark on the math mixture"
     )
     p.add_argument(
-        "--data", default=os.environ.get("HF_S2L_SHARED_DATA", str(REPO.parent / "shared" / "data"))
+        "--data",
+        default=None,
+        help="data folder laid out like tests/fixtures/data (required, except with --smoke, "
+        "which defaults to the committed tests/fixtures/data)",
     )
     p.add_argument(
         "--out", default=None, help="output directory (default: bench-data-efficiency[-smoke])"
@@ -622,6 +629,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--docs", default=str(REPO / "docs" / "benchmarks.md"))
     p.add_argument("--threads", type=int, default=None)
     args = p.parse_args(argv)
+    if args.data is None:
+        if not args.smoke:
+            p.error("--data DIR is required (a folder laid out like tests/fixtures/data)")
+        args.data = str(REPO / "tests" / "fixtures" / "data")
 
     cfg = BenchConfig.smoke() if args.smoke else BenchConfig()
     if args.threads:
@@ -640,7 +651,7 @@ def main(argv: list[str] | None = None) -> int:
         docs.parent.mkdir(parents=True, exist_ok=True)
         png = docs.parent / "data_efficiency.png"
         shutil.copyfile(out / "data_efficiency.png", png)
-        cmd = "python benchmarks/data_efficiency.py --data ../shared/data --write-docs" + (
+        cmd = "python benchmarks/data_efficiency.py --data DATA --write-docs" + (
             " --smoke" if args.smoke else ""
         )
         compute = results["proxy"]["seconds"] + sum(r["seconds"] for r in results["runs"])

@@ -1,6 +1,6 @@
 """Probe-pass throughput: TrajectoryCallback vs a bare batched forward vs batch size 1.
 
-On the shared math mixture, tokenized Alpaca-style (prompt masked), a tiny GPT-NeoX on CPU,
+On the math mixture (``--data``), tokenized Alpaca-style (prompt masked), a tiny GPT-NeoX on CPU,
 one run measures examples/s of
 
 (a) the callback's probe pass: ``TrajectoryCallback.on_train_begin`` recording the step-0
@@ -18,7 +18,10 @@ checks that (a)'s losses equal (c)'s on those rows.
 
 Usage::
 
-    PYTHONPATH=. python benchmarks/probe_throughput.py --data ../shared/data
+    PYTHONPATH=. python benchmarks/probe_throughput.py --data DATA
+
+DATA is a folder laid out like ``tests/fixtures/data`` with the full math mixture
+(``tests/fixtures/data`` itself has 200 rows per source).
 """
 
 from __future__ import annotations
@@ -117,7 +120,9 @@ def main() -> None:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument("--data", default=str(REPO.parent / "shared" / "data"))
+    p.add_argument(
+        "--data", required=True, help="data folder laid out like tests/fixtures/data (math_mix/)"
+    )
     p.add_argument("--per-source", type=int, default=256, help="rows per source (4 sources)")
     p.add_argument("--max-length", type=int, default=256)
     p.add_argument("--vocab-size", type=int, default=512)

@@ -22,7 +22,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--out",
         default=None,
-        help="output directory (default: STORE/report; ./hf-s2l-report for a Hub store)",
+        help="output directory (default: ./<store folder name>-report in the current "
+        "directory; nothing is written into the store)",
     )
     p.add_argument(
         "--by-column",
@@ -34,14 +35,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def default_out_dir(store: str) -> str:
+    """``./<store folder name>-report`` (also for ``hf://`` store paths)."""
+    name = store.rstrip("/").rsplit("/", 1)[-1] or "store"
+    return f"{name}-report"
+
+
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from ..hub.trajectories import is_hub_uri, open_store
+    from ..hub.trajectories import open_store
     from ..report import build_report
+    from . import check_out_dir
 
-    default = "hf-s2l-report" if is_hub_uri(args.store) else str(Path(args.store) / "report")
-    out = args.out or default  # never into the Hugging Face cache
+    out = str(check_out_dir(args.out or default_out_dir(args.store)))
     report = build_report(
         open_store(args.store),
         selection=args.selection,

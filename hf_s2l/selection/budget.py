@@ -7,13 +7,35 @@ import numbers
 import numpy as np
 
 
-def resolve_budget(budget: int | float, num_examples: int) -> int:
-    """Turn ``budget`` (an int count, or a float fraction in (0, 1]) into a count.
+def parse_budget(text: str) -> int | float:
+    """Parse a budget written as text: ``"300"`` → 300 examples, ``"0.3"`` → a fraction,
+    ``"30%"`` → 0.3. ``"1"`` is ONE example; ``"1.0"`` and ``"100%"`` are all of them."""
+    t = text.strip()
+    try:
+        if t.endswith("%"):
+            return float(t[:-1]) / 100.0
+        try:
+            return int(t)
+        except ValueError:
+            return float(t)
+    except ValueError:
+        raise ValueError(
+            f"budget must be a count (300), a fraction in (0, 1] (0.3) or a percentage (30%), "
+            f"got {text!r}"
+        ) from None
 
-    A fraction ``f`` becomes ``round(f * N)`` (at least 1 is required). Raises ``ValueError``
+
+def resolve_budget(budget: int | float | str, num_examples: int) -> int:
+    """Turn ``budget`` (an int count, a float fraction in (0, 1], or text such as ``"30%"``,
+    see :func:`parse_budget`) into a count.
+
+    An int is a number of examples (``1`` is one example); a fraction ``f`` becomes
+    ``round(f * N)`` (``1.0`` is all of them; at least 1 is required). Raises ``ValueError``
     for a count ``<= 0`` or ``> N``, a fraction outside ``(0, 1]``, or a fraction so small
     that it rounds to zero examples.
     """
+    if isinstance(budget, str):
+        budget = parse_budget(budget)
     if isinstance(budget, bool) or not isinstance(budget, numbers.Real):
         raise ValueError(
             f"budget must be an int count or a float fraction in (0, 1], got {budget!r}"

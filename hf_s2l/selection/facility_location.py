@@ -13,7 +13,9 @@ coverage of ``i``). Lazy greedy (Minoux, 1978) keeps stale gains in a max-heap a
 re-evaluates the top: same result as plain greedy (ties: lower row index first). Neighbours
 come from faiss: exact ``IndexFlatL2`` up to ``exact_knn_max_rows`` rows, else
 ``IndexIVFFlat`` (``nlist = sqrt(N)``, ``nprobe``) — approximate but O(N sqrt(N) d).
-Trajectories use the complete columns with NaN -> 0 (as S2L).
+Trajectories use the complete columns recorded after training started (the before-training
+column is left out: the official S2L trajectories are the checkpoints saved during training)
+with NaN -> 0 (as S2L).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from transformers.utils import logging
 
-from ._common import resolve_columns
+from .column_roles import trained_or_given_columns
 from .registry import MethodContext, MethodResult, register_method
 
 logger = logging.get_logger(__name__)
@@ -37,7 +39,8 @@ class FacilityLocationConfig:
     Attributes:
         k_neighbors: neighbours per row in the similarity graph.
         use_embeddings: use the ``embeddings`` given to :func:`select` (default: when given).
-        columns: store columns of the trajectories (default: every complete column).
+        columns: store columns of the trajectories (default: every complete column recorded
+            after training started; the before-training column is left out, as in S2L).
         exact_knn_max_rows: exact k-NN search up to this many rows, IVF above.
         nprobe: IVF lists probed per query.
     """
@@ -146,7 +149,7 @@ def facility_location(ctx: MethodContext, budget: int, cfg: FacilityLocationConf
         x = ctx.embeddings
         space = "embeddings"
     else:
-        cols = resolve_columns(ctx, cfg.columns, method="facility_location", minimum=2)
+        cols = trained_or_given_columns(ctx, cfg.columns, method="facility_location", minimum=2)
         nan_rows = ctx.all_nan_rows(cols)
         if nan_rows.all():
             raise ValueError("facility_location: every example's loss is NaN in the columns used")

@@ -243,12 +243,32 @@ class Recipe:
                         kwargs["by_column"] = self.group
                 if variant is not None:
                     params["variant"] = variant
-                sel = hf_s2l.select(store, method, budget, seed=cfg.run.seed, **kwargs, **params)
+                if method == "lp":
+                    sel = self._select_lp(store, budget, params)
+                else:
+                    sel = hf_s2l.select(
+                        store, method, budget, seed=cfg.run.seed, **kwargs, **params
+                    )
                 sel.save(self.out / "selections" / name)
                 index[name] = {"method": method, "variant": variant, "budget": len(sel)}
                 self.log(f"selection {name}: {len(sel)} of {store.num_examples} examples")
             (self.out / "selections" / "index.json").write_text(json.dumps(index, indent=2))
         self.state.wait_for_everyone()
+
+    def _select_lp(self, store: Any, budget: int | float, params: dict[str, Any]) -> Any:
+        """The official LP selection: per k-means cluster of the MiniLM embeddings of the
+        training rows (the sentence of ``clustering.py``), sklearn ``random_state=42``."""
+        import hf_s2l
+        from hf_s2l.selection.embeddings import official_embedding_text
+        from hf_s2l.selection.learning_percentage import official_lp_subset
+
+        s = self.cfg.selection
+        texts = [official_embedding_text(row) for row in self.train_raw]
+        params = {**params, "texts": texts, "num_clusters": s.lp_num_clusters}
+        if s.lp_cluster_sizes == "official":
+            pct = round(100 * (budget if isinstance(budget, float) else budget / len(texts)))
+            return official_lp_subset(store, pct, seed=self.cfg.run.seed, **params)
+        return hf_s2l.select(store, "lp", budget, seed=self.cfg.run.seed, **params)
 
     def target_runs(self) -> list[str]:
         names = [n for n, *_ in run_names(self.cfg)]

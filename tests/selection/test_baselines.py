@@ -128,7 +128,10 @@ def _dense_greedy(x, budget):
 @pytest.mark.parametrize("seed", SEEDS)
 def test_facility_location(golden_store, seed):
     x = np.log(GOLDEN_PPL).astype(np.float32)
-    sel = select(golden_store, "facility_location", 4, seed=seed, k_neighbors=9)
+    # every column named, the step-0 one included (by default it is left out)
+    sel = select(
+        golden_store, "facility_location", 4, seed=seed, k_neighbors=9, columns=[0, 1, 2, 3]
+    )
     assert sel.indices.tolist() == [3, 4, 7, 9]
     assert _dense_greedy(x.astype(np.float64), 4) == [4, 9, 3, 7]  # pick order
     # the sparse k-NN graph (k = 3) version, lazy greedy == plain greedy on the same graph
@@ -136,7 +139,7 @@ def test_facility_location(golden_store, seed):
     lazy, value = lazy_greedy_facility_location(nbr, sims, 5)
     assert lazy.tolist() == _plain_sparse_greedy(nbr, sims, 5)
     assert select(
-        golden_store, "facility_location", 5, seed=seed, k_neighbors=3
+        golden_store, "facility_location", 5, seed=seed, k_neighbors=3, columns=[0, 1, 2, 3]
     ).indices.tolist() == sorted(lazy.tolist())
 
 
