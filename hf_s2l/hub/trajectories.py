@@ -41,7 +41,6 @@ from typing import TYPE_CHECKING, Any
 
 from transformers.utils import logging
 
-from ..data.card import _code_block, _json_block, md_escape
 from ..store.trajectory_store import (
     CELL_STEPS_FILE,
     EXAMPLE_IDS_FILE,
@@ -146,7 +145,7 @@ def store_card(store: TrajectoryStore, repo_id: str | None = None) -> str:
     """The dataset card (README.md text) of a published trajectory store."""
     from huggingface_hub import DatasetCard, DatasetCardData
 
-    from ..data.card import _table
+    from ..data.card import _code_block, _json_block, _table, md_escape
 
     info = store_card_metadata(store, repo_id)
     model = info["proxy_model"] or (

@@ -649,14 +649,14 @@ def _render_comparison(comp: dict[str, Any], n: int) -> list[str]:
     result_keys: list[str] = []
     for r in rows:
         for k, v in (r.get("results") or {}).items():
-            if k not in result_keys and not isinstance(v, (dict, list)):
+            shown = k in ("examples", "label", "seed")  # already a column
+            if k not in result_keys and not shown and not isinstance(v, (dict, list)):
                 result_keys.append(k)
     step = comp.get("last_column_step")
-    loss_head = f"mean loss at step {step} (all: {comp.get('mean_last_loss_all')})"
-    header = ["selection", "examples", "seed", loss_head, "unscored rows"]
+    header = ["selection", "examples", "seed", f"proxy loss at step {step}", "unscored rows"]
     if comp.get("group_column"):
         header.append(f"per {comp['group_column']}")
-    header += result_keys
+    header += [k.replace("_", " ") for k in result_keys]
     body = []
     for r in rows:
         if "error" in r:
@@ -664,13 +664,14 @@ def _render_comparison(comp: dict[str, Any], n: int) -> list[str]:
         elif "examples" in r:
             line = [
                 r["label"] if r["label"] == r["method"] else f"{r['label']} ({r['method']})",
-                f"{r['examples']} ({100.0 * r['examples'] / max(n, 1):.1f}%)",
+                f"{r['examples']}\u00a0({100.0 * r['examples'] / max(n, 1):.1f}%)",
                 r["seed"],
                 "-" if r["mean_last_loss"] is None else f"{r['mean_last_loss']:.4f}",
                 r["unscored"],
             ]
         else:  # an outcome without a selection (e.g. the full-data reference)
-            line = [r["label"], "", "", "", ""]
+            ex = (r.get("results") or {}).get("examples")
+            line = [r["label"], "" if ex is None else ex, "", "", ""]
         if comp.get("group_column"):
             line.append(", ".join(f"{k} {v}" for k, v in (r.get("groups") or {}).items()))
         res = r.get("results") or {}
@@ -679,8 +680,13 @@ def _render_comparison(comp: dict[str, Any], n: int) -> list[str]:
     parts = [
         "<h2>Method comparison</h2>",
         _table(body, header),
-        "<p class='note'>Mean loss: the proxy's loss of the chosen rows at the last complete "
-        "recording point (all rows in the header). Unscored rows have no recorded loss.</p>",
+        "<p class='note'>"
+        + html.escape(
+            f"Proxy loss: mean loss of the chosen rows at the last complete recording point "
+            f"(step {step}; all rows: {comp.get('mean_last_loss_all')}). Unscored rows: chosen "
+            "rows with no recorded loss. Other columns: the outcomes passed as results."
+        )
+        + "</p>",
     ]
     overlap = comp.get("overlap_jaccard") or {}
     if len(overlap) > 1:

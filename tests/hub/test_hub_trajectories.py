@@ -9,17 +9,13 @@ through an ``httpx`` mock transport, and records any other request as a failure.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import re
 from pathlib import Path
-from types import SimpleNamespace
 
 import huggingface_hub
 import numpy as np
 import pytest
 from huggingface_hub import constants as hf_constants
-from huggingface_hub.hf_api import RepoFile, RepoFolder
 
 from hf_s2l import TrajectoryStore
 from hf_s2l.cli import main
@@ -27,7 +23,7 @@ from hf_s2l.hub import open_store, parse_card, parse_hub_uri, store_from_hub
 from hf_s2l.selection import Selection, select
 
 from ..data.helpers import make_store, raw_dataset
-from .test_hub_publish import TOKEN, FakeHub
+from .test_hub_publish import TOKEN
 
 REPO = "me/gsm8k-proxy-trajectories"
 STORE_FILES = {
@@ -38,90 +34,6 @@ STORE_FILES = {
     "example_ids.npy",
     "metadata/source.npy",
 }
-_RESOLVE = re.compile(r"^/datasets/(?P<repo>[^/]+/[^/]+)/resolve/(?P<rev>[^/]+)/(?P<path>.+)$")
-
-
-class VersionedHub(FakeHub):
-    """FakeHub plus commit history and the HTTP file-resolve endpoint the cache downloads from."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.history: dict[str, dict[str, bytes]] = {}
-        self.downloads: list[str] = []
-
-    def install(self, monkeypatch) -> None:
-        super().install(monkeypatch)
-        hub = self
-        create_commit = huggingface_hub.HfApi.create_commit
-
-        def committing(api, repo_id, operations, *args, **kw):
-            info = create_commit(api, repo_id, operations, *args, **kw)
-            hub.history[info.oid] = dict(hub.repos[hub._full(repo_id)])
-            return info
-
-        def files_at(rid, revision):
-            if revision in hub.history:
-                return revision, hub.history[revision]
-            return hub.sha[rid], hub.repos[rid]
-
-        def repo_info(api, repo_id, *args, revision=None, **kw):
-            hub.tokens.add(api.token)
-            sha, _ = files_at(hub._full(repo_id), revision)
-            return SimpleNamespace(id=hub._full(repo_id), sha=sha, private=True)
-
-        def list_repo_tree(
-            api, repo_id, path_in_repo=None, *, recursive=False, revision=None, **kw
-        ):
-            _, files = files_at(hub._full(repo_id), revision)
-            return iter(
-                [RepoFile(path=p, size=len(b), oid="x") for p, b in sorted(files.items())]
-                + [RepoFolder(path="metadata", oid="y")]
-            )
-
-        monkeypatch.setattr(huggingface_hub.HfApi, "create_commit", committing)
-        monkeypatch.setattr(huggingface_hub.HfApi, "repo_info", repo_info)
-        monkeypatch.setattr(huggingface_hub.HfApi, "list_repo_tree", list_repo_tree)
-
-        import httpx2
-
-        def handler(request):
-            if request.url.path == "/api/agent-harnesses":  # huggingface_hub's own user-agent
-                return httpx2.Response(404, request=request)  # lookup: "unknown", not cached
-            m = _RESOLVE.match(request.url.path)
-            rid = m["repo"] if m else None
-            if m is None or rid not in hub.repos:
-                hub.http_requests.append(str(request.url))
-                return httpx2.Response(599, request=request)
-            sha, files = files_at(rid, m["rev"])
-            data = files.get(m["path"])
-            if data is None:
-                return httpx2.Response(
-                    404, headers={"X-Error-Code": "EntryNotFound"}, request=request
-                )
-            headers = {
-                hf_constants.HUGGINGFACE_HEADER_X_REPO_COMMIT: sha,
-                "ETag": f'"{hashlib.sha256(data).hexdigest()}"',
-                "Content-Length": str(len(data)),
-            }
-            if request.method == "HEAD":
-                return httpx2.Response(200, headers=headers, request=request)
-            hub.downloads.append(m["path"])
-            return httpx2.Response(200, headers=headers, content=data, request=request)
-
-        huggingface_hub.set_client_factory(
-            lambda: httpx2.Client(transport=httpx2.MockTransport(handler))
-        )
-
-
-@pytest.fixture()
-def hub(monkeypatch, tmp_path):
-    h = VersionedHub()
-    h.install(monkeypatch)
-    monkeypatch.setattr(hf_constants, "HF_HUB_OFFLINE", False)  # CI exports HF_HUB_OFFLINE=1
-    monkeypatch.setattr(hf_constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
-    yield h
-    h._restore()
-    assert h.http_requests == []
 
 
 @pytest.fixture()

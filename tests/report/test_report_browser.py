@@ -178,13 +178,19 @@ def test_data_map_says_when_it_collapses(full_report):
     assert mpimg.imread(report.figures["data_map"].path).std() > 0.01
 
 
-def test_out_is_the_parameter_and_out_dir_a_deprecated_alias(recorded_store, tmp_path):
+def test_out_is_the_parameter_and_out_dir_a_deprecated_alias(tmp_path):
+    """``build_report(out=)`` matches the CLI's ``--out``; ``out_dir=`` still works, warned."""
     import hf_s2l
 
-    rep = hf_s2l.build_report(recorded_store, out=tmp_path / "a")
+    store = hf_s2l.TrajectoryStore.create(tmp_path / "s", num_examples=10)
+    c = store.add_column(global_step=0, epoch=0.0, kind="train_begin")
+    store.write(c, np.arange(10), np.linspace(2.0, 3.0, 10))
+    store.mark_complete(c)
+    rep = hf_s2l.build_report(store, out=tmp_path / "a")
     assert rep.html == tmp_path / "a" / "index.html" and rep.html.is_file()
     with pytest.warns(FutureWarning, match="out_dir"):
-        rep = hf_s2l.build_report(recorded_store, out_dir=tmp_path / "b")
-    assert rep.html.is_file()
+        rep = hf_s2l.build_report(store, out_dir=tmp_path / "b")
+    assert rep.html == tmp_path / "b" / "index.html" and rep.html.is_file()
     with pytest.raises(TypeError, match="once"):
-        hf_s2l.build_report(recorded_store, out=tmp_path / "c", out_dir=tmp_path / "d")
+        hf_s2l.build_report(store, out=tmp_path / "c", out_dir=tmp_path / "d")
+    assert not (tmp_path / "c").exists() and not (tmp_path / "d").exists()
