@@ -21,7 +21,8 @@ def resolve_columns(
     exclude_train_begin: bool = False,
 ) -> np.ndarray:
     """The store columns a method uses: ``columns`` if given (each must be complete), else
-    every complete column (optionally without the step-0 ``train_begin`` column)."""
+    every complete column of the chosen kinds, or with ``exclude_train_begin`` the feature
+    columns (no before-training column unless ``select(..., include_initial=True)``)."""
     complete = ctx.complete_columns
     if columns is not None:
         cols = np.asarray([int(c) for c in columns], dtype=np.int64)
@@ -33,17 +34,16 @@ def resolve_columns(
                 f"(complete: {complete.tolist()})"
             )
     else:
-        cols = complete
-        if exclude_train_begin:
-            store = ctx.store
-            cols = np.asarray(
-                [c for c in cols if not store.column_has_kind(int(c), "train_begin")],
-                dtype=np.int64,
-            )
+        cols = ctx.feature_columns if exclude_train_begin else complete
     if len(cols) < minimum:
+        initial = (
+            "; the before-training (step-0) column is not a feature unless include_initial=True"
+            if columns is None and exclude_train_begin and len(complete) > len(cols)
+            else ""
+        )
         raise ValueError(
             f"{method} needs at least {minimum} complete trajectory column(s), got {len(cols)} "
-            f"(complete columns of the store: {complete.tolist()})"
+            f"(complete columns of the store: {complete.tolist()}{initial})"
         )
     return cols
 

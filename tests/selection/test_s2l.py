@@ -87,7 +87,15 @@ def test_select_with_sources_matches_official(tmp_path, seed):
     store = build_store(tmp_path / "s", rng.random((n, 3)))
     store.set_metadata("source", sources)
     for budget in (10, 100, 200):
-        sel = select(store, "s2l", budget, seed=seed, by_column="source", clusters=labels)
+        sel = select(
+            store,
+            "s2l",
+            budget,
+            seed=seed,
+            by_column="source",
+            clusters=labels,
+            group_remainder="last",  # the official split: the remainder rolls over
+        )
         ref = official_query(sources, labels, budget, np.random.default_rng(seed))
         np.testing.assert_array_equal(sel.indices, np.sort(ref))
         counts = sel.stats["groups"]["counts"]
@@ -166,19 +174,52 @@ def test_k_larger_than_n_degrades_with_warning(tmp_path, caplog):
     store = build_store(tmp_path / "k", np.random.default_rng(0).random((8, 3)))
     with caplog.at_level(logging.WARNING):
         sel = select(store, "s2l", 4, seed=0)  # default K = 100 > 8 rows
-    assert "only 8 rows" in caplog.text
+    assert caplog.text.count("num_clusters=100 is more than the examples") == 1
     assert sel.stats["num_clusters_used"] == 8 and len(sel) == 4
+    assert sel.stats["warnings"][0]["count"] == 1
 
 
-def test_nan_rows_are_zeroed_with_warning(tmp_path, caplog):
+def test_k_capped_on_small_groups_is_said_once(tmp_path, caplog):
+    """13.6: the default 100 clusters capped on small groups: one log line, one stats entry."""
+    x = np.random.default_rng(0).random((60, 3))
+    store = build_store(tmp_path / "kg", x)
+    store.set_metadata("source", np.repeat(np.array(["a", "b", "c"]), [10, 20, 30]))
+    with caplog.at_level(logging.WARNING):
+        sel = select(store, "s2l", 15, seed=0, by_column="source")
+    assert caplog.text.count("num_clusters=100 is more than the examples") == 1
+    assert "(3 groups)" in caplog.text
+    (warning,) = sel.stats["warnings"]
+    assert warning["count"] == 3 and "capped" in warning["message"]
+    per = sel.stats["groups"]["per_group"]
+    assert [per[g]["num_clusters_used"] for g in "abc"] == [10, 20, 30]
+
+
+def test_unscored_rows_excluded_by_default_zero_on_request(tmp_path, caplog):
     x = np.random.default_rng(0).random((30, 4)) + 1
     x[[3, 7]] = np.nan
     x[5, 1] = np.nan
     store = build_store(tmp_path / "n", x)
     with caplog.at_level(logging.WARNING):
         sel = select(store, "s2l", 10, seed=0, num_clusters=3)
-    assert "2 of 30 examples have no recorded loss" in caplog.text
-    assert sel.stats["num_nan_rows"] == 2 and len(sel) == 10
+    assert caplog.text.count("3 of 30 examples are unscored") == 1
+    assert sel.stats["unscored"] == {
+        "policy": "exclude",
+        "columns": [0, 1, 2, 3],
+        "rows": 3,
+        "selected": 0,
+    }
+    assert not {3, 5, 7} & set(sel.indices.tolist()) and len(sel) == 10
+    # budget beyond the scored rows: every scored row, then the rest among the unscored
+    sel = select(store, "s2l", 28, seed=0, num_clusters=3)
+    assert sel.stats["unscored"]["selected"] == 1
+    assert set(range(30)) - {3, 5, 7} <= set(sel.indices.tolist())
+    # the official behaviour: NaN -> 0, the rows compete (and cluster together)
+    zero = select(store, "s2l", 10, seed=0, num_clusters=3, unscored="zero")
+    ref_x = np.nan_to_num(x.astype(np.float32), nan=0.0)
+    labels = faiss_kmeans(ref_x, 3, seed=0).labels
+    ref = official_kmeans_sampling(labels, 10, np.random.default_rng(0))
+    np.testing.assert_array_equal(zero.indices, np.sort(ref))
+    assert zero.stats["unscored"]["policy"] == "zero"
 
 
 def test_num_loss_ckpts_keeps_every_kth(tmp_path):
