@@ -37,8 +37,22 @@ def official_kmeans_sampling(I, n, rng):  # noqa: E741 (the official name)
     return np.concatenate(sampled_indices)
 
 
-def official_query(sources, labels, n, rng):
-    """``S2L.query`` over all examples, clustering given by ``labels`` within each source."""
+def official_faiss_labels(features, n_components):
+    """``faiss_kmeans_selection``'s clustering: ``faiss.Kmeans(d, K, niter=20)``, faiss'
+    default seed (1234), then ``kmeans.index.search(features, 1)``."""
+    import faiss
+
+    features = np.ascontiguousarray(features, dtype=np.float32)
+    kmeans = faiss.Kmeans(features.shape[1], n_components, niter=20, verbose=False)
+    kmeans.train(features)
+    _, I = kmeans.index.search(features, 1)  # noqa: N806, E741 (the official names)
+    return I[:, 0]
+
+
+def official_query(sources, labels, n, rng, losses=None, n_components=None):
+    """``S2L.query`` over all examples. Clusters: ``labels`` (given), or with ``losses`` and
+    ``n_components`` a k-means per source, as the official code runs it (``losses`` are
+    the trajectories after ``self.losses[torch.isnan(self.losses)] = 0``)."""
     srcs, counts = np.unique(sources, return_counts=True)
     sorted_idx = np.argsort(counts, kind="stable")
     sampled = []
@@ -46,7 +60,11 @@ def official_query(sources, labels, n, rng):
         n_per_source = n // (len(sorted_idx) - i)
         indices = np.where(sources == srcs[sorted_idx[i]])[0]
         if len(indices) > n_per_source:
-            new = official_kmeans_sampling(labels[indices], n_per_source, rng)
+            if losses is not None:
+                lab = official_faiss_labels(losses[indices], n_components)
+            else:
+                lab = labels[indices]
+            new = official_kmeans_sampling(lab, n_per_source, rng)
             sampled.append(indices[new])
             n -= n_per_source
         else:
@@ -101,6 +119,42 @@ def test_select_with_sources_matches_official(tmp_path, seed):
         counts = sel.stats["groups"]["counts"]
         assert sum(c["selected"] for c in counts.values()) == budget
         assert sel.stats["groups"]["visit_order"][0] == "tiny"
+
+
+def test_official_options_reproduce_the_official_pipeline(tmp_path):
+    """k-means per source + sampling, official options: equal to the transcription."""
+    rng = np.random.default_rng(5)
+    parts = [blob_losses([3, 8, 20, 40], dims=4, seed=s) for s in range(3)]
+    x = np.concatenate(parts)
+    x[[2, 50]] = np.nan  # unscored rows: the official code sets them to 0
+    n = len(x)
+    sources = np.repeat(np.array(["a", "b", "c"]), [len(p) for p in parts])
+    sources = sources[rng.permutation(n)]
+    step0 = rng.normal(size=(n, 1))  # never a feature of the official trajectories
+    store = build_store(
+        tmp_path / "o", np.hstack([step0, x]), [(0, 0.0, "train_begin")] + [(10, 1.0, "point")] * 4
+    )
+    store.set_metadata("source", sources)
+    for budget in (15, 60):
+        sel = select(
+            store,
+            "s2l",
+            budget,
+            seed=1234,  # faiss' default seed, as the official code leaves it
+            by_column="source",
+            num_clusters=4,
+            unscored="zero",
+            group_remainder="last",
+        )
+        ref = official_query(
+            sources,
+            None,
+            budget,
+            np.random.default_rng(1234),
+            losses=np.nan_to_num(x, nan=0.0),
+            n_components=4,
+        )
+        np.testing.assert_array_equal(sel.indices, np.sort(ref))
 
 
 def test_kmeans_path_equals_sampling_of_faiss_labels(tmp_path):
