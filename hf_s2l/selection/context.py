@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -128,6 +128,38 @@ class MethodContext:
             self._cache[key] = full
         return full if self.rows is None else full[self.rows]
 
+    def per_row(
+        self,
+        fn: Callable[..., np.ndarray],
+        columns: Sequence[int | None],
+        *,
+        chunk_rows: int | None = None,
+    ) -> np.ndarray:
+        """``fn(*column_values)`` for this context's rows, computed in chunks (float64).
+
+        Each entry of ``columns`` is a store column (passed to ``fn`` as a float64 chunk of
+        it) or ``None`` (passed as ``None``). Memory: the float64 result plus one chunk,
+        never a full float64 copy of each column (LP at N = 100M needs this).
+        """
+        cols = [None if c is None else int(c) for c in columns]
+        self._read.update(c for c in cols if c is not None)
+        n = self.num_rows
+        chunk_rows = chunk_rows or CHUNK_ROWS
+        out = np.empty(n, dtype=np.float64)
+        for start in range(0, n, chunk_rows):
+            stop = min(n, start + chunk_rows)
+            where = slice(start, stop) if self.rows is None else self.rows[start:stop]
+            args = []
+            for c in cols:
+                if c is None:
+                    args.append(None)
+                    continue
+                mm = self.store.column_values(c)
+                args.append(self._clean(np.asarray(mm[where], dtype=np.float64), None))
+                del mm
+            out[start:stop] = fn(*args)
+        return out
+
     def all_nan_rows(self, columns: Sequence[int] | np.ndarray) -> np.ndarray:
         """Boolean mask (this context's rows) of examples whose loss is NaN in every column."""
         cols = tuple(int(c) for c in columns)
@@ -212,8 +244,9 @@ class TrajectoryRows:
         out[order] = block
         return out
 
-    def chunks(self, chunk_rows: int = CHUNK_ROWS) -> Iterator[tuple[int, np.ndarray]]:
+    def chunks(self, chunk_rows: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
         """``(start, block)`` for consecutive blocks of ``chunk_rows`` rows."""
         n = self.shape[0]
+        chunk_rows = chunk_rows or CHUNK_ROWS
         for start in range(0, n, chunk_rows):
             yield start, self._read(slice(start, min(n, start + chunk_rows)))

@@ -11,7 +11,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._common import check_nan_rows, nan_fallback_stats, resolve_columns, top_k_by_score
+from ._common import (
+    check_nan_rows,
+    nan_fallback_stats,
+    nan_median,
+    resolve_columns,
+    top_k_by_score,
+)
 from .registry import MethodContext, MethodResult, register_method
 
 
@@ -28,12 +34,12 @@ def middle_perplexity(ctx: MethodContext, budget: int, cfg: MiddlePerplexityConf
     col = resolve_columns(
         ctx, None if cfg.column is None else [cfg.column], method="middle_perplexity"
     )[-1]
-    loss = ctx.column(col)
-    nan = check_nan_rows(loss, method="middle_perplexity", fallback="they are ranked last")
     with np.errstate(over="ignore"):
-        ppl = np.exp(loss)
-    med = float(np.nanmedian(ppl))
-    picked = top_k_by_score(np.abs(ppl - med), budget, descending=False)
+        ppl = ctx.per_row(np.exp, [col])  # chunked, no float64 copy of the column: N = 100M
+    nan = check_nan_rows(ppl, method="middle_perplexity", fallback="they are ranked last")
+    med = nan_median(ppl)
+    ppl -= med
+    picked = top_k_by_score(np.abs(ppl, out=ppl), budget, descending=False)
     return MethodResult(
         indices=picked,
         stats={"column": int(col), "median_perplexity": med, **nan_fallback_stats(nan, picked)},

@@ -49,3 +49,38 @@ def _strip(obj, keys):
     if isinstance(obj, list):
         return [_strip(v, keys) for v in obj]
     return obj
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_ranking_without_sorting_equals_lexsort(monkeypatch, descending):
+    from hf_s2l.selection import _common
+
+    rng = np.random.default_rng(2)
+    s = np.round(rng.normal(size=5000), 1)  # many ties
+    s[[3, 17, 400]] = np.nan
+    s[[5, 6]] = np.inf
+    s[[7, 8]] = -np.inf
+    s[9] = -0.0
+    dense = {k: _common.top_k_by_score(s, k, descending=descending) for k in (1, 37, 2500, 4999)}
+    med = _common.nan_median(s[np.isfinite(s)])
+    monkeypatch.setattr(_common, "DENSE_RANK_MAX", 10)
+    for k, ref in dense.items():
+        np.testing.assert_array_equal(_common.top_k_by_score(s, k, descending=descending), ref)
+    assert _common.nan_median(s[np.isfinite(s)]) == med
+    assert _common.nan_median(s[np.isfinite(s)][:-1]) == np.median(s[np.isfinite(s)][:-1])
+
+
+@pytest.mark.parametrize("method", ["lp", "middle_perplexity", "least_confidence", "random"])
+def test_score_methods_chunked_equal_dense(tmp_path, monkeypatch, method):
+    from hf_s2l.selection import _common
+
+    rng = np.random.default_rng(4)
+    x = np.log(rng.uniform(2, 12, size=(3000, 4)))
+    x[:, 1:] = x[:, :1] - np.round(np.cumsum(rng.uniform(0, 0.4, size=(3000, 3)), axis=1), 2)
+    sched = [(0, 0.0, "train_begin"), (10, 1.0, "epoch_end"), (15, 1.5, "point")]
+    store = build_store(tmp_path / "s", x, [*sched, (20, 2.0, "epoch_end")])
+    dense = select(store, method, 900, seed=1)
+    monkeypatch.setattr(_common, "DENSE_RANK_MAX", 10)
+    monkeypatch.setattr(context, "CHUNK_ROWS", 333)
+    chunked = select(store, method, 900, seed=1)
+    np.testing.assert_array_equal(dense.indices, chunked.indices)
