@@ -63,13 +63,22 @@ def resolve_budget(budget: int | float, num_examples: int) -> int:
     return min(b, num_examples)
 
 
-def even_split_smallest_first(sizes: np.ndarray, budget: int) -> tuple[np.ndarray, np.ndarray]:
+def even_split_smallest_first(
+    sizes: np.ndarray, budget: int, rng: np.random.Generator | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Split ``budget`` evenly over groups, visiting them from the smallest to the largest.
 
     The S2L rule (``schedules/s2l.py`` in BigML-CS-UCLA/S2L): with ``r`` the budget still
     to assign and ``g`` the groups not yet visited, the next group gets
     ``q = r // g`` examples, or all of it if it has fewer than ``q`` (what it cannot take
     rolls over to the larger groups). Ties in size are visited in index order.
+
+    Official (``rng=None``), the remainder ``r % g`` always rolls over, so with more groups
+    than budget the first groups get 0 and the last (largest) groups always win. With an
+    ``rng`` the same order and split are kept but the remainder is spread at random: the
+    group gets ``q + 1`` with probability ``(r % g) / g``, i.e. the ``r % g`` extra examples
+    go to ``r % g`` of the ``g`` remaining groups drawn uniformly without replacement, so
+    no position in the visit order is favoured.
 
     Returns ``(visit_order, quotas)``: the group indices in visiting order and, aligned with
     ``sizes``, how many examples each group contributes.
@@ -79,7 +88,10 @@ def even_split_smallest_first(sizes: np.ndarray, budget: int) -> tuple[np.ndarra
     quotas = np.zeros(len(sizes), dtype=np.int64)
     remaining = int(budget)
     for i, g in enumerate(order):
-        q = remaining // (len(order) - i)
+        left = len(order) - i
+        q, extra = divmod(remaining, left)
+        if rng is not None and extra and rng.random() * left < extra:
+            q += 1
         take = min(int(sizes[g]), q)
         quotas[g] = take
         remaining -= take
