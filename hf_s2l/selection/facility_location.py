@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from transformers.utils import logging
 
+from ._common import resolve_columns
 from .registry import MethodContext, MethodResult, register_method
 
 logger = logging.get_logger(__name__)
