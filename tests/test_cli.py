@@ -55,8 +55,7 @@ def test_info_shows_metadata_columns(tmp_path, capsys):
 )
 def test_budget_text(text, value, count):
     assert parse_budget(text) == value and type(parse_budget(text)) is type(value)
-    assert resolve_budget(text, N) == count
-    assert resolve_budget(value, N) == count
+    assert resolve_budget(parse_budget(text), N) == count
 
 
 def test_budget_100_percent_on_the_cli_selects_all(tmp_path, capsys):

@@ -50,6 +50,7 @@ from transformers import TrainerCallback
 from transformers.utils import logging
 
 from ..store import StoreMismatchError, TrajectoryStore
+from ..store.schema import check_metadata_name
 from ..version import __version__
 from . import _dist
 from .probe import (
@@ -165,7 +166,7 @@ class TrajectoryCallback(TrainerCallback):
         self.batch_size = batch_size
         self.mode = mode
         self.id_column = id_column
-        self.metadata_columns = tuple(metadata_columns)
+        self.metadata_columns = tuple(check_metadata_name(c) for c in metadata_columns)
         self.overwrite = overwrite
         self.write_every = max(1, int(write_every))
         self.log_to_trainer = log_to_trainer

@@ -247,18 +247,22 @@ def build_report(
         report.skipped["columns"] = "the store has no columns yet"
 
     # ---- trajectories + clusters
-    traj = None
-    if len(complete) >= 2:
-        traj = store.trajectories(complete)[rows]
-        nan_rows = np.isnan(traj).all(axis=1)
-        traj_z = np.nan_to_num(traj, nan=0.0)
+    from ..selection.unscored import unscored_mask
+
+    traj = store.trajectories(complete)[rows] if len(complete) >= 2 else None
+    # the selection's policy: a row with a NaN/±inf loss is unscored and not clustered
+    scored = np.flatnonzero(~unscored_mask(traj)) if traj is not None else np.zeros(0, int)
+    if len(scored) >= 2:
         from ..selection.kmeans import faiss_kmeans
 
-        k = num_clusters or int(np.clip(len(rows) // 15, 2, 100))
-        km = faiss_kmeans(traj_z, k, seed=seed, what="report k-means")
+        report.summary["unscored_rows_plotted"] = int(len(rows) - len(scored))
+        k = num_clusters or int(np.clip(len(scored) // 15, 2, 100))
+        km = faiss_kmeans(traj[scored], k, seed=seed, what="report k-means")
         labels = km.labels
-        shown = _pick_clusters(labels[~nan_rows], traj[~nan_rows], clusters_shown)
-        fig = plots.trajectories_by_cluster(steps_all[complete], traj, labels, shown, seed=seed)
+        shown = _pick_clusters(labels, traj[scored], clusters_shown)
+        fig = plots.trajectories_by_cluster(
+            steps_all[complete], traj[scored], labels, shown, seed=seed
+        )
         report.figures["trajectories"] = _save(
             fig,
             "trajectories",
@@ -270,7 +274,9 @@ def build_report(
         )
         _, inv, sizes = np.unique(labels, return_inverse=True, return_counts=True)
         sel_per_cluster = (
-            np.bincount(inv[sel_local], minlength=len(sizes)) if sel_local is not None else None
+            np.bincount(inv[np.flatnonzero(selected_mask[rows][scored])], minlength=len(sizes))
+            if sel_local is not None
+            else None
         )
         fig = plots.cluster_size_histogram(sizes, sel_per_cluster, method=sel_label)
         report.figures["cluster_sizes"] = _save(
@@ -278,7 +284,8 @@ def build_report(
             "cluster_sizes",
             out,
             f"Sizes of the {len(sizes)} k-means clusters of the trajectories (computed for this "
-            "report over all examples, NaN -> 0, as S2L does)"
+            "report over the examples with a finite loss in every column; rows with a NaN/±inf "
+            "loss are left out, as selection does)"
             + (
                 f" and how many examples the {sel_label} selection took from each (a stratified "
                 "S2L selection clusters within each group, so its own clusters differ)."
@@ -288,7 +295,11 @@ def build_report(
         )
         report.summary["num_clusters"] = int(km.num_clusters)
     else:
-        why = f"needs >= 2 complete columns, the store has {len(complete)}"
+        why = (
+            f"needs >= 2 complete columns, the store has {len(complete)}"
+            if traj is None
+            else f"needs >= 2 examples with a finite loss in every column, found {len(scored)}"
+        )
         report.skipped["trajectories"] = why
         report.skipped["cluster_sizes"] = why
 

@@ -31,6 +31,7 @@ official method; a warning says so and the Selection's stats record ``clustering
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -124,6 +125,30 @@ class LPConfig:
             raise ValueError(f"lp: pass only one of clusters / texts / texts_file, got {sources}")
         if self.unclustered and (sources or self.text_column):
             raise ValueError("lp: unclustered=True contradicts the cluster inputs given")
+        if self.texts is not None and not isinstance(self.texts, Texts):
+            self.texts = Texts(self.texts)
+
+
+class Texts(Sequence):
+    """The training texts given as ``texts=``: a read-only sequence whose ``repr`` (what the
+    Selection's params record) is a short digest, not the whole corpus."""
+
+    def __init__(self, texts: Any) -> None:
+        if isinstance(texts, str):
+            raise ValueError("lp: texts must be a sequence of strings, one per example")
+        self._texts = [str(t) for t in texts]
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+    def __getitem__(self, i: Any) -> Any:
+        return self._texts[i]
+
+    def __repr__(self) -> str:
+        h = hashlib.sha1()
+        for t in self._texts:
+            h.update(t.encode("utf-8", "replace") + b"\0")
+        return f"<{len(self._texts)} texts, sha1 {h.hexdigest()[:12]}>"
 
 
 # ------------------------------------------------------------------------------ columns
@@ -246,9 +271,7 @@ def exact_cluster_quotas(
 def learning_percentage(ctx: MethodContext, budget: int, cfg: LPConfig) -> MethodResult:
     """Learning Percentage: lowest LP(1) / LP_app first, inside sentence-embedding clusters."""
     cols = find_lp_columns(ctx.store, cfg.variant, cfg.last_epoch)
-    l0, l1 = ctx.column(cols["p0"]), ctx.column(cols["p1"])
-    ln = ctx.column(cols["pn"]) if cols["pn"] is not None else None
-    score = lp_scores(l0, l1, ln)
+    score = ctx.per_row(lp_scores, [cols["p0"], cols["p1"], cols["pn"]])  # chunked: N = 100M
     nan = np.isnan(score)
     if nan.all():
         raise ValueError("lp: every example's loss is NaN in the P0/P1/Pn columns")
@@ -336,12 +359,19 @@ def cluster_labels(ctx: MethodContext, cfg: LPConfig, stats: dict) -> np.ndarray
     if emb is not None:
         stats["clustering_input"] = "embeddings passed to select"
     else:
-        texts = _texts(ctx, cfg, stats)
-        if texts is None:
+        source = _text_source(cfg)
+        if source is None:
             return None
         from .embeddings import default_model_path, embed_texts
 
-        emb = embed_texts(texts, model_name_or_path=cfg.embedding_model)
+        stats["clustering_input"] = source
+        # every text embedded once per select() call, shared by the groups (by_column)
+        key = ("lp_embeddings", source, repr(cfg.texts), cfg.embedding_model)
+        full = ctx._cache.get(key)
+        if full is None:
+            full = embed_texts(_all_texts(ctx, cfg), model_name_or_path=cfg.embedding_model)
+            ctx._cache[key] = full
+        emb = ctx.take(full)
         stats["embedding_model"] = cfg.embedding_model or default_model_path()
     return kmeans_labels(emb, cfg, seed=ctx.seed, stats=stats)
 
@@ -373,28 +403,34 @@ def kmeans_labels(
     return labels
 
 
-def _texts(ctx: MethodContext, cfg: LPConfig, stats: dict) -> list[str] | None:
+def _text_source(cfg: LPConfig) -> str | None:
+    """Where the texts come from (for the stats), or None when no text source is given."""
+    if cfg.texts is not None:
+        return "texts passed to select"
+    if cfg.texts_file is not None:
+        how = f"column {cfg.text_column!r}" if cfg.text_column else "official sentence"
+        return f"texts from {cfg.texts_file} ({how})"
+    if cfg.text_column is not None:
+        return f"store metadata column {cfg.text_column!r}"
+    return None
+
+
+def _all_texts(ctx: MethodContext, cfg: LPConfig) -> list[str]:
+    """All N texts, in the store's row order, from the config's text source."""
     from .embeddings import load_texts
 
     if cfg.texts is not None:
         texts = list(cfg.texts)
-        stats["clustering_input"] = "texts passed to select"
     elif cfg.texts_file is not None:
         texts = load_texts(cfg.texts_file, cfg.text_column)
-        stats["clustering_input"] = f"texts from {cfg.texts_file}" + (
-            f" (column {cfg.text_column!r})" if cfg.text_column else " (official template)"
-        )
-    elif cfg.text_column is not None:
-        texts = [str(t) for t in ctx.store.metadata(cfg.text_column)]
-        stats["clustering_input"] = f"store metadata column {cfg.text_column!r}"
     else:
-        return None
+        texts = [str(t) for t in ctx.store.metadata(cfg.text_column)]
     if len(texts) != ctx.store.num_examples:
         raise ValueError(
             f"lp: {len(texts)} texts for a store of {ctx.store.num_examples} examples; the texts "
             "must be the training rows in the store's row order"
         )
-    return [str(t) for t in ctx.take(np.asarray(texts, dtype=object))]
+    return [str(t) for t in texts]
 
 
 # ------------------------------------------------------------------------ one-call helper

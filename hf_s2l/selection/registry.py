@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,12 +51,16 @@ class MethodResult:
             chosen examples by ascending key (e.g. a curriculum).
         weights: optional per-example weights aligned with ``indices``.
         stats: method statistics (per-cluster counts, score summaries…), JSON-serialisable.
+        warnings: things the user should know (e.g. "K capped to the rows of a group");
+            :func:`select` logs each distinct message once, however many groups raised it,
+            and lists them with their counts in ``Selection.stats["warnings"]``.
     """
 
     indices: np.ndarray
     order_key: np.ndarray | None = None
     weights: np.ndarray | None = None
     stats: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -69,6 +73,7 @@ class MethodSpec:
     min_columns: int = 0
     orders: bool = False
     description: str = ""
+    columns: Callable[[MethodContext, Any], Sequence[int] | None] | None = None
 
 
 # The only global mutable state of the package: name -> MethodSpec.
@@ -83,6 +88,7 @@ def register_method(
     config: type | None = None,
     min_columns: int = 0,
     orders: bool = False,
+    columns: Callable[[MethodContext, Any], Sequence[int] | None] | None = None,
     overwrite: bool = False,
 ) -> Any:
     """Register a selection method under ``name`` (usable as a decorator).
@@ -96,6 +102,10 @@ def register_method(
         min_columns: complete store columns the method needs (checked before it runs).
         orders: True when the method's ``order_key`` matters (it is then also called for
             groups that are taken whole).
+        columns: ``columns(ctx, cfg)`` -> the store columns the method reads, for the
+            unscored-row policy (:mod:`hf_s2l.selection.unscored`: a row with a NaN/±inf
+            loss in them is excluded by default). ``None`` (or a hook returning ``None``):
+            every complete column of the chosen kinds.
         overwrite: replace an existing method of the same name.
     """
 
@@ -110,6 +120,7 @@ def register_method(
             min_columns=min_columns,
             orders=orders,
             description=doc[0] if doc else "",
+            columns=columns,
         )
         return f
 
@@ -161,6 +172,7 @@ def build_config(spec: MethodSpec, params: dict[str, Any]) -> Any:
 def check_result(
     res: MethodResult, num_rows: int, budget: int, method: str
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """Validate a method's result: a MethodResult of ``budget`` distinct in-range rows."""
     if not isinstance(res, MethodResult):
         raise TypeError(f"method {method!r} must return a MethodResult, got {type(res).__name__}")
     idx = np.asarray(res.indices, dtype=np.int64).ravel()
@@ -170,7 +182,9 @@ def check_result(
         )
     if len(idx) and (idx.min() < 0 or idx.max() >= num_rows):
         raise RuntimeError(f"method {method!r} returned out-of-range indices")
-    if len(np.unique(idx)) != len(idx):
+    seen = np.zeros(num_rows, dtype=bool)  # O(N) bits, no sort of the chosen rows
+    seen[idx] = True
+    if int(np.count_nonzero(seen)) != len(idx):
         raise RuntimeError(f"method {method!r} returned duplicate indices")
     key = None if res.order_key is None else np.asarray(res.order_key, dtype=np.float64)
     w = None if res.weights is None else np.asarray(res.weights, dtype=np.float32)

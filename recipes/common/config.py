@@ -177,7 +177,7 @@ class RecipeConfig:
         return {f.name: asdict(getattr(self, f.name)) for f in fields(self)}
 
 
-def _check_data_root(cfg: RecipeConfig) -> None:
+def check_data_root(cfg: RecipeConfig) -> None:
     """Fail before any training when a stage will need the local data folder and none is set."""
     d, run = cfg.data, cfg.run
     if d.data_root is not None:
@@ -245,7 +245,6 @@ def parse_config(argv: list[str] | None = None, *, task: str | None = None) -> R
     cfg = RecipeConfig(*parts)
     if cfg.data.data_root is None and cfg.run.smoke:
         cfg.data.data_root = str(FIXTURE_DATA)
-    _check_data_root(cfg)
     if cfg.run.task not in TASKS:
         raise ValueError(f"task must be one of {TASKS}, got {cfg.run.task!r}")
     bad = set(cfg.run.stages) - set(STAGES)

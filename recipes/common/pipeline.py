@@ -20,7 +20,7 @@ from typing import Any
 
 from transformers.utils import logging
 
-from .config import RecipeConfig, parse_config
+from .config import RecipeConfig, check_data_root, parse_config
 from .models import (
     build_smoke_bertscore_model,
     build_smoke_model,
@@ -256,19 +256,23 @@ class Recipe:
         self.state.wait_for_everyone()
 
     def _select_lp(self, store: Any, budget: int | float, params: dict[str, Any]) -> Any:
-        """The official LP selection: per k-means cluster of the MiniLM embeddings of the
-        training rows (the sentence of ``clustering.py``), sklearn ``random_state=42``."""
+        """The official LP selection: per k-means cluster (sklearn, ``random_state=42``) of the
+        all-MiniLM-L6-v2 embeddings of the training rows (the ``clustering.py`` sentence),
+        embedded once per run and shared by the LP variants and budgets."""
         import hf_s2l
-        from hf_s2l.selection.embeddings import official_embedding_text
+        from hf_s2l.selection.embeddings import embed_texts, official_embedding_text
         from hf_s2l.selection.learning_percentage import official_lp_subset
 
         s = self.cfg.selection
-        texts = [official_embedding_text(row) for row in self.train_raw]
-        params = {**params, "texts": texts, "num_clusters": s.lp_num_clusters}
+        if getattr(self, "_lp_embeddings", None) is None:
+            texts = [official_embedding_text(row) for row in self.train_raw]
+            self._lp_embeddings = embed_texts(texts)
+        params = {**params, "num_clusters": s.lp_num_clusters}
+        seed, emb = self.cfg.run.seed, self._lp_embeddings
         if s.lp_cluster_sizes == "official":
-            pct = round(100 * (budget if isinstance(budget, float) else budget / len(texts)))
-            return official_lp_subset(store, pct, seed=self.cfg.run.seed, **params)
-        return hf_s2l.select(store, "lp", budget, seed=self.cfg.run.seed, **params)
+            frac = budget if isinstance(budget, float) else budget / len(emb)
+            return official_lp_subset(store, round(100 * frac), seed=seed, embeddings=emb, **params)
+        return hf_s2l.select(store, "lp", budget, seed=seed, embeddings=emb, **params)
 
     def target_runs(self) -> list[str]:
         names = [n for n, *_ in run_names(self.cfg)]
@@ -394,6 +398,7 @@ def run_recipe(argv: list[str] | None = None, task: str | None = None) -> dict[s
     import time
 
     cfg = parse_config(argv, task=task)
+    check_data_root(cfg)  # before any model is loaded or trained
     t0 = time.perf_counter()
     recipe = Recipe(cfg)
     if recipe.state.is_main_process:

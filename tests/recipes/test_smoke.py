@@ -210,21 +210,24 @@ def test_math_smoke_with_lora_target(tmp_path):
     assert set(results) == {"full", "s2l-50pct"}
 
 
-def test_smoke_reads_the_committed_fixtures_and_full_runs_need_data_root():
-    """--smoke defaults to tests/fixtures/data; a full config without --data_root stops
-    before any training, naming the flag (no path of one machine as a default)."""
-    from common.config import FIXTURE_DATA, parse_config
+def test_smoke_reads_the_committed_fixtures_and_full_runs_need_data_root(tmp_path):
+    """--smoke defaults to tests/fixtures/data; a full run without --data_root stops before
+    loading any model, naming the flag (no path of one machine as a default)."""
+    from common.config import FIXTURE_DATA, check_data_root, parse_config
+    from common.pipeline import run_recipe
 
     smoke = parse_config(["--config", str(RECIPES / "math_pythia_to_phi2/configs/smoke.yaml")])
     assert Path(smoke.data.data_root) == FIXTURE_DATA == REPO / "tests" / "fixtures" / "data"
+    check_data_root(smoke)
     full = RECIPES / "math_pythia_to_phi2/configs/pythia70m_to_phi2.yaml"
+    out = tmp_path / "out"
     with pytest.raises(ValueError, match="--data_root DIR: the math eval sets"):
-        parse_config(["--config", str(full)])
-    cfg = parse_config(["--config", str(full), "--data_root", "/data/math"])
-    assert cfg.data.data_root == "/data/math"
+        run_recipe(["--config", str(full), "--output_dir", str(out)])
+    assert not out.exists()  # stopped before writing anything
+    check_data_root(parse_config(["--config", str(full), "--data_root", "data"]))
     # no local data needed: proxy + select on a Hub dataset
-    parse_config(["--config", str(full), "--stages", "proxy", "select"])
+    check_data_root(parse_config(["--config", str(full), "--stages", "proxy", "select"]))
     clinical = RECIPES / "clinical_summarization/configs/iu_pythia70m_to_phi2.yaml"
     with pytest.raises(ValueError, match="--reports_csv"):
-        parse_config(["--config", str(clinical)])
-    parse_config(["--config", str(clinical), "--reports_csv", "reports.csv"])
+        check_data_root(parse_config(["--config", str(clinical)]))
+    check_data_root(parse_config(["--config", str(clinical), "--reports_csv", "reports.csv"]))

@@ -273,9 +273,9 @@ def test_texts_file_clusters_as_clustering_py(golden_store, tmp_path):
     assert sel.indices.tolist() == ref.indices.tolist()
     assert sel.stats["clustering"].startswith("sklearn KMeans(n_clusters=2, random_state=42")
     assert sel.stats["official_clustered"] is True
-    assert select(golden_store, "lp", 4, texts=texts, num_clusters=2).indices.tolist() == (
-        sel.indices.tolist()
-    )
+    by_texts = select(golden_store, "lp", 4, texts=texts, num_clusters=2)
+    assert by_texts.indices.tolist() == sel.indices.tolist()
+    assert by_texts.params["texts"].startswith("<10 texts, sha1 ")  # a digest, not the corpus
 
 
 def test_cli_lp_needs_texts(golden_store, tmp_path, monkeypatch):
