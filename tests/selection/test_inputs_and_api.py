@@ -246,7 +246,10 @@ def test_cli(golden_store, tmp_path, capsys, monkeypatch):
     )
     assert Selection.load(tmp_path / "o2").stats["space"] == "embeddings"
     with pytest.raises(ValueError, match="budget"):
-        _main(["select", str(golden_store.path), "--budget", "2.5", "--out", str(out)], monkeypatch)
+        _main(
+            ["select", str(golden_store.path), "--budget", "2.5", "--out", str(tmp_path / "o3")],
+            monkeypatch,
+        )
 
 
 def test_embeddings_optional(golden_store):
