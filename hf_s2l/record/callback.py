@@ -176,7 +176,8 @@ class TrajectoryCallback(TrainerCallback):
             from .in_step import InStepRecorder
 
             in_dir = self.output_dir / "in_step" if mode == "both" else self.output_dir
-            self._in_step = InStepRecorder(in_dir, **(in_step_options or {}))
+            options = {"overwrite": overwrite, **(in_step_options or {})}
+            self._in_step = InStepRecorder(in_dir, **options)
 
     @property
     def probing(self) -> bool:
