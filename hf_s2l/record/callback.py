@@ -182,7 +182,10 @@ class TrajectoryCallback(TrainerCallback):
             from .in_step import InStepRecorder
 
             in_dir = self.output_dir / "in_step" if mode == "both" else self.output_dir
-            self._in_step = InStepRecorder(in_dir, **(in_step_options or {}))
+            options = dict(in_step_options or {})
+            if overwrite:
+                options.setdefault("overwrite", True)
+            self._in_step = InStepRecorder(in_dir, **options)
 
     @property
     def probing(self) -> bool:

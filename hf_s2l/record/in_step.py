@@ -81,7 +81,7 @@ import torch
 from transformers import TrainerCallback
 from transformers.utils import logging
 
-from ..store import TrajectoryStore
+from ..store import StoreMismatchError, TrajectoryStore
 from . import _dist
 from .in_step_hash import ContentTable, dataset_keys, hash_segments
 from .losses import IGNORE_INDEX, per_example_loss
@@ -127,6 +127,8 @@ class InStepRecorder(TrainerCallback):
         materialize_every: collect device results to the CPU every this many steps.
         flush_every_steps: also write to the store every this many steps (default: at
             epoch end, checkpoint save and train end only).
+        overwrite: let a fresh run (from step 0) replace the store in ``output_dir`` (an
+            earlier run's, or one of another dataset); without it that is an error.
 
     Example:
         >>> trainer = Trainer(model, args, train_dataset=ds, data_collator=collator,
@@ -144,6 +146,7 @@ class InStepRecorder(TrainerCallback):
         chunk_tokens: int = 8192,
         materialize_every: int = 16,
         flush_every_steps: int | None = None,
+        overwrite: bool = False,
     ) -> None:
         self.output_dir = Path(output_dir)
         self.pad_token_id = pad_token_id
@@ -151,6 +154,7 @@ class InStepRecorder(TrainerCallback):
         self.chunk_tokens = int(chunk_tokens)
         self.materialize_every = max(1, int(materialize_every))
         self.flush_every_steps = flush_every_steps
+        self.overwrite = overwrite
         self.store: TrajectoryStore | None = None
         self.table: ContentTable | None = None
         self.stats: dict[str, int] = {"forwards": 0, "items": 0, "unmatched": 0, "dropped": 0}
@@ -209,21 +213,7 @@ class InStepRecorder(TrainerCallback):
         def setup() -> bool:
             t0 = time.time()
             self.table = ContentTable(*dataset_keys(dataset, self._pad))
-            store = TrajectoryStore.create(
-                self.output_dir,
-                n,
-                dataset_fingerprint=self._dataset_fingerprint(dataset),
-                model_name_or_path=getattr(config, "_name_or_path", None) or None,
-                model_revision=getattr(config, "_commit_hash", None),
-                mode="in_step",
-                loss_definition=LOSS_DEFINITION,
-                track_cell_steps=True,
-                exist_ok=True,
-            )
-            if store.cell_steps is None:
-                raise ValueError(
-                    f"{self.output_dir} holds a store without per-cell steps (not in-step)"
-                )
+            store = self._open_store(args, n, int(state.global_step), dataset, config)
             self._continue(store, int(state.global_step))
             self.store = store
             dup = int((self.table.group_size > 1).sum())
@@ -246,6 +236,46 @@ class InStepRecorder(TrainerCallback):
     @property
     def _is_writer(self) -> bool:
         return self._writers is not None and self._writers.is_writer
+
+    def _open_store(
+        self, args: Any, n: int, global_step: int, dataset: Any, config: Any
+    ) -> TrajectoryStore:
+        """Create (or continue) the store; a fresh run replaces one only with ``overwrite``."""
+        kwargs: dict[str, Any] = dict(
+            dataset_fingerprint=self._dataset_fingerprint(dataset),
+            model_name_or_path=getattr(config, "_name_or_path", None) or None,
+            model_revision=getattr(config, "_commit_hash", None),
+            mode="in_step",
+            loss_definition=LOSS_DEFINITION,
+            track_cell_steps=True,
+        )
+        fresh = global_step == 0
+        try:
+            store = TrajectoryStore.create(self.output_dir, n, exist_ok=True, **kwargs)
+        except StoreMismatchError as e:
+            if not fresh:
+                raise
+            if not self.overwrite:
+                raise StoreMismatchError(f"{e}, or pass overwrite=True to replace it") from None
+            logger.warning(
+                f"replacing the trajectory store of another dataset in {self.output_dir}"
+            )
+            return TrajectoryStore.create(self.output_dir, n, replace=True, **kwargs)
+        if store.cell_steps is None:
+            store.close()
+            raise ValueError(
+                f"{self.output_dir} holds a store without per-cell steps (not in-step)"
+            )
+        if fresh and bool((np.asarray(store.cell_steps) >= 0).any()):
+            if not self.overwrite:
+                from .callback import _recorded_store_message
+
+                store.close()
+                raise FileExistsError(_recorded_store_message(self.output_dir, args))
+            logger.warning(f"overwriting the in-step trajectory store in {self.output_dir}")
+            old, store = store, TrajectoryStore.create(self.output_dir, n, replace=True, **kwargs)
+            old.close()
+        return store
 
     def pause(self) -> None:
         """Stop recording (the forward hook is removed) until :meth:`resume`."""

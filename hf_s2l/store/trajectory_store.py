@@ -10,11 +10,14 @@ Layout of a store directory::
     metadata/NAME.npy optional per-example columns such as ``source``
     meta.json         schema version, N, per-column step/epoch/wall time/completion,
                       dataset length + fingerprint, model, loss definition, library version
+    .hf-s2l-writer.lock / .hf-s2l-writer.json   the writer lock and its holder (see lock.py)
 
 ``losses.npy`` can be read by plain ``numpy.load(path, mmap_mode="r")``. Adding a column
 appends to the file; nothing already written is rewritten or loaded into RAM. ``meta.json``
 is written atomically (temporary file + rename) and is the source of truth: a column is
-only marked complete after every row of it has been written.
+only marked complete after every row of it has been written. One process writes a store at
+a time (an OS lock); every open validates the store against ``schema.py``. See
+``docs/store.md``.
 """
 
 from __future__ import annotations
@@ -246,9 +249,13 @@ class TrajectoryStore:
             writer = _lock.acquire(tmp)
             _build(tmp, meta, example_ids, track_cell_steps)
             try:
+                if os.name == "nt" and path.is_dir():  # Windows cannot rename onto a folder
+                    path.rmdir()
                 os.replace(tmp, path)  # fails if another process made path a store meanwhile
             except OSError:
                 if not is_store(path):
+                    if path.exists():
+                        _check_empty_dir(path)  # someone put files there meanwhile
                     raise
                 raced = True
             else:

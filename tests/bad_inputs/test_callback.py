@@ -284,3 +284,28 @@ def test_fresh_run_into_recorded_store_with_checkpoint(
     t = recorded.num_columns
     assert resumed.steps.tolist()[:t] == recorded.steps.tolist()
     np.testing.assert_array_equal(resumed.losses[:, :t], recorded.losses)
+
+
+def test_fresh_in_step_run_into_recorded_in_step_store(
+    tmp_path, record_ds, tokenizer, make_causal_lm, helpers
+):
+    """The in-step recorder no longer wipes an earlier run's store silently; overwrite=True
+    (passed through TrajectoryCallback) replaces it, also when it is of another dataset."""
+    out = tmp_path / "traj"
+    collator = DataCollatorForSeq2Seq(tokenizer)
+    cb = TrajectoryCallback(out, mode="in_step")
+    _trainer(tmp_path, make_causal_lm(), record_ds, collator, cb, helpers).train()
+    before = _digest(tmp_path, skip=("run",))
+    cb = TrajectoryCallback(out, mode="in_step")
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        _trainer(tmp_path, make_causal_lm(), record_ds, collator, cb, helpers).train()
+    assert _digest(tmp_path, skip=("run",)) == before
+    other = record_ds.select(range(40))
+    cb = TrajectoryCallback(out, mode="in_step")
+    with pytest.raises(StoreMismatchError, match="overwrite=True"):
+        _trainer(tmp_path, make_causal_lm(), other, collator, cb, helpers).train()
+    assert _digest(tmp_path, skip=("run",)) == before
+    cb = TrajectoryCallback(out, mode="in_step", overwrite=True)
+    _trainer(tmp_path, make_causal_lm(), other, collator, cb, helpers).train()
+    store = TrajectoryStore.open(out)
+    assert store.num_examples == 40 and store.mode == "in_step"
