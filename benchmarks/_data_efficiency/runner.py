@@ -50,7 +50,7 @@ class BenchConfig:
     target: dict[str, int] = field(
         default_factory=lambda: {"hidden_size": 64, "num_layers": 2, "num_heads": 4}
     )
-    batch_size: int = 16
+    batch_size: int = 8
     learning_rate: float = 3e-3
     scheduler: str = "cosine"
     warmup_ratio: float = 0.03

@@ -80,7 +80,7 @@ class DemoConfig:
     num_points: int = 12
     # target (tiny GPT-NeoX, >= 4x the proxy), 3 epochs on every subset (official S2L)
     target_hidden_size: int = 96
-    target_layers: int = 2
+    target_layers: int = 3
     target_heads: int = 4
     target_epochs: int = 3
     batch_size: int = 16

@@ -157,3 +157,24 @@ def test_demo_progress_bars_without_log_dicts(tmp_path, capfd):
     both = cap.out + cap.err
     assert "it/s" in both or "s/it" in both  # tqdm bars were drawn
     assert "train_runtime" not in both and "{'" not in both
+
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_demo_target_is_at_least_4x_the_proxy(fast):
+    """The benchmark's protocol: target >= 4x the proxy's parameters (default and --fast)."""
+    from hf_s2l.demo import DemoConfig
+    from hf_s2l.tiny import tiny_model
+
+    cfg = DemoConfig.fast() if fast else DemoConfig()
+    assert cfg.proxy_epochs == cfg.target_epochs == 3
+    vocab = cfg.vocab_size
+
+    def params(h, layers, heads):
+        m = tiny_model(
+            family="gpt_neox", vocab_size=vocab, hidden_size=h, num_layers=layers, num_heads=heads
+        )
+        return sum(p.numel() for p in m.parameters())
+
+    proxy = params(cfg.proxy_hidden_size, cfg.proxy_layers, cfg.proxy_heads)
+    target = params(cfg.target_hidden_size, cfg.target_layers, cfg.target_heads)
+    assert target >= 4 * proxy
