@@ -17,11 +17,10 @@ the token count of a solution at this vocabulary size and are not part of the la
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import re
 
 import numpy as np
 
