@@ -62,7 +62,7 @@ class Selection:
         self.indices = np.sort(np.asarray(self.indices, dtype=np.int64))
         if self.indices.ndim != 1:
             raise ValueError("indices must be 1-D")
-        if len(np.unique(self.indices)) != len(self.indices):
+        if len(self.indices) > 1 and bool((self.indices[1:] == self.indices[:-1]).any()):
             raise ValueError("selection indices contain duplicates")
         if (
             self.num_examples
