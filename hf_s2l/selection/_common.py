@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from transformers.utils import logging
@@ -74,33 +74,28 @@ _MANT = np.int64(0x7FFFFFFFFFFFFFFF)
 
 
 def top_k_by_score(scores: np.ndarray, k: int, *, descending: bool) -> np.ndarray:
-    """Positions of the ``k`` best scores; NaN scores rank last, ties by position.
+    """Positions (ascending) of the ``k`` best scores; NaN scores rank last, ties by position.
 
-    Returned in rank order (best first). Above :data:`DENSE_RANK_MAX` scores the k-th
-    best value is found by bisection over the float order (no sort, no copy of the N
-    scores) and only the chosen positions are sorted: N = 100M fits in a few hundred MB.
+    Above :data:`DENSE_RANK_MAX` scores the k-th best value is found without sorting or
+    copying the N scores (:func:`kth_best`), so N = 100M needs about one byte per row
+    beyond the scores and the chosen positions.
     """
     s = np.asarray(scores, dtype=np.float64)
     k = int(k)
     if len(s) <= DENSE_RANK_MAX:
         nan = np.isnan(s)
         key = np.where(nan, 0.0, -s if descending else s)
-        order = np.lexsort((np.arange(len(s)), key, nan))
-        return order[:k]
+        return np.sort(np.lexsort((np.arange(len(s)), key, nan))[:k])
     valid = len(s) - int(np.count_nonzero(np.isnan(s)))
     if valid <= k:  # every scored row, then the NaN rows by position
-        picked = np.flatnonzero(~np.isnan(s))
-        rest = np.flatnonzero(np.isnan(s))[: k - valid]
-        return np.concatenate([_rank_order(s, picked, descending), rest])
+        mask = ~np.isnan(s)
+        mask[np.flatnonzero(~mask)[: k - valid]] = True
+        return np.flatnonzero(mask)
     t = kth_best(s, k, descending=descending)
-    strictly = np.flatnonzero(s > t if descending else s < t)
-    ties = np.flatnonzero(s == t)[: k - len(strictly)]
-    return _rank_order(s, np.concatenate([strictly, ties]), descending)
-
-
-def _rank_order(s: np.ndarray, rows: np.ndarray, descending: bool) -> np.ndarray:
-    v = s[rows]
-    return rows[np.lexsort((rows, -v if descending else v))]
+    mask = s > t if descending else s < t
+    need = k - int(np.count_nonzero(mask))
+    mask[np.flatnonzero(s == t)[:need]] = True
+    return np.flatnonzero(mask)
 
 
 def _to_key(x: float) -> int:
@@ -117,13 +112,21 @@ def _from_key(key: int) -> float:
 def kth_best(s: np.ndarray, k: int, *, descending: bool) -> float:
     """The ``k``-th best (1-based) non-NaN value of ``s`` (smallest first, or largest).
 
-    Bisection over the 64-bit order of floats: at most 64 counting passes over ``s``,
-    exact for any values (±inf included), no copy of ``s``.
+    Exact and without a copy of ``s``: a strided sample brackets the answer, the few
+    values inside the bracket are partitioned (about 4 passes over ``s``); if the bracket
+    misses, bisection over the 64-bit order of floats (at most 64 counting passes).
+    ±inf values are fine.
     """
 
     def count_le(v: float) -> int:  # entries of s (descending: of -s) that are <= v
         return int(np.count_nonzero(s >= -v)) if descending else int(np.count_nonzero(s <= v))
 
+    def count_lt(v: float) -> int:
+        return int(np.count_nonzero(s > -v)) if descending else int(np.count_nonzero(s < v))
+
+    found = _bracketed(s, k, descending, count_lt, count_le)
+    if found is not None:
+        return found
     lo, hi = _to_key(-np.inf), _to_key(np.inf)
     if count_le(-np.inf) >= k:
         return np.inf if descending else -np.inf
@@ -135,6 +138,35 @@ def kth_best(s: np.ndarray, k: int, *, descending: bool) -> float:
         else:
             lo = mid
     v = _from_key(hi)
+    return -v if descending else v
+
+
+def _bracketed(
+    s: np.ndarray,
+    k: int,
+    descending: bool,
+    count_lt: Callable[[float], int],
+    count_le: Callable[[float], int],
+) -> float | None:
+    """The k-th value via a sample-quantile bracket ``[lo, hi]``, or None if it misses."""
+    step = max(1, len(s) // 200_000)
+    sample = s[::step]
+    sample = np.sort(-sample[~np.isnan(sample)] if descending else sample[~np.isnan(sample)])
+    valid = len(s) - int(np.count_nonzero(np.isnan(s)))
+    if len(sample) < 100 or valid == 0:
+        return None
+    j = k / valid * len(sample)
+    margin = 4.0 * np.sqrt(len(sample)) + 16
+    lo = float(sample[int(max(0, j - margin))])
+    hi = float(sample[int(min(len(sample) - 1, j + margin))])
+    below = count_lt(lo)
+    if not below < k <= count_le(hi):
+        return None
+    inside = (s <= -lo) & (s >= -hi) if descending else (s >= lo) & (s <= hi)
+    cand = s[inside]
+    if descending:
+        np.negative(cand, out=cand)
+    v = float(np.partition(cand, k - below - 1)[k - below - 1])
     return -v if descending else v
 
 

@@ -84,3 +84,19 @@ def test_score_methods_chunked_equal_dense(tmp_path, monkeypatch, method):
     monkeypatch.setattr(context, "CHUNK_ROWS", 333)
     chunked = select(store, method, 900, seed=1)
     np.testing.assert_array_equal(dense.indices, chunked.indices)
+
+
+@pytest.mark.parametrize("bracket", [True, False])
+def test_kth_best_exact(monkeypatch, bracket):
+    from hf_s2l.selection import _common
+
+    if not bracket:  # the bisection fallback alone
+        monkeypatch.setattr(_common, "_bracketed", lambda *a: None)
+    rng = np.random.default_rng(9)
+    s = np.concatenate([rng.normal(size=3000), np.round(rng.exponential(size=3000), 2)])
+    s[[1, 2]] = np.nan
+    s[[3, 4, 5]] = [np.inf, -np.inf, -0.0]
+    v = np.sort(s[~np.isnan(s)])
+    for k in (1, 2, 7, 1500, 3001, 5990, len(v)):
+        assert _common.kth_best(s, k, descending=False) == v[k - 1]
+        assert _common.kth_best(s, k, descending=True) == v[::-1][k - 1]
