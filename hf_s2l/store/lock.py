@@ -94,7 +94,7 @@ def _write_holder(store_dir: Path) -> None:
         "pid": os.getpid(),
         "host": socket.gethostname(),
         "since": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        # the program only: arguments may hold secrets (tokens) and the file is world-readable
+        # the program only: arguments may hold secrets (tokens), and teammates may read the file
         "command": os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "python",
     }
     try:
