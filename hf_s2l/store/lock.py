@@ -94,7 +94,8 @@ def _write_holder(store_dir: Path) -> None:
         "pid": os.getpid(),
         "host": socket.gethostname(),
         "since": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "command": " ".join(sys.argv)[:300],
+        # the program only: arguments may hold secrets (tokens), and teammates may read the file
+        "command": os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "python",
     }
     try:
         atomic_write_json(store_dir / HOLDER_FILE, info, default=str)
