@@ -12,6 +12,7 @@ import json
 import sys
 
 import numpy as np
+import pytest
 from transformers import DataCollatorForSeq2Seq
 
 from hf_s2l import TrajectoryStore
@@ -40,6 +41,7 @@ def _forwards(tmp_path) -> list[dict]:
     return [json.loads((tmp_path / f"forwards_{r}.json").read_text()) for r in (0, 1)]
 
 
+@pytest.mark.slow
 def test_probe_on_fully_sharded_model_equals_unsharded(
     tmp_path, record_ds, tokenizer, tokenizer_dir, make_causal_lm, helpers
 ):
@@ -56,6 +58,7 @@ def test_probe_on_fully_sharded_model_equals_unsharded(
     assert (np.asarray(store.num_tokens) >= 0).all()
 
 
+@pytest.mark.slow
 def test_in_step_on_fully_sharded_model_equals_unsharded(
     tmp_path, record_ds, tokenizer, tokenizer_dir, make_causal_lm, helpers
 ):
