@@ -12,6 +12,7 @@ import json
 import sys
 
 import numpy as np
+import pytest
 from transformers import DataCollatorForSeq2Seq
 
 from hf_s2l import TrajectoryStore
@@ -40,6 +41,7 @@ def _forwards(tmp_path) -> list[dict]:
     return [json.loads((tmp_path / f"forwards_{r}.json").read_text()) for r in (0, 1)]
 
 
+@pytest.mark.slow
 def test_probe_on_fully_sharded_model_equals_unsharded(
     tmp_path, record_ds, tokenizer, tokenizer_dir, make_causal_lm, helpers
 ):
@@ -56,6 +58,7 @@ def test_probe_on_fully_sharded_model_equals_unsharded(
     assert (np.asarray(store.num_tokens) >= 0).all()
 
 
+@pytest.mark.slow
 def test_in_step_on_fully_sharded_model_equals_unsharded(
     tmp_path, record_ds, tokenizer, tokenizer_dir, make_causal_lm, helpers
 ):
@@ -72,3 +75,19 @@ def test_in_step_on_fully_sharded_model_equals_unsharded(
     helpers.assert_losses_close(store.losses[:, 0], expected, rtol=1e-5)
     steps = np.asarray(store.cell_steps[:, 0])
     assert steps.min() >= 0 and steps.max() == 5  # 6 forwards per rank, steps 0..5
+
+
+def test_lockstep_batches_equal_counts_and_every_row_once():
+    from hf_s2l.record.probe import lockstep_batches
+
+    order = np.arange(48)[::-1].copy()
+    for world in (1, 2, 3, 5, 8, 64):
+        plans = [lockstep_batches(order, 7, r, world) for r in range(world)]
+        assert len({len(p) for p in plans}) == 1  # the same number of forwards everywhere
+        assert len(plans[0]) == -(-7 // world)
+        real = np.concatenate([b for p in plans for b, ok in p if ok])
+        assert sorted(real.tolist()) == list(range(48))
+        for p in plans:  # padding only in the last round, with the last (shortest) batch
+            assert all(ok for _, ok in p[:-1])
+            if not p[-1][1]:
+                assert p[-1][0].tolist() == order[42:].tolist()
