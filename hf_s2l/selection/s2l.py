@@ -56,6 +56,8 @@ class S2LConfig:
         clusters: precomputed cluster id per example (length N); skips k-means.
         max_points_per_centroid: faiss' training sample size per centroid (faiss default).
         small_cluster_size: clusters of at most this size are only used for the leftover.
+        kmeans_seed: faiss' k-means seed (default: the selection's ``seed``; the official
+            code leaves faiss' default, 1234: pass 1234 to cluster exactly as it does).
     """
 
     num_clusters: int = 100
@@ -65,6 +67,7 @@ class S2LConfig:
     clusters: Any = None
     max_points_per_centroid: int = 256
     small_cluster_size: int = 2
+    kmeans_seed: int | None = None
 
     def validate(self) -> None:
         if int(self.num_clusters) < 1:
@@ -190,7 +193,7 @@ def s2l(ctx: MethodContext, budget: int, cfg: S2LConfig) -> MethodResult:
             x,
             cfg.num_clusters,
             niter=cfg.niter,
-            seed=ctx.seed,
+            seed=ctx.seed if cfg.kmeans_seed is None else int(cfg.kmeans_seed),
             max_points_per_centroid=cfg.max_points_per_centroid,
             what="s2l k-means",
             warn_capped=False,
