@@ -7,12 +7,32 @@ import numbers
 import numpy as np
 
 
+def parse_budget(text: str) -> int | float:
+    """Parse a budget written as text: ``"300"`` → 300 examples, ``"0.3"`` → a fraction,
+    ``"30%"`` → 0.3. ``"1"`` is ONE example; ``"1.0"`` and ``"100%"`` are all of them."""
+    t = text.strip()
+    try:
+        if t.endswith("%"):
+            return float(t[:-1]) / 100.0
+        try:
+            return int(t)
+        except ValueError:
+            return float(t)
+    except ValueError:
+        raise ValueError(
+            f"budget must be a count (300), a fraction in (0, 1] (0.3) or a percentage (30%), "
+            f"got {text!r}"
+        ) from None
+
+
 def resolve_budget(budget: int | float, num_examples: int) -> int:
     """Turn ``budget`` (an int count, or a float fraction in (0, 1]) into a count.
 
-    A fraction ``f`` becomes ``round(f * N)`` (at least 1 is required). Raises ``ValueError``
-    for a count ``<= 0`` or ``> N``, a fraction outside ``(0, 1]``, or a fraction so small
-    that it rounds to zero examples.
+    An int is a number of examples (``1`` is one example); a fraction ``f`` becomes
+    ``round(f * N)`` (``1.0`` is all of them; at least 1 is required). Text such as
+    ``"30%"`` is parsed by :func:`parse_budget` (the CLI does), not here. Raises
+    ``ValueError`` for a count ``<= 0`` or ``> N``, a fraction outside ``(0, 1]``, or a
+    fraction so small that it rounds to zero examples.
     """
     if isinstance(budget, bool) or not isinstance(budget, numbers.Real):
         raise ValueError(

@@ -37,7 +37,8 @@ class FacilityLocationConfig:
     Attributes:
         k_neighbors: neighbours per row in the similarity graph.
         use_embeddings: use the ``embeddings`` given to :func:`select` (default: when given).
-        columns: store columns of the trajectories (default: every complete column).
+        columns: store columns of the trajectories (default: every complete column recorded
+            after training started; the before-training column is left out, as in S2L).
         exact_knn_max_rows: exact k-NN search up to this many rows, IVF above.
         nprobe: IVF lists probed per query.
     """

@@ -293,8 +293,12 @@ def test_cli(golden_store, tmp_path, capsys, monkeypatch):
         == 0
     )
     assert Selection.load(tmp_path / "o2").stats["space"] == "embeddings"
+    monkeypatch.setenv("HF_S2L_DEBUG", "1")  # raise, instead of the CLI's one `error:` line
     with pytest.raises(ValueError, match="budget"):
-        _main(["select", str(golden_store.path), "--budget", "2.5", "--out", str(out)], monkeypatch)
+        _main(
+            ["select", str(golden_store.path), "--budget", "2.5", "--out", str(tmp_path / "o3")],
+            monkeypatch,
+        )
 
 
 def test_embeddings_optional(golden_store):
