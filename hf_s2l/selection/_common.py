@@ -73,29 +73,47 @@ DENSE_RANK_MAX = 1 << 20
 _MANT = np.int64(0x7FFFFFFFFFFFFFFF)
 
 
-def top_k_by_score(scores: np.ndarray, k: int, *, descending: bool) -> np.ndarray:
-    """Positions (ascending) of the ``k`` best scores; NaN scores rank last, ties by position.
+def top_k_by_score(
+    scores: np.ndarray, k: int, *, descending: bool, ordered: bool = True
+) -> np.ndarray:
+    """Positions of the ``k`` best scores; NaN scores rank last, ties by position.
 
+    Returned best first (``ordered=True``, so ``top_k_by_score(s, len(s))`` is a full
+    ranking), or in ascending position order (``ordered=False``: the same set, cheaper).
     Above :data:`DENSE_RANK_MAX` scores the k-th best value is found without sorting or
-    copying the N scores (:func:`kth_best`), so N = 100M needs about one byte per row
-    beyond the scores and the chosen positions.
+    copying the N scores (:func:`kth_best`); with ``ordered=False`` N = 100M then needs
+    about one byte per row beyond the scores and the chosen positions.
     """
     s = np.asarray(scores, dtype=np.float64)
     k = int(k)
     if len(s) <= DENSE_RANK_MAX:
         nan = np.isnan(s)
         key = np.where(nan, 0.0, -s if descending else s)
-        return np.sort(np.lexsort((np.arange(len(s)), key, nan))[:k])
+        top = np.lexsort((np.arange(len(s)), key, nan))[:k]
+        return top if ordered else np.sort(top)
     valid = len(s) - int(np.count_nonzero(np.isnan(s)))
     if valid <= k:  # every scored row, then the NaN rows by position
         mask = ~np.isnan(s)
-        mask[np.flatnonzero(~mask)[: k - valid]] = True
+        rest = np.flatnonzero(~mask)[: k - valid]
+        if ordered:
+            return np.concatenate([_rank_order(s, np.flatnonzero(mask), descending), rest])
+        mask[rest] = True
         return np.flatnonzero(mask)
     t = kth_best(s, k, descending=descending)
     mask = s > t if descending else s < t
     need = k - int(np.count_nonzero(mask))
     mask[np.flatnonzero(s == t)[:need]] = True
-    return np.flatnonzero(mask)
+    picked = np.flatnonzero(mask)
+    del mask
+    return _rank_order(s, picked, descending) if ordered else picked
+
+
+def _rank_order(s: np.ndarray, rows: np.ndarray, descending: bool) -> np.ndarray:
+    """``rows`` (ascending) ordered by score, best first; a stable sort keeps ties by row."""
+    v = s[rows]
+    if descending:
+        np.negative(v, out=v)
+    return rows[np.argsort(v, kind="stable")]
 
 
 def _to_key(x: float) -> int:

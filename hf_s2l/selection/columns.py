@@ -20,9 +20,10 @@ restricts a selection to the complete columns having one of those kinds.
 first one after training starts: the loss before training is never a feature. So the
 *feature columns* (what S2L, facility location, cartography and the curriculum summarise)
 are the complete columns of the chosen kinds minus the before-training ones, unless
-``include_initial=True`` or ``train_begin`` is asked for by name (not via ``"probe"``). A column is
-*before training* when its kind includes ``train_begin``, or when it is a probe column
-recorded at global step 0 (an in-step ``epoch`` column starting at step 0 is not: its
+``include_initial=True`` or ``train_begin`` is asked for by name (not via ``"probe"``).
+Which column is *before training* is defined once, in
+:func:`hf_s2l.selection.column_roles.is_before_training` (a ``train_begin`` column, or a
+probe column at global step 0; an in-step ``epoch`` column starting at step 0 is not: its
 cells are measured while training). Methods that need the before-training loss by
 definition (Learning Percentage's ``P_0``, high learnability's early column) still see
 it among :attr:`ColumnChoice.complete`.
@@ -36,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..store import TrajectoryStore
+from .column_roles import is_before_training
 
 BEFORE_TRAINING_KIND = "train_begin"
 IN_STEP_KIND = "epoch"
@@ -48,14 +50,6 @@ def kinds_of(store: TrajectoryStore, column: int) -> list[str]:
     """The kinds of ``column`` (its ``kind`` split at ``+``; ``point`` when it has none)."""
     kind = store.kinds[column]
     return [k for k in kind.split("+") if k] or ["point"]
-
-
-def is_before_training(store: TrajectoryStore, column: int) -> bool:
-    """True for a column measured before any update (see the module docstring)."""
-    kinds = kinds_of(store, column)
-    if BEFORE_TRAINING_KIND in kinds:
-        return True
-    return int(store.steps[column]) == 0 and IN_STEP_KIND not in kinds
 
 
 def _expand_kinds(kinds: str | Sequence[str], store: TrajectoryStore) -> tuple[str, ...]:

@@ -299,7 +299,7 @@ def learning_percentage(ctx: MethodContext, budget: int, cfg: LPConfig) -> Metho
             )
         stats["clustering"] = "none (unclustered=True)" if cfg.unclustered else UNCLUSTERED_NOTE
         stats["official_clustered"] = False
-        picked = top_k_by_score(score, budget, descending=False)
+        picked = top_k_by_score(score, budget, descending=False, ordered=False)
     else:
         picked = _select_in_clusters(score, labels, budget, cfg, stats)
     sel = score[picked]
@@ -449,7 +449,8 @@ def official_lp_subset(
     """
     from ..store import TrajectoryStore
     from .registry import MethodContext as _Ctx
-    from .registry import build_config, get_method, select
+    from .registry import build_config, get_method
+    from .runner import select
 
     if not isinstance(store, TrajectoryStore):
         store = TrajectoryStore.open(store)

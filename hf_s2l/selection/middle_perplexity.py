@@ -33,7 +33,7 @@ def middle_perplexity(ctx: MethodContext, budget: int, cfg: MiddlePerplexityConf
     nan = check_nan_rows(ppl, method="middle_perplexity", fallback="they are ranked last")
     med = nan_median(ppl)
     ppl -= med
-    picked = top_k_by_score(np.abs(ppl, out=ppl), budget, descending=False)
+    picked = top_k_by_score(np.abs(ppl, out=ppl), budget, descending=False, ordered=False)
     return MethodResult(
         indices=picked,
         stats={**cstats, "median_perplexity": med, **nan_fallback_stats(nan, picked)},

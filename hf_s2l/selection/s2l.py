@@ -6,10 +6,13 @@ Faithful to the official code, ``schedules/s2l.py`` (``S2L.__init__``,
 https://github.com/BigML-CS-UCLA/S2L:
 
 1. Trajectories: row ``i`` is ``x_i = (L_i(t_1), ..., L_i(t_T))``, the example's loss at every
-   chosen checkpoint (all complete columns, or ``columns``; with ``num_loss_ckpts = m``
-   every ``T // m``-th column, as ``num_loss_ckpts`` in the official code). NaN -> 0.
+   point recorded after training starts (the feature columns: never the step-0 column
+   unless ``select(..., include_initial=True)``, as the official trajectories are the saved
+   checkpoints), or ``columns``; with ``num_loss_ckpts = m`` every ``T // m``-th column,
+   as ``num_loss_ckpts`` in the official code. Rows with a NaN/±inf loss are left out by
+   :func:`~hf_s2l.select` (``unscored="zero"``: read as 0, the official NaN -> 0).
 2. ``faiss.Kmeans(T, K, niter=20)`` (Euclidean) on the trajectories; each example gets its
-   nearest centroid ``c(i)``.
+   nearest centroid ``c(i)``. K is capped to the rows (said once in the stats).
 3. Clusters with more than 2 examples are visited by ascending size; with ``r`` the budget
    left and ``m`` the clusters not yet visited, a cluster of size ``s`` gets
    ``min(s, r // m)`` examples drawn uniformly at random without replacement.
@@ -17,14 +20,16 @@ https://github.com/BigML-CS-UCLA/S2L:
    size <= 2.
 
 With a group column (``select(..., by_column="source")``) the budget is split over the
-groups the same way (smallest first, ``r // m`` each) and steps 2-4 run within each group
-that is larger than its share — the official MathInstruct ``source`` loop.
+groups the same way (smallest first, ``r // m`` each, the remainder to groups drawn at
+random unless ``group_remainder="last"``) and steps 2-4 run within each group that is
+larger than its share — the official MathInstruct ``source`` loop.
 
-Differences from the official code, all deterministic-per-seed choices: random draws use
-``numpy.random.default_rng(seed)`` (``rng.choice(indices, k, replace=False)``) instead of
-the global ``np.random``; faiss' k-means seed is ``seed`` (official: faiss' default 1234);
-size ties are broken by cluster id (``argsort(kind="stable")``); columns are in
-chronological order (official: ``glob`` order, which does not change Euclidean k-means).
+Every departure from the official code, and why: ``docs/methods/s2l.md``. In short: random
+draws use ``numpy.random.default_rng(seed)`` instead of the global ``np.random``; faiss'
+k-means seed is ``seed`` or ``kmeans_seed`` (official: faiss' default 1234); size ties are
+broken by cluster id; unscored rows are excluded and the group remainder is spread at
+random by default. ``kmeans_seed=1234, unscored="zero", group_remainder="last"``
+reproduces the official selection exactly.
 """
 
 from __future__ import annotations
@@ -56,6 +61,8 @@ class S2LConfig:
         clusters: precomputed cluster id per example (length N); skips k-means.
         max_points_per_centroid: faiss' training sample size per centroid (faiss default).
         small_cluster_size: clusters of at most this size are only used for the leftover.
+        kmeans_seed: faiss' k-means seed (default: the selection's ``seed``; the official
+            code leaves faiss' default, 1234: pass 1234 to cluster exactly as it does).
     """
 
     num_clusters: int = 100
@@ -65,6 +72,7 @@ class S2LConfig:
     clusters: Any = None
     max_points_per_centroid: int = 256
     small_cluster_size: int = 2
+    kmeans_seed: int | None = None
 
     def validate(self) -> None:
         if int(self.num_clusters) < 1:
@@ -190,7 +198,7 @@ def s2l(ctx: MethodContext, budget: int, cfg: S2LConfig) -> MethodResult:
             x,
             cfg.num_clusters,
             niter=cfg.niter,
-            seed=ctx.seed,
+            seed=ctx.seed if cfg.kmeans_seed is None else int(cfg.kmeans_seed),
             max_points_per_centroid=cfg.max_points_per_centroid,
             what="s2l k-means",
             warn_capped=False,

@@ -7,7 +7,8 @@ import pytest
 
 from hf_s2l.selection import select
 from hf_s2l.selection.budget import even_split_smallest_first
-from hf_s2l.selection.columns import choose_columns, is_before_training
+from hf_s2l.selection.column_roles import is_before_training
+from hf_s2l.selection.columns import choose_columns
 
 from .conftest import blob_losses, build_store
 

@@ -76,7 +76,8 @@ def test_too_few_columns(tmp_path, method):
 def test_all_nan(tmp_path, caplog):
     x = np.log(np.arange(1, 25, dtype=np.float64).reshape(8, 3))
     x[2] = np.nan
-    store = build_store(tmp_path / "n", x)
+    sched = [(0, 0.0, "train_begin"), (10, 1.0, "point"), (20, 2.0, "point")]
+    store = build_store(tmp_path / "n", x, sched)
     with caplog.at_level(logging.WARNING):
         sel = select(store, "least_confidence", 7)
     assert "1 of 8 examples are unscored" in caplog.text and "excluded" in caplog.text

@@ -61,11 +61,14 @@ def test_ranking_without_sorting_equals_lexsort(monkeypatch, descending):
     s[[5, 6]] = np.inf
     s[[7, 8]] = -np.inf
     s[9] = -0.0
-    dense = {k: _common.top_k_by_score(s, k, descending=descending) for k in (1, 37, 2500, 4999)}
+    ks = (1, 37, 2500, 4999, 5000)
+    dense = {k: _common.top_k_by_score(s, k, descending=descending) for k in ks}
     med = _common.nan_median(s[np.isfinite(s)])
     monkeypatch.setattr(_common, "DENSE_RANK_MAX", 10)
     for k, ref in dense.items():
         np.testing.assert_array_equal(_common.top_k_by_score(s, k, descending=descending), ref)
+        top = _common.top_k_by_score(s, k, descending=descending, ordered=False)
+        np.testing.assert_array_equal(top, np.sort(ref))
     assert _common.nan_median(s[np.isfinite(s)]) == med
     assert _common.nan_median(s[np.isfinite(s)][:-1]) == np.median(s[np.isfinite(s)][:-1])
 

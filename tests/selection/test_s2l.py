@@ -155,6 +155,27 @@ def test_official_options_reproduce_the_official_pipeline(tmp_path):
             n_components=4,
         )
         np.testing.assert_array_equal(sel.indices, np.sort(ref))
+        # any sampling seed, with faiss' seed pinned to the official default
+        sel = select(
+            store,
+            "s2l",
+            budget,
+            seed=7,
+            by_column="source",
+            num_clusters=4,
+            kmeans_seed=1234,
+            unscored="zero",
+            group_remainder="last",
+        )
+        ref = official_query(
+            sources,
+            None,
+            budget,
+            np.random.default_rng(7),
+            losses=np.nan_to_num(x, nan=0.0),
+            n_components=4,
+        )
+        np.testing.assert_array_equal(sel.indices, np.sort(ref))
 
 
 def test_kmeans_path_equals_sampling_of_faiss_labels(tmp_path):
