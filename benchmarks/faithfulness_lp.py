@@ -97,6 +97,7 @@ def main(argv: list[str] | None = None) -> dict:
         "embedding_seconds": round(emb_s, 1),
         "runs": [],
     }
+    checked_texts_path = False
     for k in args.num_clusters:
         labels = {
             rs: KMeans(n_clusters=min(k, n), random_state=rs, n_init="auto").fit(emb).labels_
@@ -108,8 +109,13 @@ def main(argv: list[str] | None = None) -> dict:
             }
             ref = official[42]
             budget = round(pct / 100 * n)
-            default = select(store, "lp", budget, texts=texts, num_clusters=k).indices
-            sizes = official_lp_subset(store, pct, texts=texts, num_clusters=k).indices
+            # texts= embeds them exactly as above; embed once, check the texts path once
+            default = select(store, "lp", budget, embeddings=emb, num_clusters=k).indices
+            if not checked_texts_path:
+                by_texts = select(store, "lp", budget, texts=texts, num_clusters=k).indices
+                assert by_texts.tolist() == default.tolist(), "texts= and embeddings= differ"
+                checked_texts_path = True
+            sizes = official_lp_subset(store, pct, embeddings=emb, num_clusters=k).indices
             unclustered = select(store, "lp", budget, unclustered=True).indices
             between = [jaccard(ref, official[rs]) for rs in OTHER_SEEDS]
             run = {
