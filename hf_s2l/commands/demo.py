@@ -10,10 +10,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "demo",
         help="run the whole pipeline offline on a small real math mixture (CPU, minutes)",
         description=(
-            "Train a tiny proxy with TrajectoryCallback on 1,500 embedded math examples, select "
-            "30% with S2L, LP(1) and random, train a larger tiny target on each selection and "
-            "on all data, and compare held-out GSM8K answer losses. Writes results.json, "
-            "results.md and an HTML report to --out."
+            "Hold out 10%% of every source of 1,500 embedded math examples, train a tiny proxy "
+            "3 epochs with TrajectoryCallback on the rest, select 30%% with S2L (by source), "
+            "random by source, random and LP(1), train a larger tiny target 3 epochs on each "
+            "selection and on all data, and compare their losses on the held-out split. "
+            "Writes results.json, results.md and an HTML report to --out."
         ),
     )
     p.add_argument("--out", default=None, help="output directory (default: ./hf-s2l-demo)")
@@ -39,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
     print()
     print(result.table)
     print()
+    print(result.summary)
     print(f"Lower is better. Total time {result.total_seconds:.0f} s.")
     print(f"results: {result.results_md}  {result.results_json}")
     print(f"report:  {result.report_html}")

@@ -16,14 +16,18 @@ def answer_token_loss(
     batch_size: int = 32,
     desc: str | None = None,
     disable_progress: bool = False,
-) -> dict[str, float]:
+    per_example: bool = False,
+) -> dict[str, Any]:
     """Mean cross-entropy over every target token (``labels != -100``) of ``dataset``.
 
     ``dataset`` rows have ``input_ids`` and ``labels`` (prompt tokens masked with -100, as
     produced by :func:`hf_s2l.corpora.tokenize_sft`). Tokens are pooled over the whole set
     (sum of token losses / number of target tokens, i.e. the log of the held-out answer
     perplexity). Returns ``{"loss", "perplexity", "tokens", "examples", "example_mean_loss"}``
-    where ``example_mean_loss`` averages the per-example mean losses instead.
+    where ``example_mean_loss`` averages the per-example mean losses instead. With
+    ``per_example=True`` also ``"example_loss_sum"`` and ``"example_tokens"``: float64 /
+    int64 arrays in the dataset's row order (the summed token losses and the number of
+    target tokens of every row), for bootstrap intervals over examples.
     Runs under ``torch.no_grad`` in eval mode and restores the model's training mode.
     """
     import torch
@@ -36,7 +40,9 @@ def answer_token_loss(
     was_training = model.training
     model.eval()
     total, tokens = 0.0, 0
-    per_example: list[float] = []
+    means: list[float] = []
+    ex_sums = np.zeros(len(order), dtype=np.float64)
+    ex_tokens = np.zeros(len(order), dtype=np.int64)
     try:
         with torch.no_grad():
             for start in tqdm(
@@ -69,14 +75,20 @@ def answer_token_loss(
                 total += float(ex_sum.sum())
                 tokens += int(ex_n.sum())
                 keep = ex_n > 0
-                per_example.extend((ex_sum[keep] / ex_n[keep]).tolist())
+                means.extend((ex_sum[keep] / ex_n[keep]).tolist())
+                ex_sums[idx] = ex_sum.double().cpu().numpy()
+                ex_tokens[idx] = ex_n.long().cpu().numpy()
     finally:
         model.train(was_training)
     loss = total / max(tokens, 1)
-    return {
+    out: dict[str, Any] = {
         "loss": loss,
         "perplexity": float(np.exp(loss)),
         "tokens": tokens,
-        "examples": len(per_example),
-        "example_mean_loss": float(np.mean(per_example)) if per_example else float("nan"),
+        "examples": len(means),
+        "example_mean_loss": float(np.mean(means)) if means else float("nan"),
     }
+    if per_example:
+        out["example_loss_sum"] = ex_sums
+        out["example_tokens"] = ex_tokens
+    return out

@@ -271,9 +271,7 @@ def exact_cluster_quotas(
 def learning_percentage(ctx: MethodContext, budget: int, cfg: LPConfig) -> MethodResult:
     """Learning Percentage: lowest LP(1) / LP_app first, inside sentence-embedding clusters."""
     cols = find_lp_columns(ctx.store, cfg.variant, cfg.last_epoch)
-    l0, l1 = ctx.column(cols["p0"]), ctx.column(cols["p1"])
-    ln = ctx.column(cols["pn"]) if cols["pn"] is not None else None
-    score = lp_scores(l0, l1, ln)
+    score = ctx.per_row(lp_scores, [cols["p0"], cols["p1"], cols["pn"]])  # chunked: N = 100M
     nan = np.isnan(score)
     if nan.all():
         raise ValueError("lp: every example's loss is NaN in the P0/P1/Pn columns")

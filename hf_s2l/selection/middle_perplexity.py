@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._common import check_nan_rows, nan_fallback_stats, top_k_by_score
+from ._common import check_nan_rows, nan_fallback_stats, nan_median, top_k_by_score
 from .column_roles import final_trained_column
 from .registry import MethodContext, MethodResult, register_method
 
@@ -28,12 +28,12 @@ class MiddlePerplexityConfig:
 def middle_perplexity(ctx: MethodContext, budget: int, cfg: MiddlePerplexityConfig) -> MethodResult:
     """Examples whose perplexity is closest to the median perplexity."""
     col, cstats = final_trained_column(ctx, cfg.column, method="middle_perplexity")
-    loss = ctx.column(col)
-    nan = check_nan_rows(loss, method="middle_perplexity", fallback="they are ranked last")
     with np.errstate(over="ignore"):
-        ppl = np.exp(loss)
-    med = float(np.nanmedian(ppl))
-    picked = top_k_by_score(np.abs(ppl - med), budget, descending=False)
+        ppl = ctx.per_row(np.exp, [col])  # chunked, no float64 copy of the column: N = 100M
+    nan = check_nan_rows(ppl, method="middle_perplexity", fallback="they are ranked last")
+    med = nan_median(ppl)
+    ppl -= med
+    picked = top_k_by_score(np.abs(ppl, out=ppl), budget, descending=False)
     return MethodResult(
         indices=picked,
         stats={**cstats, "median_perplexity": med, **nan_fallback_stats(nan, picked)},

@@ -20,7 +20,7 @@ from typing import Any
 
 from transformers.utils import logging
 
-from .config import RecipeConfig, parse_config
+from .config import RecipeConfig, check_data_root, parse_config
 from .models import (
     build_smoke_bertscore_model,
     build_smoke_model,
@@ -398,6 +398,7 @@ def run_recipe(argv: list[str] | None = None, task: str | None = None) -> dict[s
     import time
 
     cfg = parse_config(argv, task=task)
+    check_data_root(cfg)  # before any model is loaded or trained
     t0 = time.perf_counter()
     recipe = Recipe(cfg)
     if recipe.state.is_main_process:

@@ -1,4 +1,4 @@
-"""The reduced configuration of ``benchmarks/data_efficiency.py`` (CI)."""
+"""The smallest configuration of ``benchmarks/data_efficiency.py`` (v2) end to end (CI)."""
 
 from __future__ import annotations
 
@@ -12,42 +12,64 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.slow
-def test_data_efficiency_smoke(tmp_path, shared_data):
+def _load_bench():
     spec = importlib.util.spec_from_file_location(
         "data_efficiency", REPO / "benchmarks" / "data_efficiency.py"
     )
     bench = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = bench  # dataclasses need the module registered
     spec.loader.exec_module(bench)
+    return bench
+
+
+@pytest.mark.slow
+def test_data_efficiency_smoke(tmp_path, shared_data):
+    bench = _load_bench()
     docs = tmp_path / "benchmarks.md"
     docs.write_text("# Benchmarks\n\n## Other section\n\nkept\n")
     out = tmp_path / "out"
-    argv = [
-        "--smoke",
-        "--data",
-        str(shared_data),
-        "--out",
-        str(out),
-        "--write-docs",
-        "--docs",
-        str(docs),
-    ]
-    assert bench.main(argv) == 0
+    argv = ["--smoke", "--data", str(shared_data), "--out", str(out), "--write-docs"]
+    assert bench.main([*argv, "--docs", str(docs)]) == 0
 
     res = json.loads((out / "results.json").read_text())
-    assert res["failures"] == []
-    got = {(r["method"], r["budget"]) for r in res["runs"]}
-    assert got == {(m, 0.3) for m in bench.METHODS} | {("full", 1.0)}
+    assert res["version"] == 2 and res["failures"] == []
+    cfg = res["config"]
+    assert cfg["epochs"] == 3 and cfg["proxy_epochs"] == 3 and cfg["scheduler"] == "cosine"
+    # every pool, every method (by-source duplicates only on the multi-source pool), full data
+    got = {(r["pool"], r["method"], r["seed"]) for r in res["runs"]}
+    single = [m for m in bench.METHODS if not bench.METHODS[m].multi_source_only]
+    for pool, methods in [("mix", list(bench.METHODS)), ("gsm8k", single), ("radiology", single)]:
+        for s in cfg["seeds"]:
+            assert {(pool, m, s) for m in [*methods, "full"]} <= got, pool
+    assert len(got) == len(res["runs"])
     for r in res["runs"]:
-        assert set(r["loss"]) == set(bench.EVAL_SETS)
-        assert all(v > 0 for v in r["loss"].values())
-    assert res["target"]["parameters"] >= 1.5 * res["proxy"]["parameters"]
-    assert (out / "data_efficiency.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert set(r["metrics"]) == set(res["pools"][r["pool"]]["evals"])
+        assert r["target_parameters"] > res["proxies"][r["pool"]]["parameters"]
+    # random by source draws exactly S2L's per-source counts
+    by = {(r["method"], r["seed"]): r["per_source"] for r in res["runs"] if r["pool"] == "mix"}
+    for s in cfg["seeds"]:
+        assert by[("random_by_source", s)] == by[("s2l", s)]
+    # the proxy was recorded with the default schedule in mode="both"
+    proxy = res["proxies"]["mix"]
+    assert proxy["columns"][0] == {"step": 0, "kind": "train_begin"}
+    assert len([c for c in proxy["columns"] if c["step"] > 0]) == 12
+    assert proxy["in_step_columns"] == 3
+    # s2l clustered on the 12 after-start columns only
+    s2l = json.loads((out / "mix" / "runs" / "s2l__0.3__s0.json").read_text())
+    assert 0 not in s2l["selection"]["params"]["columns"]
+
+    summary = json.loads((out / "summary.json").read_text())
+    pairs = {(c["a"], c["b"]) for c in summary["comparisons"]}
+    assert {("s2l", "random"), ("s2l", "random_by_source"), ("s2l_in_step", "s2l")} <= pairs
 
     text = docs.read_text()
     assert "## Other section" in text and "kept" in text
-    assert text.count(bench.DOCS_START) == 1 and "| 30% | S2L (by source) |" in text
-    # idempotent: a second write replaces the section
-    bench.write_docs(bench.docs_section(res, "cmd", "data_efficiency.png", 1.0), docs)
+    assert text.count(bench.DOCS_START) == 1 and "| S2L (by source) |" in text
+    for pool, ev in [("mix", "heldout"), ("gsm8k", "gsm8k_test"), ("radiology", "rouge_l")]:
+        png = tmp_path / f"data_efficiency_{pool}_{ev}.png"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert png.name in text
+    # resumable and regenerated, not appended: a second call trains nothing
+    assert bench.main([*argv, "--docs", str(docs), "--report-only"]) == 0
     assert docs.read_text().count(bench.DOCS_START) == 1
+    assert len((out / "invocations.jsonl").read_text().splitlines()) == 1

@@ -59,38 +59,78 @@ def test_answer_token_loss_matches_per_example_model_loss():
     assert model.training  # training mode restored
 
 
+def test_heldout_split_is_fixed_per_source_and_disjoint():
+    from hf_s2l.demo import demo_data_dir
+    from hf_s2l.demo.run import _read_jsonl, split_heldout
+
+    rows = _read_jsonl(demo_data_dir() / "train.jsonl", None)
+    train, held = split_heldout(rows, 0.1)
+    assert len(train) + len(held) == len(rows)
+    per = {s: sum(r["source"] == s for r in rows) for s in {r["source"] for r in rows}}
+    for src, n in per.items():  # 10% of every source, rounded
+        assert sum(r["source"] == src for r in held) == round(0.1 * n)
+    assert not {id(r) for r in train} & {id(r) for r in held}
+    again, held2 = split_heldout(rows, 0.1)  # fixed: independent of any run seed
+    assert held2 == held and again == train
+
+
 @pytest.mark.slow
 def test_demo_fast_end_to_end(tmp_path, capsys):
     """What CI runs: the CLI demo with --fast; every output exists and parses."""
     import matplotlib.image as mpimg
 
+    from hf_s2l import TrajectoryStore
     from hf_s2l.cli import main
 
     out = tmp_path / "demo"
     assert main(["demo", "--fast", "--out", str(out), "--no-progress", "--threads", "2"]) == 0
-    printed = capsys.readouterr().out
+    captured = capsys.readouterr()
+    printed = captured.out
+    # the output folder is named first, before any training
+    assert printed.splitlines()[0] == f"hf-s2l demo: writing everything to {out.resolve()}"
+    # the Trainer's raw log dicts are not printed (progress bars are kept when enabled)
+    assert "train_runtime" not in printed + captured.err
     assert "| method |" in printed and "report:" in printed
+    # one sentence says what was measured and what it does not show
+    summary = next(line for line in printed.splitlines() if line.startswith("Measured:"))
+    assert "held-out 10% of every source" in summary and "not shown" in summary
+    assert "vs random by source" in summary and "from-scratch" in summary
 
     res = json.loads((out / "results.json").read_text())
     assert res["failures"] == {}
+    assert res["summary"] == summary
     methods = [r["method"] for r in res["results"]]
-    assert methods == ["s2l", "lp", "random", "full"]
+    assert methods == ["s2l", "random_by_source", "random", "lp", "full"]
+    assert res["config"]["proxy_epochs"] == 3 and res["config"]["target_epochs"] == 3
+    assert res["config"]["lr_scheduler_type"] == "cosine"
     n = res["data"]["train_examples"]
+    assert res["data"]["heldout_examples"] == 32  # 10% of each source of the 320 rows
+    assert n == 320 - 32
     for r in res["results"]:
-        assert r["heldout_loss"] > 0 and r["train_seconds"] >= 0
+        assert r["heldout_loss"] > 0 and r["gsm8k_test_loss"] > 0 and r["train_seconds"] >= 0
         expected = n if r["method"] == "full" else round(0.3 * n)
         assert r["examples"] == expected
         assert sum(r["per_source"].values()) == r["examples"]
+    by = {r["method"]: r["per_source"] for r in res["results"]}
+    assert by["random_by_source"] == by["s2l"]  # the control has S2L's per-source counts
     assert res["target"]["parameters"] > res["proxy"]["parameters"]
+
+    # the store names its proxy (the report showed "proxy model: -")
+    store = TrajectoryStore.open(out / "proxy" / "trajectories")
+    assert store.model_name_or_path and "tiny GPT-NeoX proxy" in store.model_name_or_path
+    assert res["proxy"]["model_name_or_path"] == store.model_name_or_path
+    assert store.num_columns == 1 + 6  # step 0 + the fast config's 6 points
 
     md = (out / "results.md").read_text()
     rows = [line for line in md.splitlines() if line.startswith("| ") and "---" not in line]
-    assert len(rows) == 1 + 4  # header + one row per method
+    assert len(rows) == 1 + 5  # header + one row per method
     assert all(re.search(r"\| \d+\.\d{4} \|", row) for row in rows[1:])
     assert all("gsm8k" in row for row in rows[1:])  # per-source counts
+    assert summary in md
 
     report = Path(res["report"])
     html = report.read_text()
+    assert "tiny GPT-NeoX proxy" in html
     pngs = re.findall(r"src='([^']+\.png)'", html)
     assert {"trajectories.png", "cluster_sizes.png", "groups.png", "lp.png", "data_map.png"} <= set(
         pngs
@@ -99,6 +139,42 @@ def test_demo_fast_end_to_end(tmp_path, capsys):
         p = report.parent / name
         assert p.read_bytes()[:8] == PNG_MAGIC
         assert mpimg.imread(p).ndim == 3
-    for sub in ("s2l", "lp", "random"):
+    for sub in ("s2l", "random_by_source", "lp", "random"):
         assert (out / "selections" / sub / "indices.npy").is_file()
     assert (out / "proxy" / "trajectories" / "losses.npy").is_file()
+
+
+@pytest.mark.slow
+def test_demo_progress_bars_without_log_dicts(tmp_path, capfd):
+    """With progress bars on, the Trainer's bars are shown but not its raw dicts."""
+    from hf_s2l.demo import DemoConfig, run_demo
+
+    cfg = DemoConfig.fast(
+        out_dir=str(tmp_path / "d"), methods=("random",), max_train_examples=120, num_threads=2
+    )
+    run_demo(cfg, progress=print)
+    cap = capfd.readouterr()
+    both = cap.out + cap.err
+    assert "it/s" in both or "s/it" in both  # tqdm bars were drawn
+    assert "train_runtime" not in both and "{'" not in both
+
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_demo_target_is_at_least_4x_the_proxy(fast):
+    """The benchmark's protocol: target >= 4x the proxy's parameters (default and --fast)."""
+    from hf_s2l.demo import DemoConfig
+    from hf_s2l.tiny import tiny_model
+
+    cfg = DemoConfig.fast() if fast else DemoConfig()
+    assert cfg.proxy_epochs == cfg.target_epochs == 3
+    vocab = cfg.vocab_size
+
+    def params(h, layers, heads):
+        m = tiny_model(
+            family="gpt_neox", vocab_size=vocab, hidden_size=h, num_layers=layers, num_heads=heads
+        )
+        return sum(p.numel() for p in m.parameters())
+
+    proxy = params(cfg.proxy_hidden_size, cfg.proxy_layers, cfg.proxy_heads)
+    target = params(cfg.target_hidden_size, cfg.target_layers, cfg.target_heads)
+    assert target >= 4 * proxy

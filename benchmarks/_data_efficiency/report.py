@@ -1,0 +1,402 @@
+"""Summaries, tables, plots and the generated ``docs/benchmarks.md`` section of the v2 benchmark."""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .methods import LABELS, METHODS
+from .runner import load_arrays
+from .stats import Interval, bootstrap_interval, seed_interval, verdict
+
+DOCS_START = "<!-- data-efficiency:start -->"
+DOCS_END = "<!-- data-efficiency:end -->"
+ORDER = [*METHODS, "full"]
+
+
+def _values(res: dict, pool: str, ev: str) -> dict[tuple[str, float], dict[int, float]]:
+    out: dict[tuple[str, float], dict[int, float]] = {}
+    for r in res["runs"]:
+        if r["pool"] == pool and ev in r["metrics"]:
+            out.setdefault((r["method"], r["budget"]), {})[r["seed"]] = r["metrics"][ev]
+    return out
+
+
+def _mean_interval(vals: dict[int, float]) -> Interval:
+    """Mean over seeds with its t-interval (the plot bands)."""
+    return seed_interval(vals, {s: 0.0 for s in vals})
+
+
+def compare(
+    res: dict, out: Path, pool: str, ev: str, a: str, b: str, budget: float
+) -> dict[str, Any] | None:
+    """Paired comparison ``a - b`` on ``ev`` at ``budget`` (same seeds): both intervals."""
+    vals = _values(res, pool, ev)
+    va, vb = vals.get((a, budget), {}), vals.get((b, budget), {})
+    seeds = sorted(set(va) & set(vb))
+    if not seeds:
+        return None
+    s_iv = seed_interval(va, vb)
+    arr_a = [load_arrays(out, pool, a, budget, s) for s in seeds]
+    arr_b = [load_arrays(out, pool, b, budget, s) for s in seeds]
+    b_iv = bootstrap_interval(
+        [x[f"{ev}__num"] for x in arr_a],
+        [x[f"{ev}__den"] for x in arr_a],
+        [x[f"{ev}__num"] for x in arr_b],
+        [x[f"{ev}__den"] for x in arr_b],
+        n_boot=res["config"]["n_boot"],
+        seed=0,
+    )
+    lower = res["pools"][pool]["evals"][ev]["lower_is_better"]
+    return {
+        "pool": pool,
+        "eval": ev,
+        "budget": budget,
+        "a": a,
+        "b": b,
+        "seeds": s_iv.to_dict(),
+        "bootstrap": b_iv.to_dict(),
+        "verdict": verdict(s_iv, b_iv, lower_is_better=lower),
+    }
+
+
+def summarize(res: dict, out: Path) -> dict[str, Any]:
+    """Per pool/eval: every (method, budget) mean ± t-interval, every paired comparison."""
+    summ: dict[str, Any] = {"values": {}, "comparisons": []}
+    for pool, info in res["pools"].items():
+        for ev in info["evals"]:
+            vals = _values(res, pool, ev)
+            summ["values"][(pool, ev)] = {k: _mean_interval(v) for k, v in vals.items()}
+            budgets = sorted({b for (_, b) in vals if b < 1.0})
+            methods = [m for m in METHODS if any(k[0] == m for k in vals)]
+            for b in budgets:
+                pairs = [(m, "random") for m in methods if m != "random"]
+                if "s2l" in methods and "random_by_source" in methods:
+                    pairs.append(("s2l", "random_by_source"))
+                if "s2l" in methods and "s2l_in_step" in methods:
+                    pairs.append(("s2l_in_step", "s2l"))
+                for a, bb in pairs:
+                    c = compare(res, out, pool, ev, a, bb, b)
+                    if c is not None:
+                        summ["comparisons"].append(c)
+    return summ
+
+
+def _f(x: float, signed: bool = False, nd: int = 3) -> str:
+    if x is None or not math.isfinite(x):
+        return "n/a"
+    s = f"{x:+.{nd}f}" if signed else f"{x:.{nd}f}"
+    return s.replace("-", "−")
+
+
+def _cmp_cell(c: dict | None) -> str:
+    if c is None:
+        return ""
+    s, b = c["seeds"], c["bootstrap"]
+    mark = {"better": " **better**", "worse": " **worse**"}.get(c["verdict"], "")
+    return (
+        f"{_f(s['mean'], True)} (t {_f(s['low'], True)}…{_f(s['high'], True)}; "
+        f"b {_f(b['low'], True)}…{_f(b['high'], True)}){mark}"
+    )
+
+
+def _find(summ: dict, pool: str, ev: str, a: str, b: str, budget: float) -> dict | None:
+    for c in summ["comparisons"]:
+        if (c["pool"], c["eval"], c["a"], c["b"], c["budget"]) == (pool, ev, a, b, budget):
+            return c
+    return None
+
+
+def value_table(res: dict, summ: dict, pool: str, ev: str) -> str:
+    vals = summ["values"][(pool, ev)]
+    budgets = sorted({b for (_, b) in vals if b < 1.0})
+    lines = [
+        "| method | " + " | ".join(f"{b:.0%}" for b in budgets) + " |",
+        "|---|" + "---:|" * len(budgets),
+    ]
+    for m in ORDER:
+        if m == "full":
+            iv = vals.get(("full", 1.0))
+            if iv:
+                cell = f"{_f(iv.mean)} [{_f(iv.low)}, {_f(iv.high)}]"
+                lines.append("| Full data (100%) | " + " | ".join([cell] * len(budgets)) + " |")
+            continue
+        cells = []
+        for b in budgets:
+            iv = vals.get((m, b))
+            cells.append(f"{_f(iv.mean)} [{_f(iv.low)}, {_f(iv.high)}]" if iv else "")
+        if any(cells):
+            lines.append(f"| {LABELS[m]} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def diff_table(res: dict, summ: dict, pool: str, ev: str, base: str = "random") -> str:
+    vals = summ["values"][(pool, ev)]
+    budgets = sorted({b for (_, b) in vals if b < 1.0})
+    lines = [
+        "| method − " + LABELS[base] + " | " + " | ".join(f"{b:.0%}" for b in budgets) + " |",
+        "|---|" + "---|" * len(budgets),
+    ]
+    for m in METHODS:
+        if m == base:
+            continue
+        cells = [_cmp_cell(_find(summ, pool, ev, m, base, b)) for b in budgets]
+        if any(cells):
+            lines.append(f"| {LABELS[m]} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def pair_table(res: dict, summ: dict, a: str, b: str) -> str:
+    budgets = sorted({c["budget"] for c in summ["comparisons"]})
+    rows = []
+    for pool, info in res["pools"].items():
+        for ev, e in info["evals"].items():
+            cells = [_cmp_cell(_find(summ, pool, ev, a, b, bb)) for bb in budgets]
+            if any(cells):
+                rows.append(f"| {pool} | {e['title']} | " + " | ".join(cells) + " |")
+    if not rows:
+        return ""
+    head = "| pool | evaluation | " + " | ".join(f"{x:.0%}" for x in budgets) + " |"
+    return "\n".join([head, "|---|---|" + "---|" * len(budgets), *rows])
+
+
+def plot(res: dict, summ: dict, pool: str, ev: str, path: Path) -> None:
+    """Metric vs budget, one line per method, t-interval bands; full data dashed."""
+    from matplotlib.figure import Figure
+
+    vals = summ["values"][(pool, ev)]
+    info = res["pools"][pool]["evals"][ev]
+    fig = Figure(figsize=(7.5, 4.6), dpi=100, layout="constrained")
+    ax = fig.subplots()
+    cmap = {m: f"C{i}" for i, m in enumerate(METHODS)}
+    for m in METHODS:
+        pts = sorted((b, iv) for (mm, b), iv in vals.items() if mm == m and b < 1.0)
+        if not pts:
+            continue
+        xs = [100 * b for b, _ in pts]
+        ys = [iv.mean for _, iv in pts]
+        lo = [iv.low if math.isfinite(iv.low) else iv.mean for _, iv in pts]
+        hi = [iv.high if math.isfinite(iv.high) else iv.mean for _, iv in pts]
+        style = "-" if m in ("random", "s2l", "random_by_source", "s2l_in_step") else ":"
+        lw = 2.2 if m in ("random", "s2l") else 1.3
+        ax.plot(xs, ys, style, marker="o", lw=lw, color=cmap[m], label=LABELS[m])
+        ax.fill_between(xs, lo, hi, color=cmap[m], alpha=0.10)
+    if ("full", 1.0) in vals:
+        iv = vals[("full", 1.0)]
+        ax.axhline(iv.mean, color="black", ls="--", lw=1, label="Full data (100%)")
+        if math.isfinite(iv.low):
+            ax.axhspan(iv.low, iv.high, color="black", alpha=0.06)
+    ax.set_xlabel("budget (% of the pool's training rows)")
+    better = "lower is better" if info["lower_is_better"] else "higher is better"
+    ax.set_ylabel(
+        ("answer-token loss" if info["lower_is_better"] else "ROUGE-L F1") + f" ({better})"
+    )
+    ax.set_title(f"{res['pools'][pool]['title']}: {info['title']}", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, ncol=2)
+    fig.savefig(path)
+
+
+def _verdict_counts(summ: dict, a: str, b: str) -> tuple[list[dict], list[dict], int]:
+    cs = [c for c in summ["comparisons"] if c["a"] == a and c["b"] == b]
+    return (
+        [c for c in cs if c["verdict"] == "better"],
+        [c for c in cs if c["verdict"] == "worse"],
+        len(cs),
+    )
+
+
+def _where(cs: list[dict], res: dict) -> str:
+    return ", ".join(
+        f"{c['pool']}/{res['pools'][c['pool']]['evals'][c['eval']]['title']} at {c['budget']:.0%}"
+        for c in cs
+    )
+
+
+def reading(res: dict, summ: dict) -> str:
+    """The generated plain-words reading (counts of verdicts, where S2L does not win)."""
+    parts = []
+    for a, b in [("s2l", "random"), ("s2l", "random_by_source"), ("s2l_in_step", "s2l")] + [
+        (m, "random") for m in METHODS if m not in ("random", "s2l")
+    ]:
+        better, worse, n = _verdict_counts(summ, a, b)
+        if not n:
+            continue
+        txt = (
+            f"- **{LABELS[a]} vs {LABELS[b]}**: better in {len(better)}, worse in {len(worse)}, "
+            f"within the noise in {n - len(better) - len(worse)} of {n} (pool, evaluation, "
+            "budget) cells."
+        )
+        if better:
+            txt += f" Better: {_where(better, res)}."
+        if worse:
+            txt += f" Worse: {_where(worse, res)}."
+        parts.append(txt)
+    return "\n".join(parts)
+
+
+def docs_section(res: dict, summ: dict, command: str, png: dict[tuple[str, str], str]) -> str:
+    cfg = res["config"]
+    inv = res.get("invocations", [])
+    wall = sum(i["wall_seconds"] for i in inv)
+    compute = sum(r["seconds"] for r in res["runs"]) + sum(
+        p.get("seconds", 0) for p in res["proxies"].values()
+    )
+    loads = [i.get("load_start") for i in inv] + [i.get("load_end") for i in inv]
+    loads = [x for x in loads if x is not None]
+    tparams = next((r["target_parameters"] for r in res["runs"]), None)
+    pparams = {k: v["parameters"] for k, v in res["proxies"].items()}
+    pp = max(pparams.values()) if pparams else None
+    n_expected = 0
+    for info in res["pools"].values():
+        ms = [m for m in cfg["methods"] if info["multi_source"] or not METHODS[m].multi_source_only]
+        n_expected += len(ms) * len(cfg["budgets"]) * len(cfg["seeds"]) + len(cfg["seeds"])
+    missing = n_expected - len(res["runs"])
+    pools_txt = []
+    for name, info in res["pools"].items():
+        evs = "; ".join(
+            f"{e['title']} ({e['rows']} rows"
+            + (f", loss on the tokens after “{e['prefix']}”" if e["prefix"] else "")
+            + ")"
+            for e in info["evals"].values()
+        )
+        pools_txt.append(
+            f"- **{name}** — {info['title']}: {info['train_rows']:,} training rows "
+            f"({', '.join(f'{k} {v:,}' for k, v in info['sources'].items())}; mean "
+            f"{info['mean_tokens']} tokens; {info['dropped_no_target']} rows whose prompt filled "
+            f"max_length dropped). Evaluations: {evs}."
+        )
+    sections = []
+    for pool, info in res["pools"].items():
+        sections.append(f"### Pool `{pool}`: {info['title']}\n")
+        for ev, e in info["evals"].items():
+            if (pool, ev) not in summ["values"] or not summ["values"][(pool, ev)]:
+                continue
+            unit = (
+                "answer-token loss, lower is better"
+                if e["lower_is_better"]
+                else ("ROUGE-L F1, higher is better")
+            )
+            sections.append(
+                f"**{e['title']}** ({unit}). Mean over seeds [95% t-interval]:\n\n"
+                f"{value_table(res, summ, pool, ev)}\n\n"
+                f"Paired difference to random (same seed), mean (t: 95% t-interval over seeds; "
+                f"b: 95% bootstrap over evaluation examples):\n\n"
+                f"{diff_table(res, summ, pool, ev)}\n\n"
+                f"![{pool} {e['title']}]({png[(pool, ev)]})\n"
+            )
+    s2l_rs = pair_table(res, summ, "s2l", "random_by_source")
+    free = pair_table(res, summ, "s2l_in_step", "s2l")
+    in_better, in_worse, in_n = _verdict_counts(summ, "s2l_in_step", "s2l")
+    deltas = [
+        c["seeds"]["mean"]
+        for c in summ["comparisons"]
+        if (c["a"], c["b"]) == ("s2l_in_step", "s2l")
+    ]
+    free_txt = (
+        f"Over {in_n} cells, S2L on the in-step columns is within the noise of S2L on the probe "
+        f"columns in {in_n - len(in_better) - len(in_worse)}, better in {len(in_better)}, worse "
+        f"in {len(in_worse)} (mean paired difference {_f(float(np.mean(deltas)) if deltas else math.nan, True)})."
+        if in_n
+        else "Not measured."
+    )
+    missing_txt = (
+        f"\n**Incomplete**: {missing} of {n_expected} planned target runs are missing "
+        "(rerun the command: it resumes).\n"
+        if missing > 0
+        else ""
+    )
+    return f"""{DOCS_START}
+## Data efficiency (v2: official protocol, paired statistics)
+
+*Generated by `benchmarks/data_efficiency.py`; do not edit by hand (rerun with `--write-docs`).*
+
+Does choosing a target's training subset with a small proxy's loss trajectories beat choosing
+it at random, **at the same budget, with the same training**? Command (resumable: every
+target run is cached, a rerun skips finished ones):
+
+```bash
+{command}
+```
+
+Runtime: {wall / 60:.0f} min wall time over {len(inv)} invocation(s) ({compute / 60:.0f} min
+of per-run compute, {cfg["workers"]} worker process(es) x {cfg["threads"]} torch thread(s) on
+the {res["machine"]["cpu_count"]}-core CPU machine{f", load average {min(loads):.1f}–{max(loads):.1f} from other jobs" if loads else ""}).
+{missing_txt}
+**Protocol (the official S2L one, all from scratch and offline).** Proxy: GPT-NeoX,
+{(pp or 0) / 1e6:.3f}M parameters, {cfg["proxy_epochs"]} epochs, recorded with the default
+`RecordingSchedule` (step 0, 12 points spread over training, epoch ends) in `mode="both"`
+(probe columns + the free in-step losses). Target: GPT-NeoX, {(tparams or 0) / 1e6:.3f}M
+parameters ({(tparams or 0) / max(pp or 1, 1):.1f}x the proxy), trained {cfg["epochs"]} epochs on every subset and on the
+full data with one set of hyper-parameters (AdamW, learning rate {cfg["learning_rate"]},
+{cfg["scheduler"]} schedule, {cfg["warmup_ratio"]:.0%} warm-up, batch {cfg["batch_size"]}, byte-level BPE
+vocabulary {cfg["vocab_size"]}, max {cfg["max_length"]} tokens, Alpaca prompt masked).
+Budgets {", ".join(f"{b:.0%}" for b in cfg["budgets"])}; seeds {", ".join(map(str, cfg["seeds"]))}
+(the seed drives the selection and the target's initialisation and data order; the proxy
+and the splits are fixed). No method is tuned.
+
+Pools (a fixed 10% of every source held out, never trained on):
+
+{chr(10).join(pools_txt)}
+
+Methods (`hf_s2l.select`; the table is `benchmarks/_data_efficiency/methods.py`): random;
+random by source (the budget split over sources exactly as S2L's source loop: the control
+that separates the clustering's effect from the source mix's); S2L by source (K =
+{cfg["s2l_num_clusters"]} k-means clusters per source on the 12 after-start probe columns);
+S2L pooled (no source split); S2L on the in-step columns (one loss per epoch, recorded for free
+during the proxy's training); LP clustered (official: the lowest LP(1) of every k-means cluster
+of all-MiniLM-L6-v2 embeddings of “Instruction: … Response: …”, one cluster per
+{cfg["lp_rows_per_cluster"]} rows as the paper's 1,000 for 52K); LP global (lowest LP(1)
+overall); middle perplexity; least confidence; high learnability; full data.
+
+**Statistics.** For every method and budget: the paired difference to random on the same
+seed, its mean and 95% t-interval over the {len(cfg["seeds"])} seeds (t with
+{len(cfg["seeds"]) - 1} degrees of freedom), and a 95% paired bootstrap over the evaluation
+examples ({cfg["n_boot"]} resamples, the same resample for every seed and both methods).
+A difference is called **better**/**worse** only when both intervals exclude zero; anything
+else is within the noise. (`benchmarks/_data_efficiency/stats.py`, unit-tested.)
+
+{chr(10).join(sections)}
+### S2L by source vs random by source (same per-source counts)
+
+{s2l_rs or "Not measured."}
+
+### Free trajectories: S2L on in-step columns vs on probe columns
+
+{free or ""}
+
+{free_txt}
+
+### Reading
+
+{reading(res, summ)}
+
+What this does and does not show: these are tiny GPT-NeoX models trained from scratch on a
+few hundred to a thousand rows, not the paper's setting (pretrained Pythia-70M → 410M / Phi-2
+fine-tuned on 262K MathInstruct rows): a from-scratch target mostly learns the surface format,
+so the differences between subsets are small and the seed-to-seed noise is large (3 seeds give
+wide t-intervals). A cell marked within the noise means *no detectable difference at this
+scale*, not that the methods are equal. Raw per-run results (examples, per-source counts,
+metrics, seconds, selection provenance) are in `<out>/<pool>/runs/*.json`; per-example
+losses in the `.npz` next to them; everything above in `<out>/results.json`.
+{DOCS_END}
+"""
+
+
+def write_docs(section: str, docs: Path) -> None:
+    """Replace the marked section of ``docs`` (append it when absent)."""
+    text = docs.read_text() if docs.exists() else "# Benchmarks\n"
+    if DOCS_START in text and DOCS_END in text:
+        text = re.sub(
+            re.escape(DOCS_START) + ".*?" + re.escape(DOCS_END) + "\n?",
+            lambda _: section,
+            text,
+            flags=re.S,
+        )
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    docs.write_text(text)

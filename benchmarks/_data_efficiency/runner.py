@@ -1,0 +1,621 @@
+"""Running the grid: pools, proxies (recorded once), selections, target runs (cached).
+
+Layout of ``--out``::
+
+    <pool>/tokenizer/                BPE trained on the pool's training rows
+    <pool>/proxy/trajectories/       probe store (+ in_step/ store: mode="both")
+    <pool>/proxy/proxy.json          proxy size, time, its own held-out losses
+    <pool>/embeddings.npy            MiniLM embeddings (LP's clusters)
+    <pool>/runs/<method>__<budget>__s<seed>.json / .npz   one target run (resume = skip)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import pools as P
+from .methods import METHODS, methods_for, selection_kwargs
+
+
+@dataclass
+class BenchConfig:
+    """Sizes and hyper-parameters of one benchmark configuration (defaults: the full grid)."""
+
+    pools: tuple[str, ...] = ("mix", "gsm8k", "radiology")
+    mix_share: float = 0.025  # share of every source of the math mixture
+    gsm8k_rows: int = 250
+    radiology_rows: int = 300
+    eval_rows: int = 100  # rows of GSM8K test and of each out-of-domain set
+    gen_rows: int = 40  # held-out reports generated for ROUGE-L
+    gen_tokens: int = 32
+    budgets: tuple[float, ...] = (0.1, 0.3, 0.5)
+    seeds: tuple[int, ...] = (0, 1, 2)
+    methods: tuple[str, ...] = tuple(METHODS)
+    vocab_size: int = 1024
+    max_length: int = 320
+    epochs: int = 3  # target, on every subset and on the full data
+    proxy_epochs: int = 3
+    proxy: dict[str, int] = field(
+        default_factory=lambda: {"hidden_size": 16, "num_layers": 2, "num_heads": 2}
+    )
+    target: dict[str, int] = field(
+        default_factory=lambda: {"hidden_size": 64, "num_layers": 2, "num_heads": 4}
+    )
+    batch_size: int = 8
+    learning_rate: float = 3e-3
+    scheduler: str = "cosine"
+    warmup_ratio: float = 0.03
+    s2l_num_clusters: int = 5  # per source (official: 100 for MathInstruct's 262K rows)
+    lp_rows_per_cluster: int = 52  # official: 1,000 clusters for 52K Alpaca rows
+    probe_batch_size: int = 64
+    workers: int = 2
+    threads: int = 1  # torch threads per worker
+    n_boot: int = 2000
+
+    @classmethod
+    def smoke(cls) -> BenchConfig:
+        """The smallest configuration: every pool, method and evaluation, tiny sizes."""
+        return cls(
+            mix_share=0.012,
+            gsm8k_rows=60,
+            radiology_rows=60,
+            eval_rows=16,
+            gen_rows=6,
+            gen_tokens=8,
+            budgets=(0.3,),
+            seeds=(0, 1),
+            vocab_size=512,
+            max_length=160,
+            proxy={"hidden_size": 16, "num_layers": 1, "num_heads": 2},
+            target={"hidden_size": 32, "num_layers": 1, "num_heads": 2},
+            s2l_num_clusters=3,
+            lp_rows_per_cluster=20,
+            workers=1,
+            n_boot=200,
+        )
+
+
+def _log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def _num_params(model: Any) -> int:
+    return int(sum(p.numel() for p in model.parameters()))
+
+
+def run_key(method: str, budget: float, seed: int) -> str:
+    return f"{method}__{budget:g}__s{seed}"
+
+
+def plan(cfg: BenchConfig, pool_names_multi: dict[str, bool]) -> list[tuple[str, str, float, int]]:
+    """Every target run ``(pool, method, budget, seed)``, full data included.
+
+    Budget-major (every pool, method and seed at the first budget, then the next...), full
+    data last: an interrupted grid is a complete grid over fewer budgets.
+    """
+    out = []
+    for b in cfg.budgets:
+        for pool in cfg.pools:
+            names = methods_for(pool_names_multi[pool], cfg.methods)
+            for s in cfg.seeds:
+                out += [(pool, m, b, s) for m in names]
+    for pool in cfg.pools:
+        out += [(pool, "full", 1.0, s) for s in cfg.seeds]
+    return out
+
+
+def build_pool(cfg: BenchConfig, data: Path, name: str) -> P.Pool:
+    if name == "mix":
+        return P.math_mix(data, cfg.mix_share, cfg.eval_rows)
+    if name == "gsm8k":
+        return P.gsm8k_only(data, cfg.gsm8k_rows, cfg.eval_rows)
+    if name == "radiology":
+        return P.radiology(data, cfg.radiology_rows, cfg.gen_rows)
+    raise ValueError(f"unknown pool {name!r}; available: mix, gsm8k, radiology")
+
+
+@dataclass
+class PoolState:
+    """A pool tokenised with its own tokenizer (rows without target tokens dropped)."""
+
+    pool: P.Pool
+    tokenizer: Any
+    train: Any  # datasets.Dataset
+    evals: dict[str, Any]
+    sources: np.ndarray
+    dropped: int
+    mean_tokens: float
+
+
+def _tokenize_eval(rows: list[dict[str, str]], tokenizer: Any, max_length: int, prefix: str | None):
+    from hf_s2l.corpora import format_prompt
+
+    ids, labels = [], []
+    for r in rows:
+        prompt = format_prompt(r["instruction"]) + (f" {prefix}" if prefix else "")
+        p = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+        a = tokenizer(" " + r["output"] + tokenizer.eos_token, add_special_tokens=False)[
+            "input_ids"
+        ]
+        keep = max_length - len(a)  # keep the answer whole, cut the prompt's start if needed
+        p = p[-keep:] if keep > 0 else []
+        ids.append((p + a)[-max_length:])
+        labels.append(([-100] * len(p) + a)[-max_length:])
+    return {"input_ids": ids, "labels": labels}
+
+
+def load_pool(cfg: BenchConfig, data: Path, out: Path, name: str) -> PoolState:
+    """Build, tokenise (tokenizer trained once, then reloaded) and filter one pool."""
+    from datasets import Dataset
+    from transformers import PreTrainedTokenizerFast
+
+    from hf_s2l.corpora import tokenize_sft
+    from hf_s2l.tiny import train_tokenizer
+
+    pool = build_pool(cfg, data, name)
+    tok_dir = out / name / "tokenizer"
+    if (tok_dir / "tokenizer.json").exists():
+        tokenizer = PreTrainedTokenizerFast.from_pretrained(tok_dir)
+    else:
+        tokenizer = train_tokenizer(
+            (r["instruction"] + " " + r["output"] for r in pool.train),
+            vocab_size=cfg.vocab_size,
+            save_dir=tok_dir,
+            model_max_length=100_000,
+        )
+    kw = {"tokenizer": tokenizer, "max_length": cfg.max_length}
+    ds = Dataset.from_list(pool.train).map(
+        tokenize_sft, fn_kwargs=kw, remove_columns=["instruction", "output"]
+    )
+    has_target = [any(v != -100 for v in lab[1:]) for lab in ds["labels"]]
+    dropped = int(len(has_target) - sum(has_target))
+    if dropped:
+        ds = ds.select([i for i, h in enumerate(has_target) if h])
+        pool.train = [r for r, h in zip(pool.train, has_target) if h]
+    evals = {}
+    for ev in pool.evals:
+        if ev.generate:
+            evals[ev.name] = ev.rows
+        else:
+            evals[ev.name] = _tokenize_eval(ev.rows, tokenizer, cfg.max_length, ev.prefix)
+    return PoolState(
+        pool=pool,
+        tokenizer=tokenizer,
+        train=ds,
+        evals=evals,
+        sources=np.asarray(ds["source"]),
+        dropped=dropped,
+        mean_tokens=float(np.mean([len(x) for x in ds["input_ids"]])),
+    )
+
+
+def training_args(cfg: BenchConfig, out: Path, seed: int, epochs: int) -> Any:
+    """The one set of hyper-parameters of every proxy and target run."""
+    from transformers import TrainingArguments
+
+    return TrainingArguments(
+        output_dir=str(out),
+        num_train_epochs=epochs,
+        per_device_train_batch_size=cfg.batch_size,
+        learning_rate=cfg.learning_rate,
+        lr_scheduler_type=cfg.scheduler,
+        warmup_steps=cfg.warmup_ratio,  # a float < 1 is a ratio of the total steps
+        weight_decay=0.0,
+        seed=seed,
+        data_seed=seed,
+        train_sampling_strategy="group_by_length",
+        use_cpu=True,
+        report_to=[],
+        save_strategy="no",
+        logging_strategy="no",
+        disable_tqdm=True,
+        dataloader_num_workers=0,
+    )
+
+
+def _model(cfg: BenchConfig, st: PoolState, size: dict[str, int], seed: int) -> Any:
+    from hf_s2l.tiny import tiny_model
+
+    return tiny_model(
+        family="gpt_neox",
+        vocab_size=len(st.tokenizer),
+        max_position_embeddings=cfg.max_length,
+        seed=seed,
+        **size,
+    )
+
+
+def _trainer(model: Any, args: Any, ds: Any, st: PoolState, callbacks: list | None = None) -> Any:
+    from transformers import DataCollatorForSeq2Seq, Trainer
+
+    from hf_s2l.demo.quiet import quiet_trainer
+
+    collator = DataCollatorForSeq2Seq(st.tokenizer, padding=True, label_pad_token_id=-100)
+    tr = Trainer(
+        model=model, args=args, train_dataset=ds, data_collator=collator, callbacks=callbacks
+    )
+    return quiet_trainer(tr)
+
+
+def ensure_proxy(cfg: BenchConfig, st: PoolState, out: Path) -> dict[str, Any]:
+    """Train the pool's proxy once (``mode="both"``: probe + in-step stores); reuse after."""
+    from transformers import set_seed
+
+    import hf_s2l
+
+    pdir = out / st.pool.name / "proxy"
+    meta_path = pdir / "proxy.json"
+    if meta_path.exists():
+        return json.loads(meta_path.read_text())
+    shutil.rmtree(pdir, ignore_errors=True)
+    set_seed(0)
+    proxy = _model(cfg, st, cfg.proxy, seed=0)
+    n = _num_params(proxy)
+    h, layers = cfg.proxy["hidden_size"], cfg.proxy["num_layers"]
+    proxy.config._name_or_path = f"tiny-gpt-neox-h{h}-l{layers} (from scratch, {n / 1e6:.3f}M)"
+    cb = hf_s2l.TrajectoryCallback(
+        pdir / "trajectories",
+        schedule=hf_s2l.RecordingSchedule(),  # the default: step 0 + 12 points + epoch ends
+        mode="both",
+        batch_size=cfg.probe_batch_size,
+        metadata_columns=("source",),
+        log_to_trainer=False,
+        overwrite=True,
+    )
+    t0 = time.perf_counter()
+    _trainer(
+        proxy, training_args(cfg, pdir / "run", 0, cfg.proxy_epochs), st.train, st, [cb]
+    ).train()
+    secs = time.perf_counter() - t0
+    store = hf_s2l.TrajectoryStore.open(pdir / "trajectories")
+    meta = {
+        "parameters": n,
+        "name": proxy.config._name_or_path,
+        "epochs": cfg.proxy_epochs,
+        "seconds": round(secs, 1),
+        "columns": [{"step": int(s), "kind": k} for s, k in zip(store.steps.tolist(), store.kinds)],
+        "in_step_columns": hf_s2l.TrajectoryStore.open(
+            pdir / "trajectories" / "in_step"
+        ).num_columns,
+        "eval": {k: round(v, 5) for k, v in evaluate(cfg, st, proxy, per_example=False).items()},
+    }
+    shutil.rmtree(pdir / "run", ignore_errors=True)
+    meta_path.write_text(json.dumps(meta, indent=2))
+    _log(f"{st.pool.name}: proxy {n / 1e6:.3f}M trained + recorded in {secs:.0f} s")
+    return meta
+
+
+def ensure_embeddings(st: PoolState, out: Path) -> np.ndarray:
+    """MiniLM embeddings of 'Instruction: … Response: …' (the official clustering.py text)."""
+    path = out / st.pool.name / "embeddings.npy"
+    if path.exists():
+        return np.load(path)
+    from hf_s2l.selection.embeddings import embed_texts
+
+    texts = [
+        f"Instruction: {r['instruction'].strip()} Response: {r['output'].strip()}"
+        for r in st.pool.train
+    ]
+    emb = embed_texts(texts)
+    np.save(path, emb)
+    return emb
+
+
+def _after_start_columns(store: Any) -> list[int]:
+    return [int(c) for c in store.complete_columns() if int(store.steps[c]) > 0]
+
+
+def select_rows(
+    cfg: BenchConfig, st: PoolState, out: Path, method: str, budget: float, seed: int
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """The rows ``method`` picks (via the :mod:`.methods` table) and selection info."""
+    import hf_s2l
+
+    pdir = out / st.pool.name / "proxy" / "trajectories"
+    probe = hf_s2l.TrajectoryStore.open(pdir)
+    opt = METHODS[method]
+    kind, reg, kw = selection_kwargs(
+        method,
+        seed=seed,
+        sources=st.sources,
+        store_columns_after_start=_after_start_columns(probe),
+        embeddings=ensure_embeddings(st, out) if opt.embeddings else None,
+        s2l_k=cfg.s2l_num_clusters,
+        lp_k=max(2, int(round(len(st.sources) / cfg.lp_rows_per_cluster))),
+    )
+    store = probe if kind == "probe" else hf_s2l.TrajectoryStore.open(pdir / "in_step")
+    sel = hf_s2l.select(store, reg, budget, **kw)
+    info = {"columns": sel.stats.get("columns"), "params": sel.params}
+    return np.asarray(sel.indices), info
+
+
+def evaluate(cfg: BenchConfig, st: PoolState, model: Any, per_example: bool = True) -> dict:
+    """Every evaluation of the pool: ``{name: metric}`` or, with ``per_example``,
+    ``{name: (metric, num, den)}`` (per-example numerators/denominators)."""
+    from hf_s2l.demo.heldout import answer_token_loss
+
+    out: dict[str, Any] = {}
+    for ev in st.pool.evals:
+        if ev.generate:
+            scores = rouge_l_of_generations(cfg, st, model, st.evals[ev.name])
+            num, den = scores, np.ones_like(scores)
+            value = float(scores.mean())
+        else:
+            r = answer_token_loss(
+                model,
+                st.evals[ev.name],
+                pad_token_id=st.tokenizer.pad_token_id,
+                disable_progress=True,
+                per_example=True,
+            )
+            num, den, value = r["example_loss_sum"], r["example_tokens"], float(r["loss"])
+        out[ev.name] = (value, num, den) if per_example else value
+    return out
+
+
+def rouge_l_of_generations(cfg: BenchConfig, st: PoolState, model: Any, rows: list) -> np.ndarray:
+    """Per-example ROUGE-L F1 (rouge_score, Porter stemmer) of greedy generations."""
+    import torch
+    from rouge_score import rouge_scorer
+
+    from hf_s2l.corpora import format_prompt
+
+    tok = st.tokenizer
+    keep = cfg.max_length - cfg.gen_tokens
+    prompts = [
+        tok(format_prompt(r["instruction"]), add_special_tokens=False)["input_ids"][-keep:]
+        for r in rows
+    ]
+    preds: list[str] = []
+    was = model.training
+    model.eval()
+    try:
+        for start in range(0, len(prompts), 32):
+            batch = prompts[start : start + 32]
+            width = max(len(p) for p in batch)
+            ids = torch.full((len(batch), width), tok.pad_token_id, dtype=torch.long)
+            att = torch.zeros((len(batch), width), dtype=torch.long)
+            for j, p in enumerate(batch):  # left padding
+                ids[j, width - len(p) :] = torch.as_tensor(p)
+                att[j, width - len(p) :] = 1
+            with torch.no_grad():
+                gen = model.generate(
+                    input_ids=ids,
+                    attention_mask=att,
+                    max_new_tokens=cfg.gen_tokens,
+                    do_sample=False,
+                    pad_token_id=tok.pad_token_id,
+                    eos_token_id=tok.eos_token_id,
+                )
+            preds += [t.strip() for t in tok.batch_decode(gen[:, width:], skip_special_tokens=True)]
+    finally:
+        model.train(was)
+    scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
+    return np.array(
+        [scorer.score(r["output"], p)["rougeL"].fmeasure for r, p in zip(rows, preds)],
+        dtype=np.float64,
+    )
+
+
+def run_one(
+    cfg: BenchConfig, st: PoolState, out: Path, method: str, budget: float, seed: int
+) -> dict[str, Any]:
+    """Select, train the target 3 epochs, evaluate; write the run's .json/.npz; return it."""
+    from transformers import set_seed
+
+    rdir = out / st.pool.name / "runs"
+    rdir.mkdir(parents=True, exist_ok=True)
+    key = run_key(method, budget, seed)
+    t0 = time.perf_counter()
+    if method == "full":
+        idx, info = np.arange(len(st.train)), {}
+    else:
+        idx, info = select_rows(cfg, st, out, method, budget, seed)
+    t_sel = time.perf_counter() - t0
+    ds = st.train.select(idx.tolist()) if method != "full" else st.train
+    set_seed(seed)
+    target = _model(cfg, st, cfg.target, seed=1000 + seed)
+    t1 = time.perf_counter()
+    tmp = rdir / f".tmp_{key}_{os.getpid()}"
+    _trainer(target, training_args(cfg, tmp, seed, cfg.epochs), ds, st).train()
+    shutil.rmtree(tmp, ignore_errors=True)
+    t_train = time.perf_counter() - t1
+    t2 = time.perf_counter()
+    ev = evaluate(cfg, st, target)
+    t_eval = time.perf_counter() - t2
+    rec = {
+        "pool": st.pool.name,
+        "method": method,
+        "budget": budget,
+        "seed": seed,
+        "examples": int(len(idx)),
+        "per_source": dict(sorted(Counter(st.sources[idx].tolist()).items())),
+        "metrics": {k: round(v[0], 6) for k, v in ev.items()},
+        "target_parameters": _num_params(target),
+        "select_seconds": round(t_sel, 2),
+        "train_seconds": round(t_train, 2),
+        "eval_seconds": round(t_eval, 2),
+        "seconds": round(time.perf_counter() - t0, 2),
+        "selection": info,
+    }
+    arrays = {f"{k}__num": v[1] for k, v in ev.items()} | {f"{k}__den": v[2] for k, v in ev.items()}
+    np.savez(rdir / f"{key}.tmp.npz", **arrays)
+    os.replace(rdir / f"{key}.tmp.npz", rdir / f"{key}.npz")
+    (rdir / f"{key}.tmp.json").write_text(json.dumps(rec, indent=1, default=str))
+    os.replace(rdir / f"{key}.tmp.json", rdir / f"{key}.json")  # written last: marks done
+    return rec
+
+
+# ------------------------------------------------------------------------- the grid
+_STATE: dict[str, Any] = {}
+
+
+def _init_worker(cfg: BenchConfig, data: str, out: str) -> None:
+    import datasets
+    import torch
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    datasets.disable_progress_bars()
+    torch.set_num_threads(cfg.threads)
+    _STATE.update(cfg=cfg, data=Path(data), out=Path(out), pools={})
+
+
+def _pool_state(name: str) -> PoolState:
+    pools = _STATE["pools"]
+    if name not in pools:
+        pools[name] = load_pool(_STATE["cfg"], _STATE["data"], _STATE["out"], name)
+    return pools[name]
+
+
+def _prepare_task(name: str) -> dict[str, Any]:
+    st = _pool_state(name)
+    meta = ensure_proxy(_STATE["cfg"], st, _STATE["out"])
+    if any(METHODS[m].embeddings for m in _STATE["cfg"].methods):
+        ensure_embeddings(st, _STATE["out"])
+    return {"pool": name, "proxy": meta}
+
+
+def _run_task(task: tuple[str, str, float, int]) -> dict[str, Any]:
+    pool, method, budget, seed = task
+    try:
+        return run_one(_STATE["cfg"], _pool_state(pool), _STATE["out"], method, budget, seed)
+    except Exception as e:  # recorded, not fatal: a rerun retries it
+        return {"pool": pool, "method": method, "budget": budget, "seed": seed, "error": repr(e)}
+
+
+def pool_info(cfg: BenchConfig, data: Path, out: Path, name: str) -> dict[str, Any]:
+    if _STATE.get("out") == out and _STATE.get("cfg") is cfg:
+        st = _pool_state(name)
+    else:
+        st = load_pool(cfg, data, out, name)
+    return {
+        "title": st.pool.title,
+        "multi_source": st.pool.multi_source,
+        "train_rows": len(st.train),
+        "dropped_no_target": st.dropped,
+        "sources": dict(sorted(Counter(st.sources.tolist()).items())),
+        "mean_tokens": round(st.mean_tokens, 1),
+        "evals": {
+            ev.name: {
+                "title": ev.title,
+                "rows": len(ev.rows),
+                "lower_is_better": ev.lower_is_better,
+                "prefix": ev.prefix,
+                "generate": ev.generate,
+            }
+            for ev in st.pool.evals
+        },
+    }
+
+
+def run_grid(cfg: BenchConfig, data: Path, out: Path) -> dict[str, Any]:
+    """Prepare every pool (proxy, embeddings) then run every missing target run."""
+    import multiprocessing as mp
+
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    load0 = os.getloadavg()[0]
+    _init_worker(cfg, str(data), str(out))
+    infos = {name: pool_info(cfg, data, out, name) for name in cfg.pools}
+    todo_all = plan(cfg, {k: v["multi_source"] for k, v in infos.items()})
+    todo = [t for t in todo_all if not (out / t[0] / "runs" / f"{run_key(*t[1:])}.json").exists()]
+    _log(f"{len(todo_all)} target runs planned, {len(todo)} to run, {cfg.workers} worker(s)")
+    failures: list[dict[str, Any]] = []
+    proxies: dict[str, Any] = {}
+    if cfg.workers > 1:
+        ctx = mp.get_context("spawn")
+        with ctx.Pool(cfg.workers, _init_worker, (cfg, str(data), str(out))) as pool:
+            for r in pool.imap_unordered(_prepare_task, cfg.pools):
+                proxies[r["pool"]] = r["proxy"]
+            done = 0
+            for r in pool.imap_unordered(_run_task, todo):
+                done += 1
+                _report(r, done, len(todo), failures)
+    else:
+        for name in cfg.pools:
+            proxies[name] = _prepare_task(name)["proxy"]
+        for i, t in enumerate(todo, 1):
+            _report(_run_task(t), i, len(todo), failures)
+    wall = time.perf_counter() - t0
+    with open(out / "invocations.jsonl", "a") as f:
+        f.write(
+            json.dumps(
+                {
+                    "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - wall)),
+                    "wall_seconds": round(wall, 1),
+                    "runs": len(todo),
+                    "load_start": round(load0, 2),
+                    "load_end": round(os.getloadavg()[0], 2),
+                    "workers": cfg.workers,
+                }
+            )
+            + "\n"
+        )
+    return collect(cfg, out, infos, proxies, failures)
+
+
+def _report(r: dict[str, Any], i: int, n: int, failures: list) -> None:
+    tag = f"[{i}/{n}] {r['pool']:9s} {r['method']:18s} {r['budget']:4.0%} seed {r['seed']}"
+    if "error" in r:
+        failures.append(r)
+        _log(f"{tag}: FAILED {r['error'][:300]}")
+    else:
+        m = ", ".join(f"{k} {v:.4f}" for k, v in r["metrics"].items())
+        _log(f"{tag}: n={r['examples']:5d} {m} ({r['seconds']:.0f} s)")
+
+
+def collect(
+    cfg: BenchConfig,
+    out: Path,
+    infos: dict[str, Any],
+    proxies: dict[str, Any],
+    failures: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Everything cached under ``out`` for this configuration, as one JSON-able dict."""
+    import platform
+
+    for name in infos:
+        meta = out / name / "proxy" / "proxy.json"
+        if name not in proxies and meta.exists():
+            proxies[name] = json.loads(meta.read_text())
+    runs = []
+    for t in plan(cfg, {k: v["multi_source"] for k, v in infos.items()}):
+        p = out / t[0] / "runs" / f"{run_key(*t[1:])}.json"
+        if p.exists():
+            runs.append(json.loads(p.read_text()))
+    inv = []
+    if (out / "invocations.jsonl").exists():
+        inv = [json.loads(x) for x in (out / "invocations.jsonl").read_text().splitlines() if x]
+    res = {
+        "version": 2,
+        "config": asdict(cfg),
+        "pools": infos,
+        "proxies": proxies,
+        "runs": runs,
+        "failures": failures or [],
+        "invocations": inv,
+        "machine": {
+            "cpu_count": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+        },
+    }
+    (out / "results.json").write_text(json.dumps(res, indent=1, default=str))
+    return res
+
+
+def load_arrays(
+    out: Path, pool: str, method: str, budget: float, seed: int
+) -> dict[str, np.ndarray]:
+    with np.load(out / pool / "runs" / f"{run_key(method, budget, seed)}.npz") as z:
+        return {k: z[k] for k in z.files}
