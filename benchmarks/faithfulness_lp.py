@@ -69,6 +69,12 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--percentages", type=int, nargs="+", default=[10, 33])
     p.add_argument("--num-clusters", type=int, nargs="+", default=[1000, 30])
     p.add_argument("--out", default=None, help="write the results as JSON here")
+    p.add_argument("--embeddings-cache", default=None, help=".npy file: reuse/save the embeddings")
+    p.add_argument(
+        "--check-texts-path",
+        action="store_true",
+        help="also run select(texts=...) once and check it equals the embeddings path",
+    )
     args = p.parse_args(argv)
 
     store_dir = Path(args.store) if args.store else _demo_store(Path(args.work))
@@ -86,7 +92,13 @@ def main(argv: list[str] | None = None) -> dict:
     p0, p1, pn = held
     nan = np.isnan(lp_scores(losses[0], losses[1], ln))
     t0 = time.perf_counter()
-    emb = embed_texts(texts)
+    cache = Path(args.embeddings_cache) if args.embeddings_cache else None
+    if cache is not None and cache.is_file():
+        emb = np.load(cache)
+    else:
+        emb = embed_texts(texts)
+        if cache is not None:
+            np.save(cache, emb)
     emb_s = time.perf_counter() - t0
     results = {
         "store": str(store_dir),
@@ -97,7 +109,7 @@ def main(argv: list[str] | None = None) -> dict:
         "embedding_seconds": round(emb_s, 1),
         "runs": [],
     }
-    checked_texts_path = False
+    checked_texts_path = not args.check_texts_path
     for k in args.num_clusters:
         labels = {
             rs: KMeans(n_clusters=min(k, n), random_state=rs, n_init="auto").fit(emb).labels_
