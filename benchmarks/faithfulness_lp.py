@@ -69,6 +69,12 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--percentages", type=int, nargs="+", default=[10, 33])
     p.add_argument("--num-clusters", type=int, nargs="+", default=[1000, 30])
     p.add_argument("--out", default=None, help="write the results as JSON here")
+    p.add_argument("--embeddings-cache", default=None, help=".npy file: reuse/save the embeddings")
+    p.add_argument(
+        "--check-texts-path",
+        action="store_true",
+        help="also run select(texts=...) once and check it equals the embeddings path",
+    )
     args = p.parse_args(argv)
 
     store_dir = Path(args.store) if args.store else _demo_store(Path(args.work))
@@ -86,7 +92,13 @@ def main(argv: list[str] | None = None) -> dict:
     p0, p1, pn = held
     nan = np.isnan(lp_scores(losses[0], losses[1], ln))
     t0 = time.perf_counter()
-    emb = embed_texts(texts)
+    cache = Path(args.embeddings_cache) if args.embeddings_cache else None
+    if cache is not None and cache.is_file():
+        emb = np.load(cache)
+    else:
+        emb = embed_texts(texts)
+        if cache is not None:
+            np.save(cache, emb)
     emb_s = time.perf_counter() - t0
     results = {
         "store": str(store_dir),
@@ -97,6 +109,7 @@ def main(argv: list[str] | None = None) -> dict:
         "embedding_seconds": round(emb_s, 1),
         "runs": [],
     }
+    checked_texts_path = not args.check_texts_path
     for k in args.num_clusters:
         labels = {
             rs: KMeans(n_clusters=min(k, n), random_state=rs, n_init="auto").fit(emb).labels_
@@ -108,8 +121,13 @@ def main(argv: list[str] | None = None) -> dict:
             }
             ref = official[42]
             budget = round(pct / 100 * n)
-            default = select(store, "lp", budget, texts=texts, num_clusters=k).indices
-            sizes = official_lp_subset(store, pct, texts=texts, num_clusters=k).indices
+            # texts= embeds them exactly as above; embed once, check the texts path once
+            default = select(store, "lp", budget, embeddings=emb, num_clusters=k).indices
+            if not checked_texts_path:
+                by_texts = select(store, "lp", budget, texts=texts, num_clusters=k).indices
+                assert by_texts.tolist() == default.tolist(), "texts= and embeddings= differ"
+                checked_texts_path = True
+            sizes = official_lp_subset(store, pct, embeddings=emb, num_clusters=k).indices
             unclustered = select(store, "lp", budget, unclustered=True).indices
             between = [jaccard(ref, official[rs]) for rs in OTHER_SEEDS]
             run = {

@@ -9,7 +9,9 @@ A column's ``kind`` says why it was recorded (see :class:`~hf_s2l.RecordingSched
   the epoch-0 in-step column sits at step 0 although it is not a before-training loss.
 
 Methods use these helpers instead of "the first" / "the last" complete column, so that a
-column of the wrong kind is never used silently.
+column of the wrong kind is never used silently. Which column is *before training* is
+decided in one place, :func:`hf_s2l.selection.columns.is_before_training`; the columns a
+method may read are the context's (``select(..., column_kinds=..., include_initial=...)``).
 """
 
 from __future__ import annotations
@@ -19,34 +21,23 @@ from typing import Any
 import numpy as np
 from transformers.utils import logging
 
+from .columns import is_before_training
+
 logger = logging.get_logger(__name__)
 
-IN_STEP_KIND = "epoch"
 EPOCH_END_KIND = "epoch_end"
 
 
-def is_before_training(store: Any, column: int) -> bool:
-    """True if ``column`` holds the losses before any training step.
-
-    A ``train_begin`` column; or, in a probe store (not ``mode="in_step"``), a column at
-    global step 0 that is not an in-step/epoch-end column (hand-made or imported stores).
-    """
-    c = int(column)
-    if store.column_has_kind(c, "train_begin"):
-        return True
-    if store.mode == "in_step" or store.column_has_kind(c, IN_STEP_KIND):
-        return False
-    return int(store.steps[c]) == 0 and not store.column_has_kind(c, EPOCH_END_KIND)
+def before_training_columns(store: Any, columns: Any = None) -> list[int]:
+    """The before-training columns among ``columns`` (default: the store's complete ones);
+    see :func:`hf_s2l.selection.columns.is_before_training`."""
+    cols = store.complete_columns() if columns is None else columns
+    return [int(c) for c in cols if is_before_training(store, int(c))]
 
 
-def before_training_columns(store: Any) -> list[int]:
-    """Complete columns holding the losses before training (ascending)."""
-    return [int(c) for c in store.complete_columns() if is_before_training(store, int(c))]
-
-
-def trained_columns(store: Any, columns: np.ndarray | None = None) -> np.ndarray:
-    """``columns`` (default: every complete column) without the before-training ones."""
-    cols = store.complete_columns() if columns is None else np.asarray(columns, dtype=np.int64)
+def trained_columns(store: Any, columns: Any = None) -> np.ndarray:
+    """``columns`` (default: the store's complete ones) without the before-training ones."""
+    cols = store.complete_columns() if columns is None else columns
     return np.asarray([int(c) for c in cols if not is_before_training(store, int(c))], np.int64)
 
 
@@ -94,7 +85,7 @@ def final_trained_column(ctx: Any, column: int | None, *, method: str) -> tuple[
     if column is not None:
         col = int(resolve_columns(ctx, [column], method=method)[-1])
     else:
-        cols = trained_columns(store)
+        cols = trained_columns(store, ctx.complete_columns)
         if not len(cols):
             raise ValueError(
                 f"{method} scores the trained proxy, but the store at {store.path} has no "
@@ -124,17 +115,19 @@ def final_trained_column(ctx: Any, column: int | None, *, method: str) -> tuple[
 def trained_or_given_columns(
     ctx: Any, columns: Any, *, method: str, minimum: int = 1
 ) -> np.ndarray:
-    """``columns`` if given (each complete), else the complete columns recorded after
-    training started; an error naming the store's columns if fewer than ``minimum``."""
+    """``columns`` if given (each complete), else the context's feature columns (complete,
+    recorded after training started unless ``include_initial``); an error naming the store's
+    columns if fewer than ``minimum``."""
     from ._common import resolve_columns
 
     if columns is not None:
         return resolve_columns(ctx, columns, method=method, minimum=minimum)
-    cols = trained_columns(ctx.store)
+    cols = ctx.feature_columns
     if len(cols) < minimum:
         raise ValueError(
             f"{method} needs at least {minimum} complete trajectory column(s) recorded after "
-            f"training started (the before-training column is left out), got {len(cols)}: "
+            f"training started (the before-training column is left out unless "
+            f"include_initial=True), got {len(cols)}: "
             f"{describe_columns(ctx.store)}; pass columns=[...] to choose them"
         )
     return cols

@@ -40,7 +40,7 @@ def high_learnability(ctx: MethodContext, budget: int, cfg: HighLearnabilityConf
     if cfg.early_column is not None:
         early = int(resolve_columns(ctx, [cfg.early_column], method="high_learnability")[0])
     else:
-        initial = before_training_columns(store)
+        initial = before_training_columns(store, ctx.complete_columns)
         if not initial:
             raise ValueError(
                 "high_learnability measures the loss drop from the model before training, but "

@@ -156,7 +156,7 @@ def find_lp_columns(store: Any, variant: str = "lp1", last_epoch: int | None = N
     """Locate the P_0, P_1 and P_n columns from the store's column kinds.
 
     P_0 must be a genuine before-training column (kind ``train_begin``; see
-    :func:`~hf_s2l.selection.column_roles.is_before_training`), P_1..P_n probe passes at
+    :func:`~hf_s2l.selection.columns.is_before_training`), P_1..P_n probe passes at
     epoch ends (kind ``epoch_end``). An in-step store (``mode="in_step"``) has neither: its
     per-epoch columns are losses taken during training. Returns
     ``{"p0": col, "p1": col, "pn": col or None, "epochs": [...]}``; raises a ``ValueError``
@@ -266,6 +266,13 @@ def exact_cluster_quotas(
     return quotas
 
 
+def rank_ascending(scores: np.ndarray) -> np.ndarray:
+    """Positions of ``scores`` from the lowest to the highest; NaN last, ties by position."""
+    s = np.asarray(scores, dtype=np.float64)
+    nan = np.isnan(s)
+    return np.lexsort((np.arange(len(s)), np.where(nan, 0.0, s), nan))
+
+
 # ---------------------------------------------------------------------------- the method
 @register_method("lp", config=LPConfig, min_columns=2)
 def learning_percentage(ctx: MethodContext, budget: int, cfg: LPConfig) -> MethodResult:
@@ -322,7 +329,7 @@ def _select_in_clusters(
     ranked = []  # per cluster: its rows, lowest score first (NaN last, ties by row)
     for c in range(len(uniq)):
         rows = members[bounds[c] : bounds[c + 1]]
-        ranked.append(rows[top_k_by_score(score[rows], len(rows), descending=False)])
+        ranked.append(rows[rank_ascending(score[rows])])
     if cfg.cluster_sizes == "official":
         n = len(score)
         pct = int(cfg.percentage) if cfg.percentage is not None else round(100 * budget / n)
@@ -448,7 +455,7 @@ def official_lp_subset(
     ``clusters`` in ``params``), computes the official total and runs :func:`select` with it.
     """
     from ..store import TrajectoryStore
-    from .registry import MethodContext as _Ctx
+    from .context import MethodContext as _Ctx
     from .registry import build_config, get_method
     from .runner import select
 

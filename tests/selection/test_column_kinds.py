@@ -15,7 +15,8 @@ from transformers import DataCollatorForSeq2Seq, Trainer, TrainingArguments
 
 from hf_s2l import TrajectoryCallback, TrajectoryStore
 from hf_s2l.selection import select
-from hf_s2l.selection.column_roles import before_training_columns, is_before_training
+from hf_s2l.selection.column_roles import before_training_columns
+from hf_s2l.selection.columns import is_before_training
 
 from .conftest import GOLDEN_PPL, GOLDEN_SCHEDULE, build_store
 
@@ -185,10 +186,6 @@ def test_facility_location_leaves_out_the_before_training_column(tmp_path):
     assert "columns [1, 2, 3]" in a.stats["space"]
 
 
-@pytest.mark.xfail(
-    reason="issue 11 point 1 (helper sel): s2l clusters on the before-training column",
-    strict=False,
-)
 def test_s2l_leaves_out_the_before_training_column(tmp_path):
     x = np.log(GOLDEN_PPL)
     noise = np.random.default_rng(0).normal(scale=5.0, size=(len(x), 1))
