@@ -11,6 +11,7 @@ Layout of ``--out``::
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -90,6 +91,11 @@ def _log(msg: str) -> None:
 
 def _num_params(model: Any) -> int:
     return int(sum(p.numel() for p in model.parameters()))
+
+
+def indices_sha1(idx: np.ndarray) -> str:
+    """Fingerprint of a selection (sorted row indices)."""
+    return hashlib.sha1(np.sort(np.asarray(idx, dtype=np.int64)).tobytes()).hexdigest()[:16]
 
 
 def run_key(method: str, budget: float, seed: int) -> str:
@@ -439,6 +445,7 @@ def run_one(
         "seed": seed,
         "examples": int(len(idx)),
         "per_source": dict(sorted(Counter(st.sources[idx].tolist()).items())),
+        "indices_sha1": indices_sha1(idx),
         "metrics": {k: round(v[0], 6) for k, v in ev.items()},
         "target_parameters": _num_params(target),
         "select_seconds": round(t_sel, 2),
@@ -485,6 +492,22 @@ def _prepare_task(name: str) -> dict[str, Any]:
     return {"pool": name, "proxy": meta}
 
 
+def stale_runs(cfg: BenchConfig, data: Path, out: Path, tasks: list) -> list[tuple]:
+    """Cached runs whose selection the installed hf-s2l no longer reproduces (same seed,
+    different rows: e.g. the library's defaults changed). They are run again."""
+    stale = []
+    for t in tasks:
+        pool, method, budget, seed = t
+        path = out / pool / "runs" / f"{run_key(method, budget, seed)}.json"
+        if method == "full" or not path.exists():
+            continue
+        rec = json.loads(path.read_text())
+        idx, _ = select_rows(cfg, _pool_state(pool), out, method, budget, seed)
+        if rec.get("indices_sha1") != indices_sha1(idx):
+            stale.append(t)
+    return stale
+
+
 def _run_task(task: tuple[str, str, float, int]) -> dict[str, Any]:
     pool, method, budget, seed = task
     try:
@@ -528,6 +551,14 @@ def run_grid(cfg: BenchConfig, data: Path, out: Path) -> dict[str, Any]:
     _init_worker(cfg, str(data), str(out))
     infos = {name: pool_info(cfg, data, out, name) for name in cfg.pools}
     todo_all = plan(cfg, {k: v["multi_source"] for k, v in infos.items()})
+    if any((out / name / "proxy" / "proxy.json").exists() for name in cfg.pools):
+        for name in cfg.pools:
+            if (out / name / "proxy" / "proxy.json").exists():
+                ensure_embeddings(_pool_state(name), out)
+        stale = stale_runs(cfg, data, out, todo_all)
+        for t in stale:
+            _log(f"selection changed since cached: {t}; running it again")
+            (out / t[0] / "runs" / f"{run_key(*t[1:])}.json").unlink()
     todo = [t for t in todo_all if not (out / t[0] / "runs" / f"{run_key(*t[1:])}.json").exists()]
     _log(f"{len(todo_all)} target runs planned, {len(todo)} to run, {cfg.workers} worker(s)")
     failures: list[dict[str, Any]] = []
