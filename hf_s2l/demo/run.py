@@ -307,7 +307,8 @@ def run_demo(
     raw = Dataset.from_list(train_rows)
     n = len(raw)
     say(
-        f"[1/5] data: {n} training examples ({dict(Counter(raw['source']))}); held out: "
+        f"[1/5] data: {n} training examples "
+        f"({', '.join(f'{k} {v}' for k, v in Counter(raw['source']).items())}); held out: "
         f"{len(split_rows)} ({cfg.heldout_fraction:.0%} of every source, the headline metric) "
         f"+ {len(test_rows)} GSM8K test examples"
     )
