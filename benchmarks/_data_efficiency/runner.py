@@ -105,17 +105,19 @@ def run_key(method: str, budget: float, seed: int) -> str:
 def plan(cfg: BenchConfig, pool_names_multi: dict[str, bool]) -> list[tuple[str, str, float, int]]:
     """Every target run ``(pool, method, budget, seed)``, full data included.
 
-    Budget-major (every pool, method and seed at the first budget, then the next...), full
-    data last: an interrupted grid is a complete grid over fewer budgets.
+    Budget-major (every pool, method and seed at the smallest budget, then the next...), the
+    full-data runs after the second budget: an interrupted grid is a complete grid over
+    fewer budgets, with its full-data reference.
     """
     out = []
-    for b in cfg.budgets:
+    full = [(pool, "full", 1.0, s) for pool in cfg.pools for s in cfg.seeds]
+    for i, b in enumerate(sorted(cfg.budgets)):
         for pool in cfg.pools:
             names = methods_for(pool_names_multi[pool], cfg.methods)
             for s in cfg.seeds:
                 out += [(pool, m, b, s) for m in names]
-    for pool in cfg.pools:
-        out += [(pool, "full", 1.0, s) for s in cfg.seeds]
+        if i == min(1, len(cfg.budgets) - 1):
+            out += full
     return out
 
 
