@@ -272,7 +272,8 @@ def docs_section(res: dict, summ: dict, command: str, png: dict[tuple[str, str],
     for info in res["pools"].values():
         ms = [m for m in cfg["methods"] if info["multi_source"] or not METHODS[m].multi_source_only]
         n_expected += len(ms) * len(cfg["budgets"]) * len(cfg["seeds"]) + len(cfg["seeds"])
-    missing = n_expected - len(res["runs"])
+    partial = res.get("partial_budgets", [])
+    missing = len(res.get("missing_runs", []))
     pools_txt = []
     for name, info in res["pools"].items():
         evs = "; ".join(
@@ -322,11 +323,18 @@ def docs_section(res: dict, summ: dict, command: str, png: dict[tuple[str, str],
         else "Not measured."
     )
     missing_txt = (
-        f"\n**Incomplete**: {missing} of {n_expected} planned target runs are missing "
-        "(rerun the command: it resumes).\n"
+        f"\n**Incomplete**: {missing} of {n_expected} planned target runs are missing"
+        + (
+            f"; budget(s) {', '.join(f'{b:.0%}' for b in partial)} are left out of every table "
+            "below, since they lack runs"
+            if partial
+            else ""
+        )
+        + " (rerun the command: it resumes).\n"
         if missing > 0
         else ""
     )
+    shown = [b for b in cfg["budgets"] if b not in partial]
     return f"""{DOCS_START}
 ## Data efficiency (v2: official protocol, paired statistics)
 
@@ -352,7 +360,7 @@ parameters ({(tparams or 0) / max(pp or 1, 1):.1f}x the proxy), trained {cfg["ep
 full data with one set of hyper-parameters (AdamW, learning rate {cfg["learning_rate"]},
 {cfg["scheduler"]} schedule, {cfg["warmup_ratio"]:.0%} warm-up, batch {cfg["batch_size"]}, byte-level BPE
 vocabulary {cfg["vocab_size"]}, max {cfg["max_length"]} tokens, Alpaca prompt masked).
-Budgets {", ".join(f"{b:.0%}" for b in cfg["budgets"])}; seeds {", ".join(map(str, cfg["seeds"]))}
+Budgets {", ".join(f"{b:.0%}" for b in shown)}; seeds {", ".join(map(str, cfg["seeds"]))}
 (the seed drives the selection and the target's initialisation and data order; the proxy
 and the splits are fixed). No method is tuned.
 

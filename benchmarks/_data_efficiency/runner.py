@@ -621,11 +621,16 @@ def collect(
         meta = out / name / "proxy" / "proxy.json"
         if name not in proxies and meta.exists():
             proxies[name] = json.loads(meta.read_text())
-    runs = []
+    runs, missing = [], []
     for t in plan(cfg, {k: v["multi_source"] for k, v in infos.items()}):
         p = out / t[0] / "runs" / f"{run_key(*t[1:])}.json"
         if p.exists():
             runs.append(json.loads(p.read_text()))
+        else:
+            missing.append(t)
+    # only budgets that are complete over every pool, method and seed are reported
+    partial = sorted({t[2] for t in missing if t[1] != "full"})
+    runs = [r for r in runs if r["budget"] not in partial]
     inv = []
     if (out / "invocations.jsonl").exists():
         inv = [json.loads(x) for x in (out / "invocations.jsonl").read_text().splitlines() if x]
@@ -635,6 +640,8 @@ def collect(
         "pools": infos,
         "proxies": proxies,
         "runs": runs,
+        "missing_runs": [list(t) for t in missing],
+        "partial_budgets": partial,
         "failures": failures or [],
         "invocations": inv,
         "machine": {
