@@ -6,7 +6,9 @@ optimizer, the recorder's hook and its ``on_step_end``) and switches recording o
 alternating blocks of ``--block`` steps (``pause()`` removes the forward hook). The first
 block is warm-up. Prints median / mean step time with and without recording and their ratio.
 
-    python benchmarks/in_step_overhead.py [--examples 2000 --blocks 60 --block 4]
+    python benchmarks/in_step_overhead.py --data DATA/math_mix [--examples 2000 --blocks 60 --block 4]
+
+DATA is a folder laid out like ``tests/fixtures/data`` with the full math mixture.
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ class AlternatingTimer(TrainerCallback):
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--data", default=str(REPO.parent / "shared" / "data" / "math_mix"))
+    p.add_argument("--data", required=True, help="a math_mix/ folder (see tests/fixtures/data)")
     p.add_argument("--examples", type=int, default=2000)
     p.add_argument("--max-length", type=int, default=128)
     p.add_argument("--vocab", type=int, default=1024)
@@ -77,8 +79,6 @@ def main() -> None:
     p.add_argument("--slow-path", action="store_true", help="recompute from the logits")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0 = default)")
     a = p.parse_args()
-    if not Path(a.data).is_dir():
-        a.data = "/work/shared/data/math_mix"
 
     import torch
     from transformers import DataCollatorForSeq2Seq, Trainer, TrainingArguments

@@ -24,6 +24,8 @@ _LAZY: dict[str, str] = {
     # store
     "TrajectoryStore": "hf_s2l.store",
     "StoreMismatchError": "hf_s2l.store",
+    "StoreCorruptError": "hf_s2l.store",
+    "StoreLockedError": "hf_s2l.store",
     # record
     "TrajectoryCallback": "hf_s2l.record",
     "RecordingSchedule": "hf_s2l.record",
@@ -32,6 +34,7 @@ _LAZY: dict[str, str] = {
     "Selection": "hf_s2l.selection",
     "select": "hf_s2l.selection",
     "register_method": "hf_s2l.selection",
+    "MethodResult": "hf_s2l.selection",
     "available_methods": "hf_s2l.selection",
     # data
     "SelectedDataset": "hf_s2l.data",
@@ -50,8 +53,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .demo import DemoConfig, run_demo
     from .record import RecordingSchedule, TrajectoryCallback, per_example_loss
     from .report import build_report
-    from .selection import Selection, available_methods, register_method, select
-    from .store import StoreMismatchError, TrajectoryStore
+    from .selection import MethodResult, Selection, available_methods, register_method, select
+    from .store import StoreCorruptError, StoreLockedError, StoreMismatchError, TrajectoryStore
 
 
 def __getattr__(name: str) -> Any:

@@ -1,26 +1,42 @@
-"""Shared fixtures: real data from ../shared/data, a tokenizer trained on the spot, tiny models."""
+"""Shared fixtures: committed data slices (tests/fixtures/data), a tokenizer trained on the
+spot, tiny models. Nothing outside the repository is read."""
 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+FIXTURE_DATA = REPO / "tests" / "fixtures" / "data"
+
+# The suite must run from a plain clone: a "shared" data folder beside the clone or above it
+# (where the data once came from) must never be read. An audit hook makes any attempt fail.
+FORBIDDEN_DIRS = tuple(str(a / "shared") for a in REPO.parents if a != Path(a.anchor))
 
 
-def _shared_data() -> Path:
-    env = os.environ.get("HF_S2L_SHARED_DATA")
-    candidates = [Path(env)] if env else []
-    candidates += [REPO.parent / "shared" / "data", Path("/work/shared/data")]
-    for c in candidates:
-        if (c / "math_mix").is_dir():
-            return c
-    raise RuntimeError("shared data not found; set HF_S2L_SHARED_DATA to the ../shared/data folder")
+class OutsideRepositoryError(RuntimeError):
+    """A test read data from outside the repository."""
 
 
-SHARED_DATA = _shared_data()
+def _forbid_outside_data(event: str, args: tuple) -> None:
+    if event not in ("open", "os.listdir", "os.scandir") or not args:
+        return
+    path = args[0]
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        return
+    full = os.path.abspath(os.fsdecode(path))
+    for forbidden in FORBIDDEN_DIRS:
+        if full == forbidden or full.startswith(forbidden + os.sep):
+            raise OutsideRepositoryError(
+                f"a test opened {full}: tests must use only the repository's files "
+                "(tests/fixtures/data for data)"
+            )
+
+
+sys.addaudithook(_forbid_outside_data)
 
 
 @pytest.fixture(autouse=True)
@@ -31,9 +47,16 @@ def _offline(monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def shared_data() -> Path:
-    """The ``../shared/data`` folder (math mixture, math eval sets, radiology reports)."""
-    return SHARED_DATA
+def fixture_data() -> Path:
+    """``tests/fixtures/data``: committed slices of the math mixture, the math eval sets and
+    the IU radiology reports (layout and licences in its README)."""
+    return FIXTURE_DATA
+
+
+@pytest.fixture(scope="session")
+def shared_data(fixture_data) -> Path:
+    """Alias of :func:`fixture_data` (the name older tests use)."""
+    return fixture_data
 
 
 @pytest.fixture(scope="session")
@@ -41,7 +64,7 @@ def math_raw():
     """A small real slice of the math mixture: 24 rows from each of the 4 sources."""
     from hf_s2l.corpora import load_math_mixture
 
-    return load_math_mixture(SHARED_DATA / "math_mix", max_per_source=24)
+    return load_math_mixture(FIXTURE_DATA / "math_mix", max_per_source=24)
 
 
 @pytest.fixture(scope="session")

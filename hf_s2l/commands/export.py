@@ -18,6 +18,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from . import check_out_dir
+
+    check_out_dir(args.out)
     selected, counts = build_selected(args)
     cmd = command_line("export", args, ["--out", args.out, "--format", args.format])
     out = selected.export(

@@ -25,7 +25,11 @@ def add_dataset_args(p: argparse.ArgumentParser) -> None:
         default=None,
         help="map the selection through this stable id column (reordered/filtered datasets)",
     )
-    p.add_argument("--store", default=None, help="trajectory store the selection was made from")
+    p.add_argument(
+        "--store",
+        default=None,
+        help="trajectory store the selection was made from (directory or hf://datasets/...)",
+    )
     p.add_argument("--ordered", action="store_true", help="keep the selection's curriculum order")
     p.add_argument(
         "--group-column",
@@ -38,10 +42,12 @@ def add_dataset_args(p: argparse.ArgumentParser) -> None:
 def build_selected(args: argparse.Namespace):  # -> SelectedDataset
     """Load the dataset and the selection named by ``args`` and align them."""
     from ..data import SelectedDataset, load_any_dataset
+    from ..hub.trajectories import open_store
 
     raw = load_any_dataset(args.dataset, split=args.split, config=args.dataset_config)
+    store = open_store(args.store) if args.store else None
     selected = SelectedDataset(
-        raw, args.selection, id_column=args.id_column, ordered=args.ordered, store=args.store
+        raw, args.selection, id_column=args.id_column, ordered=args.ordered, store=store
     )
     counts = {c: selected.group_counts(c, source=raw) for c in args.group_column}
     return selected, counts

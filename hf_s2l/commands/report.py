@@ -15,9 +15,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
             "NaN/coverage per column."
         ),
     )
-    p.add_argument("store", help="trajectory store directory")
+    p.add_argument(
+        "store", help="trajectory store directory, or hf://datasets/<owner>/<name> on the Hub"
+    )
     p.add_argument("--selection", default=None, help="a saved Selection directory to overlay")
-    p.add_argument("--out", default=None, help="output directory (default: STORE/report)")
+    p.add_argument(
+        "--out",
+        default=None,
+        help="output directory (default: ./<store folder name>-report in the current "
+        "directory; nothing is written into the store)",
+    )
     p.add_argument(
         "--by-column",
         default=None,
@@ -28,16 +35,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def default_out_dir(store: str) -> str:
+    """``./<store folder name>-report`` (also for ``hf://`` store paths)."""
+    name = store.rstrip("/").rsplit("/", 1)[-1] or "store"
+    return f"{name}-report"
+
+
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
+    from ..hub.trajectories import open_store
     from ..report import build_report
+    from . import check_out_dir
 
-    out = args.out or str(Path(args.store) / "report")
+    out = str(check_out_dir(args.out or default_out_dir(args.store)))
     report = build_report(
-        args.store,
+        open_store(args.store),
         selection=args.selection,
-        out_dir=out,
+        out=out,
         by_column=args.by_column,
         num_clusters=args.num_clusters,
         seed=args.seed,

@@ -6,17 +6,32 @@ import argparse
 import json
 from typing import Any
 
+BUDGET_HELP = (
+    "how many examples to keep: a count (300; 1 means ONE example), a fraction in (0, 1] "
+    "(0.3; 1.0 means all) or a percentage (30%%, 100%%)"
+)
+
 
 def _budget(text: str) -> int | float:
+    from ..selection.budget import parse_budget
+
     try:
-        return int(text)
-    except ValueError:
-        try:
-            return float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"budget must be an int count or a fraction in (0, 1], got {text!r}"
-            ) from None
+        return parse_budget(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+class _MethodsHelpFormatter(argparse.HelpFormatter):
+    """Fills ``{methods}`` in help texts with the registered methods, only when help is shown
+    (listing them imports the selection package, which other commands do not need)."""
+
+    def _expand_help(self, action: argparse.Action) -> str:
+        text = super()._expand_help(action)
+        if "{methods}" in text:
+            from ..selection import available_methods
+
+            text = text.replace("{methods}", ", ".join(available_methods()))
+        return text
 
 
 def _param(text: str) -> tuple[str, Any]:
@@ -35,13 +50,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "select",
         help="select a training subset from a trajectory store (S2L, LP, baselines)",
         description="Select a training subset from a trajectory store and save it to --out.",
+        formatter_class=_MethodsHelpFormatter,
     )
-    p.add_argument("store", help="trajectory store directory")
-    p.add_argument("--method", default="s2l", help="selection method (default: s2l)")
     p.add_argument(
-        "--budget", type=_budget, required=True, help="count (int) or fraction in (0, 1] (float)"
+        "store", help="trajectory store directory, or hf://datasets/<owner>/<name> on the Hub"
     )
+    p.add_argument(
+        "--method", default="s2l", help="selection method, one of: {methods} (default: s2l)"
+    )
+    p.add_argument("--budget", type=_budget, required=True, help=BUDGET_HELP)
     p.add_argument("--out", required=True, help="directory to write the Selection to")
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace a selection already saved in --out"
+    )
     p.add_argument("--by-column", default=None, help="store metadata column to stratify by")
     p.add_argument(
         "--no-stratify",
@@ -49,6 +70,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="with --by-column: only report per-group counts, do not split the budget",
     )
     p.add_argument("--embeddings", default=None, help=".npy file of N x d example embeddings")
+    p.add_argument(
+        "--texts",
+        default=None,
+        metavar="FILE",
+        help="lp: the training rows (json/jsonl/csv/parquet or save_to_disk folder) in the "
+        "store's row order; their texts are embedded and clustered as the official LP code does",
+    )
+    p.add_argument(
+        "--text-column",
+        default=None,
+        help="lp: column of --texts (or, without --texts, store metadata column) holding each "
+        "example's text (default with --texts: the official instruction/input/output sentence)",
+    )
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument(
         "--param",
@@ -64,13 +98,23 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from ..hub.trajectories import open_store
     from ..selection import select
-    from ..selection.registry import cli_command
+    from ..selection.provenance import cli_command
+    from ..selection.selection import Selection
+    from . import check_out_dir
 
+    check_out_dir(args.out)
+    Selection.check_target(args.out, overwrite=args.overwrite)  # before the selection runs
     params = dict(args.param)
+    if args.texts:
+        params["texts_file"] = args.texts
+    if args.text_column:
+        params["text_column"] = args.text_column
+    _check_lp_inputs(args, params)
     embeddings = np.load(args.embeddings) if args.embeddings else None
     sel = select(
-        args.store,
+        open_store(args.store),
         args.method,
         args.budget,
         seed=args.seed,
@@ -90,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
         out=args.out,
         embeddings_file=args.embeddings,
     )
-    out = sel.save(args.out)
+    out = sel.save(args.out, overwrite=args.overwrite)
     print(  # noqa: T201
         f"{sel.method}: selected {len(sel)} of {sel.num_examples} examples "
         f"({100 * sel.fraction:.1f}%), seed {sel.seed} -> {out}"
@@ -102,3 +146,16 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {args.by_column}={name}: {c['selected']} / {c['size']}")  # noqa: T201
     print(f"  reproduce: {sel.provenance['command']}")  # noqa: T201
     return 0
+
+
+def _check_lp_inputs(args: argparse.Namespace, params: dict[str, Any]) -> None:
+    """The official LP selection is per cluster of the texts: the CLI needs them."""
+    given = {"texts_file", "text_column", "clusters", "texts", "unclustered"} & set(params)
+    if args.method == "lp" and not given and not args.embeddings:
+        raise ValueError(
+            "hf-s2l select --method lp: the official Learning Percentage selection takes the "
+            "lowest-LP share of each k-means cluster of the training texts; pass --texts FILE "
+            "(the training rows in the store's row order, e.g. the Alpaca json), --text-column "
+            "NAME (a store metadata column) or --embeddings FILE.npy, or --param unclustered=true "
+            "to rank over the whole set"
+        )

@@ -247,14 +247,14 @@ class SelectedDataset(datasets.Dataset):
         return {k: {"before": before.get(k, 0), "after": after.get(k, 0)} for k in keys}
 
     def provenance(self, **extra: Any) -> dict[str, Any]:
-        """The provenance recorded in dataset cards (see :func:`hf_s2l.hub.card.card_provenance`)."""
-        from ..hub.card import card_provenance
+        """The provenance recorded in dataset cards (see :func:`hf_s2l.data.card.card_provenance`)."""
+        from .card import card_provenance
 
         return card_provenance(self, **extra)
 
     def card(self, **extra: Any) -> DatasetCard:
         """The dataset card (README.md) describing this selection."""
-        from ..hub.card import build_card
+        from .card import build_card
 
         return build_card(self.provenance(**extra))
 
@@ -278,7 +278,7 @@ class SelectedDataset(datasets.Dataset):
         an unverified alignment unless ``allow_unverified=True``. Other keyword arguments go
         to :meth:`datasets.Dataset.push_to_hub`. Returns the card commit's ``CommitInfo``.
         """
-        from ..hub.publish import push_to_hub
+        from .publish import push_to_hub
 
         return push_to_hub(
             self,
@@ -293,7 +293,7 @@ class SelectedDataset(datasets.Dataset):
         )
 
     def _push_rows_to_hub(self, repo_id: str, **kwargs: Any) -> CommitInfo:
-        """``datasets.Dataset.push_to_hub`` on these rows (used by :mod:`hf_s2l.hub.publish`)."""
+        """``datasets.Dataset.push_to_hub`` on these rows (used by :mod:`hf_s2l.data.publish`)."""
         return datasets.Dataset.push_to_hub(self, repo_id, **kwargs)
 
     def save_to_disk(  # type: ignore[override]
@@ -309,7 +309,7 @@ class SelectedDataset(datasets.Dataset):
         """``datasets.Dataset.save_to_disk`` plus the dataset card as ``README.md`` (local paths)."""
         datasets.Dataset.save_to_disk(self, dataset_path, *args, **kwargs)
         if card:
-            from ..hub.publish import write_card
+            from .publish import write_card
 
             write_card(
                 self,
@@ -334,7 +334,7 @@ class SelectedDataset(datasets.Dataset):
 
         The card's ``configs`` metadata makes ``datasets.load_dataset(DIR)`` load the file.
         """
-        from ..hub.publish import export
+        from .publish import export
 
         return export(
             self,

@@ -466,14 +466,14 @@ def run_demo(
     shutil.rmtree(out / "targets", ignore_errors=True)
 
     # 5. report + results ----------------------------------------------------------------
-    report_sel = selections.get("s2l") or next(iter(selections.values()), None)
-    report = hf_s2l.build_report(
+    report = hf_s2l.build_report(  # s2l first: the selection drawn on the plots
         store,
-        report_sel,
-        out_dir=out / "report",
+        dict(sorted(selections.items(), key=lambda kv: kv[0] != "s2l")),
+        out=out / "report",
+        results=[asdict(r) for r in results],  # held-out loss joined to the comparison table
         by_column="source",
         seed=cfg.seed,
-        title="hf-s2l demo: proxy trajectories and the S2L selection",
+        title="hf-s2l demo: proxy trajectories and the selections compared",
     )
     table = _markdown_table(results, n, failures)
     summary = summary_sentence(results, cfg.budget, n, target_params, cfg.seed)

@@ -19,9 +19,16 @@ integration (TensorBoard, W&B...) as ``probe/mean_loss``, ``probe/nan_count``,
 ``probe/seconds`` at the column's step. Without a Trainer the summary is appended to
 ``state.log_history`` and logged with the library logger.
 
-Distributed (torchrun / accelerate launch): every process scores a disjoint shard of the
-length-sorted batches and writes its rows straight into the memory-mapped column; rank 0
-creates the store, adds columns and marks them complete between barriers.
+Distributed (torchrun / accelerate launch; DDP, FSDP, DeepSpeed ZeRO-3; one or several
+nodes): the length-sorted batches are dealt round-robin to the processes in lock-step rounds,
+every process calling the model equally often (a padding batch, its results discarded, where
+a process has run out: under FSDP / ZeRO-3 every forward is a collective). Under DeepSpeed
+the probe calls the ``DeepSpeedEngine`` (``trainer.model_wrapped``); under FSDP the Trainer's
+model already is the wrapped one. Every ``write_every`` rounds the processes send their rows
+over the process group to the writer: the global main process alone (nodes need not share a
+disk; other processes never touch the store folder), or, with
+``TrainingArguments.save_on_each_node``, the local main process of each node, which writes
+its own full copy. See ``docs/recording.md``.
 
 Resume (``trainer.train(resume_from_checkpoint=...)``): the store is reopened (a store of
 another dataset is an error); complete columns up to the checkpoint's step are kept, columns
@@ -32,7 +39,6 @@ reset and recorded again when training reaches their step; nothing is duplicated
 from __future__ import annotations
 
 import dataclasses
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -43,7 +49,8 @@ import torch
 from transformers import TrainerCallback
 from transformers.utils import logging
 
-from ..store import TrajectoryStore
+from ..store import StoreMismatchError, TrajectoryStore
+from ..store.schema import check_metadata_name
 from ..version import __version__
 from . import _dist
 from .probe import (
@@ -52,11 +59,12 @@ from .probe import (
     check_collator,
     check_map_style,
     eval_mode,
+    forward_module,
     length_sorted_order,
+    lockstep_batches,
     no_target_count,
     preserved_rng,
     probe_batches,
-    shard_batches,
     unwrap_collator,
     unwrap_model,
 )
@@ -89,9 +97,7 @@ class _ProbeSetup:
     dataset: Any
     collate_fn: Any
     order: np.ndarray
-    rank: int
-    world_size: int
-    is_main: bool
+    writers: _dist.Writers
     show_progress: bool
     bf16: bool
     fp16: bool
@@ -113,8 +119,10 @@ class TrajectoryCallback(TrainerCallback):
             (see ``hf_s2l.add_example_ids``).
         metadata_columns: per-example string columns of the training dataset (e.g.
             ``("source",)``) saved as store metadata.
-        overwrite: allow a fresh run (not resumed) to replace a store that already holds
-            recorded columns of an earlier run.
+        overwrite: let a fresh run (training from step 0, not resumed) replace the trajectory
+            store in ``output_dir``, whatever it holds: columns of an earlier run, or a store of
+            another dataset or size. Without it, such a store is an error. A resumed run never
+            replaces its store, and a directory that is not a trajectory store is never deleted.
         write_every: write the column to disk every this many probe batches.
         log_to_trainer: log each column's summary through ``trainer.log``.
         in_step_options: keyword arguments for the in-step recorder.
@@ -158,7 +166,7 @@ class TrajectoryCallback(TrainerCallback):
         self.batch_size = batch_size
         self.mode = mode
         self.id_column = id_column
-        self.metadata_columns = tuple(metadata_columns)
+        self.metadata_columns = tuple(check_metadata_name(c) for c in metadata_columns)
         self.overwrite = overwrite
         self.write_every = max(1, int(write_every))
         self.log_to_trainer = log_to_trainer
@@ -174,7 +182,10 @@ class TrajectoryCallback(TrainerCallback):
             from .in_step import InStepRecorder
 
             in_dir = self.output_dir / "in_step" if mode == "both" else self.output_dir
-            self._in_step = InStepRecorder(in_dir, **(in_step_options or {}))
+            options = dict(in_step_options or {})
+            if overwrite:
+                options.setdefault("overwrite", True)
+            self._in_step = InStepRecorder(in_dir, **options)
 
     @property
     def probing(self) -> bool:
@@ -230,12 +241,7 @@ class TrajectoryCallback(TrainerCallback):
         return self._forward("on_epoch_end", args, state, control, **kwargs)
 
     def on_train_end(self, args, state, control, **kwargs):
-        if (
-            self.probing
-            and self._setup is not None
-            and self._setup.is_main
-            and self.store is not None
-        ):
+        if self.probing and self._setup is not None and self.store is not None:
             self.store.refresh()
             incomplete = [i for i, c in enumerate(self.store.columns) if not c["complete"]]
             if incomplete:
@@ -243,6 +249,7 @@ class TrajectoryCallback(TrainerCallback):
                     f"trajectory store {self.output_dir}: columns {incomplete} are incomplete "
                     "(interrupted before a checkpoint); selection ignores them"
                 )
+            self.store.close()  # release the writer lock
         return self._forward("on_train_end", args, state, control, **kwargs)
 
     # ------------------------------------------------------------------ setup
@@ -289,9 +296,7 @@ class TrajectoryCallback(TrainerCallback):
         collate_fn = getattr(loader, "collate_fn", None)
         check_collator(collate_fn)
 
-        rank = int(getattr(args, "process_index", 0))
-        world = int(getattr(args, "world_size", 1))
-        device = getattr(args, "device", None)
+        writers = _dist.Writers.from_args(args)
         self._resume_step = int(state.global_step)
         self._fresh = self._resume_step == 0
         self._done = {}
@@ -310,18 +315,30 @@ class TrajectoryCallback(TrainerCallback):
         )
 
         def create() -> None:
-            store = TrajectoryStore.create(self.output_dir, n, exist_ok=True, **create_kwargs)
+            # The main process writes the store and holds its writer lock until train end.
+            try:
+                store = TrajectoryStore.create(self.output_dir, n, exist_ok=True, **create_kwargs)
+            except StoreMismatchError as e:
+                if not self._fresh:
+                    raise
+                if not self.overwrite:
+                    raise StoreMismatchError(
+                        f"{e}, or pass TrajectoryCallback(..., overwrite=True) to replace it"
+                    ) from None
+                logger.warning(
+                    f"replacing the trajectory store of another dataset in {self.output_dir}"
+                )
+                store = TrajectoryStore.create(self.output_dir, n, replace=True, **create_kwargs)
             if self._fresh and any(c["complete"] and c["global_step"] > 0 for c in store.columns):
                 if not self.overwrite:
-                    raise FileExistsError(
-                        f"{self.output_dir} holds a trajectory store with columns recorded by an "
-                        "earlier run, but this training starts at step 0. Resume with "
-                        "trainer.train(resume_from_checkpoint=True), choose another output_dir, or "
-                        "pass TrajectoryCallback(..., overwrite=True) to replace it."
-                    )
+                    store.close()
+                    raise FileExistsError(_recorded_store_message(self.output_dir, args))
                 logger.warning(f"overwriting the trajectory store in {self.output_dir}")
-                shutil.rmtree(self.output_dir)
-                store = TrajectoryStore.create(self.output_dir, n, **create_kwargs)
+                old, store = (
+                    store,
+                    TrajectoryStore.create(self.output_dir, n, replace=True, **create_kwargs),
+                )
+                old.close()
             if ids is not None and store.example_ids is None:
                 store.set_example_ids(ids)
             for name, values in metadata.items():
@@ -329,17 +346,14 @@ class TrajectoryCallback(TrainerCallback):
             store.update_extra(recorder=info)
             self.store = store
 
-        _dist.run_on_main(create, rank, device)
-        if rank != 0:
-            self.store = TrajectoryStore.open(self.output_dir, "r+")
+        self.store = None
+        writers.run(create)  # non-writers never touch the store folder
         self._setup = _ProbeSetup(
             dataset=dataset,
             collate_fn=collate_fn,
             order=length_sorted_order(dataset),
-            rank=rank,
-            world_size=world,
-            is_main=rank == 0,
-            show_progress=rank == 0 and not getattr(args, "disable_tqdm", False),
+            writers=writers,
+            show_progress=writers.is_main and not getattr(args, "disable_tqdm", False),
             bf16=bool(getattr(args, "bf16", False)),
             fp16=bool(getattr(args, "fp16", False)),
         )
@@ -351,22 +365,33 @@ class TrajectoryCallback(TrainerCallback):
 
     def _resume(self, args: Any, state: Any, model: Any) -> None:
         """Keep complete columns up to the resumed step; redo an incomplete one at that step."""
-        assert self.store is not None
+        assert self._setup is not None
         step = self._resume_step
-        cols = self.store.columns
-        lost = [c["global_step"] for c in cols if c["global_step"] < step and not c["complete"]]
-        if lost and self._setup is not None and self._setup.is_main:
-            logger.warning(
-                f"trajectory store {self.output_dir}: columns at steps {lost} were interrupted "
-                f"before the checkpoint of step {step} and cannot be recorded again; they stay incomplete"
+
+        def check() -> str | None:
+            assert self.store is not None
+            cols = self.store.columns
+            lost = [c["global_step"] for c in cols if c["global_step"] < step and not c["complete"]]
+            if lost:
+                logger.warning(
+                    f"trajectory store {self.output_dir}: columns at steps {lost} were interrupted "
+                    f"before the checkpoint of step {step} and cannot be recorded again; they "
+                    "stay incomplete"
+                )
+            logger.info(
+                f"resuming trajectory recording at step {step}: "
+                f"{sum(c['complete'] and c['global_step'] <= step for c in cols)} complete "
+                "columns kept"
             )
-        here = [c for c in cols if c["global_step"] == step]
-        if here and not here[0]["complete"]:
-            self._record(args, state, model, here[0].get("kind") or "point")
-        logger.info(
-            f"resuming trajectory recording at step {step}: "
-            f"{sum(c['complete'] and c['global_step'] <= step for c in cols)} complete columns kept"
-        )
+            here = [c for c in cols if c["global_step"] == step]
+            if here and not here[0]["complete"]:
+                return here[0].get("kind") or "point"
+            return None
+
+        # Collective: every rank records the column if any writer's copy needs it.
+        kind = _dist.first_not_none(self._setup.writers.run(check))
+        if kind is not None:
+            self._record(args, state, model, kind)
 
     def _raw_columns(self, raw: Any) -> tuple[Any, dict[str, Any]]:
         names = list(getattr(raw, "column_names", None) or [])
@@ -423,16 +448,16 @@ class TrajectoryCallback(TrainerCallback):
 
     # ------------------------------------------------------------------ recording
     def _add_kind(self, step: int, kind: str) -> None:
-        assert self.store is not None and self._setup is not None
+        assert self._setup is not None
         joined = join_kinds(self._done[step], kind)
         self._done[step] = joined
-        if self._setup.is_main:
+        if self.store is not None:  # writers only
             col = self.store.find_column(step)
             if col is not None:
                 self.store.update_column_info(col, kind=joined)
 
     def _claim_column(self, step: int, epoch: float, kind: str) -> int:
-        """Rank 0: the column to (re)write for ``step``, or -1 if it is complete and kept."""
+        """Writers: the column to (re)write for ``step``, or -1 if it is complete and kept."""
         assert self.store is not None
         store = self.store
         col = store.find_column(step)
@@ -448,21 +473,23 @@ class TrajectoryCallback(TrainerCallback):
 
     def _record(self, args: Any, state: Any, model: Any, kind: str) -> None:
         """Score every example with the current model and write one column."""
-        setup, store = self._setup, self.store
-        assert setup is not None and store is not None
+        setup = self._setup
+        assert setup is not None
+        writers = setup.writers
         step = int(state.global_step)
         epoch = float(state.epoch or 0.0)
         device = getattr(args, "device", None)
-        col = _dist.run_on_main(lambda: self._claim_column(step, epoch, kind), setup.rank, device)
+        claims = writers.run(lambda: self._claim_column(step, epoch, kind))
         self._done[step] = kind
-        if col < 0:
+        if not any(c is not None and c >= 0 for c in claims):
             logger.info(f"trajectory column at step {step} already complete; kept")
             return
-        if not setup.is_main:
-            store.refresh()
+        # -1 on a writer whose copy already holds the column complete: it discards the rows.
+        col = claims[writers.rank] if writers.is_writer else -1
+        store = self.store if col >= 0 else None
         t0 = time.perf_counter()
-        batches = shard_batches(setup.order, self.batch_size, setup.rank, setup.world_size)
-        num_rows = int(sum(len(b) for b in batches))
+        plan = lockstep_batches(setup.order, self.batch_size, writers.rank, writers.world_size)
+        num_rows = int(sum(len(b) for b, real in plan if real))
         bar = None
         if setup.show_progress:
             from tqdm.auto import tqdm
@@ -470,28 +497,45 @@ class TrajectoryCallback(TrainerCallback):
             bar = tqdm(
                 total=len(setup.order), desc=f"S2L probe @ step {step}", unit="ex", leave=False
             )
-        forward = ProbeForward(model, bf16=setup.bf16, fp16=setup.fp16)
-        idx_buf: list[np.ndarray] = []
-        loss_buf: list[np.ndarray] = []
-        cnt_buf: list[np.ndarray] = []
+        module = forward_module(model, self.trainer)
+        forward = ProbeForward(
+            module,
+            bf16=setup.bf16,
+            fp16=setup.fp16,
+            device=device if isinstance(device, torch.device) else None,
+        )
+        bufs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        error: BaseException | None = None
 
         def flush() -> None:
-            if idx_buf:
-                idx, loss, cnt = (np.concatenate(b) for b in (idx_buf, loss_buf, cnt_buf))
+            # Collective (same rounds on every rank): the rows of every rank go to the
+            # writer(s), which write them; a bounded chunk (write_every rounds) at a time.
+            nonlocal error
+            local = tuple(np.concatenate(b) for b in zip(*bufs)) if bufs else None
+            bufs.clear()
+            gathered = writers.gather(local)
+            if store is None or gathered is None or error is not None:
+                return
+            parts = [g for g in gathered if g is not None]
+            if not parts:
+                return
+            idx, loss, cnt = (np.concatenate(p) for p in zip(*parts))
+            try:
                 store.write(col, idx, loss)
                 store.write_num_tokens(idx, cnt)
-                idx_buf.clear(), loss_buf.clear(), cnt_buf.clear()
+            except Exception as e:  # raised on every rank after the pass (no rank left waiting)
+                error = e
 
-        with preserved_rng(), eval_mode(model), torch.no_grad():
-            for i, (idx, batch) in enumerate(
-                probe_batches(setup.dataset, setup.collate_fn, batches)
-            ):
+        with preserved_rng(), eval_mode(module), torch.no_grad():
+            batches = probe_batches(setup.dataset, setup.collate_fn, [b for b, _ in plan])
+            for i, ((idx, batch), (_, real)) in enumerate(zip(batches, plan)):
                 loss, cnt = forward(batch, len(idx))
-                idx_buf.append(idx), loss_buf.append(loss), cnt_buf.append(cnt)
+                if real:
+                    bufs.append((idx, loss, cnt))
                 if (i + 1) % self.write_every == 0:
                     flush()
                 if bar is not None:
-                    bar.update(len(idx) * setup.world_size)
+                    bar.update(min(len(idx) * writers.world_size, bar.total - bar.n))
             flush()
         if bar is not None:
             bar.close()
@@ -499,13 +543,15 @@ class TrajectoryCallback(TrainerCallback):
             logger.info(
                 f"probe pass ignored batch keys the model does not take: {sorted(forward.dropped)}"
             )
-        _dist.barrier()  # every rank has written its rows
-        if setup.is_main:
+        writers.raise_any(error)
+        seconds = time.perf_counter() - t0
+
+        def finish() -> dict[str, float] | None:
+            if store is None:
+                return None
             values = np.asarray(store.column_values(col))
             nan_count = int(np.isnan(values).sum())
-            no_target = no_target_count(np.asarray(store.num_tokens))
             mean = float(np.nanmean(values)) if nan_count < len(values) else float("nan")
-            seconds = time.perf_counter() - t0
             store.mark_complete(
                 col,
                 mean_loss=mean,
@@ -513,11 +559,19 @@ class TrajectoryCallback(TrainerCallback):
                 seconds=round(seconds, 4),
                 examples_per_second=round(len(values) / max(seconds, 1e-9), 2),
             )
-            if no_target and not self._warned_no_target:
+            no_target = no_target_count(np.asarray(store.num_tokens))
+            return {"mean": mean, "nan_count": nan_count, "no_target": no_target}
+
+        # The column is complete on every writer before any rank trains on.
+        summary = writers.run(finish)[0]
+        if writers.is_main and summary is not None:
+            mean, nan_count = summary["mean"], int(summary["nan_count"])
+            if summary["no_target"] and not self._warned_no_target:
                 self._warned_no_target = True
                 logger.warning(
-                    f"{no_target} training example(s) have no target token (all labels are -100, "
-                    "e.g. the prompt fills max_length); their losses are stored as NaN"
+                    f"{int(summary['no_target'])} training example(s) have no target token (all "
+                    "labels are -100, e.g. the prompt fills max_length); their losses are stored "
+                    "as NaN"
                 )
             self._log(
                 state,
@@ -525,9 +579,8 @@ class TrajectoryCallback(TrainerCallback):
             )
             logger.info(
                 f"trajectory column {col} (step {step}, {kind}): mean loss {mean:.4f}, "
-                f"{nan_count} NaN, {seconds:.1f}s, {num_rows} rows on rank 0"
+                f"{nan_count} NaN, {seconds:.1f}s, {num_rows} rows forwarded on rank 0"
             )
-        _dist.barrier()  # the column is complete before anyone trains on
 
     def _log(self, state: Any, logs: dict[str, float]) -> None:
         trainer = self.trainer
@@ -547,6 +600,31 @@ class TrajectoryCallback(TrainerCallback):
                 control.should_log = flags[0]
         else:
             state.log_history.append({**logs, "epoch": state.epoch, "step": state.global_step})
+
+
+def _recorded_store_message(output_dir: Path, args: Any) -> str:
+    """Why a fresh run cannot write into a recorded store, and what works instead."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    run_dir = getattr(args, "output_dir", None)
+    checkpoint = None
+    if run_dir and Path(run_dir).is_dir():
+        checkpoint = get_last_checkpoint(run_dir)
+    head = (
+        f"{output_dir} holds a trajectory store with columns recorded by an earlier run, but "
+        "this training starts at step 0. "
+    )
+    if checkpoint is not None:
+        return head + (
+            f"To continue that run, resume it: trainer.train(resume_from_checkpoint=True) (last "
+            f"checkpoint: {checkpoint}). To start over, pass TrajectoryCallback(..., "
+            "overwrite=True) (the recorded columns are deleted) or choose another output_dir."
+        )
+    return head + (
+        f"The earlier run left no checkpoint in {run_dir}, so it cannot be resumed: pass "
+        "TrajectoryCallback(..., overwrite=True) to record the store again from step 0 (the "
+        "recorded columns are deleted), or choose another output_dir."
+    )
 
 
 def _plain(v: Any) -> Any:

@@ -50,13 +50,19 @@ twice. Limits: items the collator changes (truncation, on-the-fly tokenisation) 
 matched and are counted in a warning; rows with identical ``input_ids`` but different
 ``labels`` are treated as duplicates.
 
-**Writing.** Only rank 0 opens and writes the store: at each flush point (``on_epoch_end``,
-``on_save``, ``on_train_end`` and every ``flush_every_steps`` steps if set) every rank sends
-its collected ``(key, step, loss)`` records to rank 0 (``gather_object``), which resolves
-duplicates across ranks and writes (no concurrent writers, no shared file system needed).
-Rank 0 creates the store in ``on_train_begin`` while the others wait; a failure there is
-raised on every rank. At ``on_epoch_end`` the epoch's column is marked complete when every
-row was seen, otherwise a warning gives the count (e.g. ``max_steps`` cut the epoch).
+**Writing.** Only the writer opens and writes the store: the global main process, or with
+``TrainingArguments.save_on_each_node`` the local main process of every node (each writes
+its own full copy). At each flush point (``on_epoch_end``, ``on_save``, ``on_train_end`` and
+every ``flush_every_steps`` steps if set) every rank sends its collected ``(key, step,
+loss)`` records to the writer(s) (``gather_object``), which resolve duplicates across ranks
+and write (no concurrent writers, no shared file system needed; other ranks never touch the
+store folder). The writers create the store in ``on_train_begin`` while the others wait; a
+failure there is raised on every rank. Sharded models (FSDP v1/2, DeepSpeed ZeRO-3): the
+hook sits on the Trainer's model (the FSDP wrapper, or the module inside the DeepSpeed
+engine) and sees the full logits and the model's own loss of each micro-batch (only
+parameters are sharded), so nothing changes there.
+
+At ``on_epoch_end`` the epoch's column is marked complete when every row was seen, otherwise a warning gives the count (e.g. ``max_steps`` cut the epoch).
 Resuming from a checkpoint at step ``g`` clears the cells measured at steps ``>= g`` (they
 are measured again) and continues the columns.
 """
@@ -64,6 +70,7 @@ are measured again) and continues the columns.
 from __future__ import annotations
 
 import math
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,7 +81,7 @@ import torch
 from transformers import TrainerCallback
 from transformers.utils import logging
 
-from ..store import TrajectoryStore
+from ..store import StoreMismatchError, TrajectoryStore
 from . import _dist
 from .in_step_hash import ContentTable, dataset_keys, hash_segments
 from .losses import IGNORE_INDEX, per_example_loss
@@ -120,6 +127,8 @@ class InStepRecorder(TrainerCallback):
         materialize_every: collect device results to the CPU every this many steps.
         flush_every_steps: also write to the store every this many steps (default: at
             epoch end, checkpoint save and train end only).
+        overwrite: let a fresh run (from step 0) replace the store in ``output_dir`` (an
+            earlier run's, or one of another dataset); without it that is an error.
 
     Example:
         >>> trainer = Trainer(model, args, train_dataset=ds, data_collator=collator,
@@ -137,6 +146,7 @@ class InStepRecorder(TrainerCallback):
         chunk_tokens: int = 8192,
         materialize_every: int = 16,
         flush_every_steps: int | None = None,
+        overwrite: bool = False,
     ) -> None:
         self.output_dir = Path(output_dir)
         self.pad_token_id = pad_token_id
@@ -144,6 +154,7 @@ class InStepRecorder(TrainerCallback):
         self.chunk_tokens = int(chunk_tokens)
         self.materialize_every = max(1, int(materialize_every))
         self.flush_every_steps = flush_every_steps
+        self.overwrite = overwrite
         self.store: TrajectoryStore | None = None
         self.table: ContentTable | None = None
         self.stats: dict[str, int] = {"forwards": 0, "items": 0, "unmatched": 0, "dropped": 0}
@@ -151,6 +162,7 @@ class InStepRecorder(TrainerCallback):
         self._model: torch.nn.Module | None = None
         self._state: Any = None
         self._rank = 0
+        self._writers: _dist.Writers | None = None
         self._epoch = 0
         self._active = False
         self._shift = True
@@ -180,6 +192,7 @@ class InStepRecorder(TrainerCallback):
             ) from None
         self._state = state
         self._rank = int(getattr(args, "process_index", 0))
+        self._writers = _dist.Writers.from_args(args)
         self._shift = not is_encoder_decoder(model)
         self._pad = self.pad_token_id
         if self._pad is None:
@@ -200,21 +213,7 @@ class InStepRecorder(TrainerCallback):
         def setup() -> bool:
             t0 = time.time()
             self.table = ContentTable(*dataset_keys(dataset, self._pad))
-            store = TrajectoryStore.create(
-                self.output_dir,
-                n,
-                dataset_fingerprint=getattr(dataset, "_fingerprint", None),
-                model_name_or_path=getattr(config, "_name_or_path", None) or None,
-                model_revision=getattr(config, "_commit_hash", None),
-                mode="in_step",
-                loss_definition=LOSS_DEFINITION,
-                track_cell_steps=True,
-                exist_ok=True,
-            )
-            if store.cell_steps is None:
-                raise ValueError(
-                    f"{self.output_dir} holds a store without per-cell steps (not in-step)"
-                )
+            store = self._open_store(args, n, int(state.global_step), dataset, config)
             self._continue(store, int(state.global_step))
             self.store = store
             dup = int((self.table.group_size > 1).sum())
@@ -229,10 +228,54 @@ class InStepRecorder(TrainerCallback):
                 )
             return True
 
-        _dist.run_on_main(setup, self._rank, getattr(args, "device", None))
+        self._writers.run(setup)  # non-writers never touch the store folder
         self._model = model
         self._active = True
         self.resume()
+
+    @property
+    def _is_writer(self) -> bool:
+        return self._writers is not None and self._writers.is_writer
+
+    def _open_store(
+        self, args: Any, n: int, global_step: int, dataset: Any, config: Any
+    ) -> TrajectoryStore:
+        """Create (or continue) the store; a fresh run replaces one only with ``overwrite``."""
+        kwargs: dict[str, Any] = dict(
+            dataset_fingerprint=self._dataset_fingerprint(dataset),
+            model_name_or_path=getattr(config, "_name_or_path", None) or None,
+            model_revision=getattr(config, "_commit_hash", None),
+            mode="in_step",
+            loss_definition=LOSS_DEFINITION,
+            track_cell_steps=True,
+        )
+        fresh = global_step == 0
+        try:
+            store = TrajectoryStore.create(self.output_dir, n, exist_ok=True, **kwargs)
+        except StoreMismatchError as e:
+            if not fresh:
+                raise
+            if not self.overwrite:
+                raise StoreMismatchError(f"{e}, or pass overwrite=True to replace it") from None
+            logger.warning(
+                f"replacing the trajectory store of another dataset in {self.output_dir}"
+            )
+            return TrajectoryStore.create(self.output_dir, n, replace=True, **kwargs)
+        if store.cell_steps is None:
+            store.close()
+            raise ValueError(
+                f"{self.output_dir} holds a store without per-cell steps (not in-step)"
+            )
+        if fresh and bool((np.asarray(store.cell_steps) >= 0).any()):
+            if not self.overwrite:
+                from .callback import _recorded_store_message
+
+                store.close()
+                raise FileExistsError(_recorded_store_message(self.output_dir, args))
+            logger.warning(f"overwriting the in-step trajectory store in {self.output_dir}")
+            old, store = store, TrajectoryStore.create(self.output_dir, n, replace=True, **kwargs)
+            old.close()
+        return store
 
     def pause(self) -> None:
         """Stop recording (the forward hook is removed) until :meth:`resume`."""
@@ -257,7 +300,7 @@ class InStepRecorder(TrainerCallback):
         if not self._active:
             return
         self._flush(args)
-        if self._rank == 0 and self._epoch in self._columns:
+        if self._is_writer and self._epoch in self._columns:
             self._finish_column(self._epoch, int(state.global_step))
         self._epoch += 1
 
@@ -272,6 +315,8 @@ class InStepRecorder(TrainerCallback):
         self.pause()
         self._active = False
         self._model = None
+        if self.store is not None:
+            self.store.close()  # release the writer lock
         if self.stats["unmatched"]:
             logger.warning(
                 f"in-step recording: {self.stats['unmatched']} training items matched no dataset "
@@ -453,8 +498,9 @@ class InStepRecorder(TrainerCallback):
         self._materialize()
         local = _concat(self._records)
         self._records = []
-        gathered = _gather_to_main(local, self._rank)
-        if self._rank != 0:
+        assert self._writers is not None
+        gathered = self._writers.gather(local)
+        if gathered is None:  # not a writer
             return
         for r, rec in enumerate(gathered):
             rec["rank"] = np.full(len(rec["h1"]), r, np.int64)
@@ -550,10 +596,52 @@ class InStepRecorder(TrainerCallback):
             taken = np.asarray(store.cell_steps[:, col]) >= 0
             self._columns[int(info["epoch_index"])] = (col, taken)
 
+    def _dataset_fingerprint(self, loader_dataset: Any) -> str | None:
+        """The fingerprint of the dataset the user gave the Trainer.
+
+        ``loader.dataset`` is the Trainer's copy after ``remove_unused_columns``, which drops
+        columns in set order, so its ``_fingerprint`` changes with ``PYTHONHASHSEED`` (a
+        resume in a new process would not match). The Trainer's ``train_dataset`` (found on
+        the call stack) is what the user passed; without a Trainer, an order-independent
+        content fingerprint of the rows' keys is used.
+        """
+        trainer = _find_trainer(self)
+        raw = getattr(trainer, "train_dataset", None)
+        if raw is not None and hasattr(raw, "__len__") and len(raw) == len(loader_dataset):
+            fp = getattr(raw, "_fingerprint", None)
+            if fp is not None:
+                return fp
+        if trainer is None and self.table is not None:
+            import hashlib
+
+            h = hashlib.sha256()
+            t = self.table
+            for part in (np.array([t.num_rows]), t.rows, t.group_h1, t.group_h2, t.group_size):
+                h.update(np.ascontiguousarray(part).tobytes())
+            return "content-" + h.hexdigest()[:16]
+        return getattr(loader_dataset, "_fingerprint", None)
+
     def _warn_once(self, key: str, msg: str) -> None:
         if key not in self._warned:
             self._warned.add(key)
             logger.warning(msg)
+
+
+def _find_trainer(recorder: InStepRecorder) -> Any:
+    """The ``Trainer`` on the call stack whose callbacks hold ``recorder`` (directly or wrapped)."""
+    try:
+        from transformers import Trainer
+    except ImportError:  # pragma: no cover
+        return None
+    frame = sys._getframe(1)
+    while frame is not None:
+        obj = frame.f_locals.get("self")
+        if isinstance(obj, Trainer):
+            for cb in getattr(obj.callback_handler, "callbacks", []):
+                if cb is recorder or getattr(cb, "in_step_recorder", None) is recorder:
+                    return obj
+        frame = frame.f_back
+    return None
 
 
 def _find_nll(node: Any, depth: int = 4) -> Any:
@@ -609,13 +697,3 @@ def _concat(parts: list[dict[str, np.ndarray]], with_rank: bool = False) -> dict
         empty["loss"] = empty["loss"].astype(np.float32)
         return empty
     return {k: np.concatenate([p[k] for p in parts]) for k in fields}
-
-
-def _gather_to_main(obj: Any, rank: int) -> list[Any]:
-    """Every rank's ``obj`` on rank 0 (list by rank); ``[obj]`` elsewhere / single process."""
-    dist = _dist._group()
-    if dist is None:
-        return [obj]
-    out = [None] * dist.get_world_size() if rank == 0 else None
-    dist.gather_object(obj, out, dst=0)
-    return out if rank == 0 else [obj]

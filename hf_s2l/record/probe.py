@@ -99,6 +99,28 @@ def shard_batches(
     return batches[rank::world_size]
 
 
+def lockstep_batches(
+    order: np.ndarray, batch_size: int, rank: int = 0, world_size: int = 1
+) -> list[tuple[np.ndarray, bool]]:
+    """This rank's batches, the same number on every rank: ``[(row indices, real), ...]``.
+
+    Batch ``r * world_size + rank`` in round ``r``, as :func:`shard_batches`; a rank that has
+    run out in the last round gets a padding batch (``real=False``: the last, shortest batch
+    of the pass) whose results are discarded. Every rank then calls the model equally often,
+    which sharded models need (under FSDP / DeepSpeed ZeRO-3 every forward is a collective)
+    and which keeps the per-round gathers of the results in step.
+    """
+    if batch_size <= 0:
+        raise ValueError(f"batch_size must be positive, got {batch_size}")
+    batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    rounds = -(-len(batches) // world_size)
+    out = []
+    for r in range(rounds):
+        i = r * world_size + rank
+        out.append((batches[i], True) if i < len(batches) else (batches[-1], False))
+    return out
+
+
 def fetch(dataset: Any, indices: Sequence[int]) -> list[Any]:
     """The examples at ``indices`` as a list (what a DataLoader hands to its collate_fn)."""
     idx = [int(i) for i in indices]
@@ -169,6 +191,26 @@ def forward_parameters(model: torch.nn.Module) -> set[str]:
     return names
 
 
+def forward_module(model: torch.nn.Module, trainer: Any = None) -> torch.nn.Module:
+    """The module the probe pass calls: the engine's wrapper when parameters are sharded.
+
+    Under DeepSpeed the Trainer's ``model`` (what callbacks receive) is the bare module and
+    ``trainer.model_wrapped`` the ``DeepSpeedEngine`` around it: the probe calls the engine
+    (its forward adds DeepSpeed's own autocast/compile contexts; ZeRO-3's parameter gathering
+    hooks sit on the module either way). Under FSDP (v1 and 2) the Trainer's ``model``
+    already is the wrapped model. Under DDP the bare model is called, as the Trainer's own
+    evaluation does (a no-grad forward needs no gradient synchronisation).
+    """
+    if trainer is not None and (
+        getattr(trainer, "is_deepspeed_enabled", False)
+        or getattr(trainer, "is_fsdp_enabled", False)
+    ):
+        wrapped = getattr(trainer, "model_wrapped", None)
+        if isinstance(wrapped, torch.nn.Module) and unwrap_model(wrapped) is unwrap_model(model):
+            return wrapped
+    return model
+
+
 def model_device(model: torch.nn.Module) -> torch.device:
     try:
         emb = model.get_input_embeddings()
@@ -215,11 +257,18 @@ def autocast_context(device: torch.device, bf16: bool = False, fp16: bool = Fals
 class ProbeForward:
     """Computes per-example losses of collated batches with one batched no-grad forward."""
 
-    def __init__(self, model: torch.nn.Module, *, bf16: bool = False, fp16: bool = False) -> None:
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        *,
+        bf16: bool = False,
+        fp16: bool = False,
+        device: torch.device | None = None,
+    ) -> None:
         self.model = model
         self.encoder_decoder = is_encoder_decoder(model)
         self.params = forward_parameters(model)
-        self.device = model_device(model)
+        self.device = device if device is not None else model_device(model)
         self.bf16, self.fp16 = bf16, fp16
         self.dropped: set[str] = set()
 
@@ -344,7 +393,9 @@ __all__ = [
     "check_map_style",
     "eval_mode",
     "example_lengths",
+    "forward_module",
     "length_sorted_order",
+    "lockstep_batches",
     "preserved_rng",
     "probe_batches",
     "right_align",

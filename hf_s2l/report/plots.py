@@ -63,9 +63,15 @@ def trajectories_by_cluster(
 
 
 def cluster_size_histogram(
-    sizes: np.ndarray, selected_per_cluster: np.ndarray | None = None
+    sizes: np.ndarray,
+    selected_per_cluster: np.ndarray | None = None,
+    *,
+    method: str | None = None,
 ) -> Figure:
-    """Histogram of k-means cluster sizes; with a selection, also selected vs cluster size."""
+    """Histogram of k-means cluster sizes; with a selection, also selected vs cluster size.
+
+    ``method`` (the selection's method) is named in the titles.
+    """
     fig = _figure(7.0 if selected_per_cluster is None else 10.0, 4.0)
     axes = fig.subplots(1, 1 if selected_per_cluster is None else 2, squeeze=False)[0]
     ax = axes[0]
@@ -73,14 +79,17 @@ def cluster_size_histogram(
     ax.hist(sizes, bins=bins, color=COLORS[0], edgecolor="white")
     ax.set_xlabel("cluster size (examples)")
     ax.set_ylabel("number of clusters")
-    ax.set_title(f"Cluster sizes ({len(sizes)} clusters)")
+    ax.set_title(
+        f"Cluster sizes ({len(sizes)} clusters)"
+        + (f", selection: {method}" if method and selected_per_cluster is not None else "")
+    )
     ax.grid(alpha=0.3)
     if selected_per_cluster is not None:
         ax2 = axes[1]
         ax2.scatter(sizes, selected_per_cluster, s=14, color=SELECTED_COLOR, alpha=0.8)
         ax2.set_xlabel("cluster size (examples)")
         ax2.set_ylabel("selected examples")
-        ax2.set_title("Selected examples per cluster")
+        ax2.set_title(f"Examples selected by {method or 'the selection'} per cluster")
         ax2.grid(alpha=0.3)
     return fig
 
@@ -88,37 +97,62 @@ def cluster_size_histogram(
 def group_distribution(
     groups: Sequence[str],
     full_counts: Sequence[int],
-    selected_counts: Sequence[int] | None = None,
+    selected_counts: Sequence[int] | dict[str, Sequence[int]] | None = None,
     *,
     column: str = "source",
+    method: str | None = None,
 ) -> Figure:
-    """Share of each group (e.g. data source) in the full set and, if given, the selection."""
-    fig = _figure(max(6.0, 0.9 * len(groups) + 3), 4.0)
+    """Share of each group (e.g. data source) in the full set and in one or more selections.
+
+    ``selected_counts`` is one selection's per-group counts (named ``method`` in the title
+    and legend) or ``{label: counts}`` for several selections side by side.
+    """
+    series: dict[str, np.ndarray] = {}
+    if isinstance(selected_counts, dict):
+        series = {str(k): np.asarray(v, dtype=float) for k, v in selected_counts.items()}
+    elif selected_counts is not None:
+        series = {
+            f"selection ({method})" if method else "selection": np.asarray(
+                selected_counts, dtype=float
+            )
+        }
+    fig = _figure(max(6.0, (0.6 + 0.3 * len(series)) * len(groups) + 3), 4.0)
     ax = fig.subplots()
     x = np.arange(len(groups))
     full = np.asarray(full_counts, dtype=float)
-    width = 0.4 if selected_counts is not None else 0.7
-    off = width / 2 if selected_counts is not None else 0.0
-    bars = ax.bar(x - off, full / max(full.sum(), 1), width, color=FULL_COLOR, label="full set")
+    nbars = 1 + len(series)
+    width = 0.8 / nbars if series else 0.7
+    offsets = (np.arange(nbars) - (nbars - 1) / 2) * width
+    bars = ax.bar(
+        x + offsets[0], full / max(full.sum(), 1), width, color=FULL_COLOR, label="full set"
+    )
     ax.bar_label(bars, labels=[str(int(v)) for v in full], fontsize=7)
-    if selected_counts is not None:
-        sel = np.asarray(selected_counts, dtype=float)
-        bars = ax.bar(
-            x + off, sel / max(sel.sum(), 1), width, color=SELECTED_COLOR, label="selection"
-        )
+    for j, (label, sel) in enumerate(series.items(), 1):
+        color = SELECTED_COLOR if len(series) == 1 else COLORS[(j - 1) % len(COLORS)]
+        bars = ax.bar(x + offsets[j], sel / max(sel.sum(), 1), width, color=color, label=label)
         ax.bar_label(bars, labels=[str(int(v)) for v in sel], fontsize=7)
     ax.set_xticks(x, [str(g) for g in groups], rotation=30 if len(groups) > 6 else 0)
     ax.set_xlabel(column)
     ax.set_ylabel("share of examples")
-    ax.set_title(f"Distribution of {column!r}: full set vs selection")
+    if len(series) > 1:
+        title = f"Distribution of {column!r}: full set vs " + ", ".join(series)
+    elif series:
+        title = f"Distribution of {column!r}: full set vs the {method or 'selection'} selection"
+    else:
+        title = f"Distribution of {column!r} in the full set"
+    ax.set_title(title)
     ax.set_ylim(0, ax.get_ylim()[1] * 1.2)
-    ax.legend(fontsize=8, ncols=2, loc="upper right")
+    ax.legend(fontsize=8, ncols=min(nbars, 4), loc="upper right")
     ax.grid(alpha=0.3, axis="y")
     return fig
 
 
 def lp_histogram(
-    scores: np.ndarray, selected: np.ndarray | None = None, *, label: str = "LP(1)"
+    scores: np.ndarray,
+    selected: np.ndarray | None = None,
+    *,
+    label: str = "LP(1)",
+    method: str | None = None,
 ) -> Figure:
     """Histogram of Learning Percentage scores (finite values), selection overlaid."""
     fig = _figure()
@@ -132,19 +166,37 @@ def lp_histogram(
     if selected is not None:
         s = scores[selected]
         s = s[np.isfinite(s)]
-        ax.hist(np.clip(s, lo, hi), bins=bins, color=SELECTED_COLOR, alpha=0.8, label="selection")
+        ax.hist(
+            np.clip(s, lo, hi),
+            bins=bins,
+            color=SELECTED_COLOR,
+            alpha=0.8,
+            label=f"selection ({method})" if method else "selection",
+        )
     ax.set_xlabel(f"{label} (share of the loss drop learned in epoch 1)")
     ax.set_ylabel("examples")
-    ax.set_title(f"Learning Percentage {label} (low = hard)")
+    ax.set_title(
+        f"Learning Percentage {label} (low = hard)"
+        + (f", selection: {method}" if method and selected is not None else "")
+    )
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     return fig
 
 
 def data_map(
-    variability: np.ndarray, confidence: np.ndarray, selected: np.ndarray | None = None
+    variability: np.ndarray,
+    confidence: np.ndarray,
+    selected: np.ndarray | None = None,
+    *,
+    method: str | None = None,
+    note: str | None = None,
 ) -> Figure:
-    """Dataset-cartography map: mean vs variability of confidence ``exp(-loss)`` per example."""
+    """Dataset-cartography map: mean vs variability of confidence ``exp(-loss)`` per example.
+
+    Axes are scaled to the data (with a margin), not to [0, 1]; ``note`` (one short line,
+    e.g. that the map collapses to a line at toy scale) is added under the title.
+    """
     fig = _figure(6.0, 5.0)
     ax = fig.subplots()
     ax.scatter(variability, confidence, s=4, color=FULL_COLOR, alpha=0.5, label="all examples")
@@ -155,12 +207,20 @@ def data_map(
             s=5,
             color=SELECTED_COLOR,
             alpha=0.7,
-            label="selection",
+            label=f"selection ({method})" if method else "selection",
         )
+    if len(variability):
+        for lim, v in ((ax.set_xlim, variability), (ax.set_ylim, confidence)):
+            lo, hi = float(np.min(v)), float(np.max(v))
+            pad = (hi - lo) * 0.05 or max(abs(hi) * 0.05, 1e-6)
+            lim(lo - pad, hi + pad)
     ax.set_xlabel("variability (std of confidence)")
     ax.set_ylabel("confidence (mean of exp(-loss))")
-    ax.set_title("Data map (dataset cartography)")
-    ax.legend(fontsize=8, markerscale=3)
+    title = "Data map (dataset cartography)" + (
+        f", selection: {method}" if method and selected is not None else ""
+    )
+    ax.set_title(title + (f"\n{note}" if note else ""), fontsize=10 if note else None)
+    ax.legend(fontsize=8, markerscale=3, loc="lower right")
     ax.grid(alpha=0.3)
     return fig
 

@@ -4,15 +4,9 @@
 :func:`available_methods` for the registered methods and :func:`register_method` to add one.
 """
 
-from .registry import (
-    MethodContext,
-    MethodResult,
-    MethodSpec,
-    available_methods,
-    get_method,
-    register_method,
-    select,
-)
+from .context import MethodContext
+from .registry import MethodResult, MethodSpec, available_methods, get_method, register_method
+from .runner import select
 from .selection import Selection
 
 __all__ = [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from transformers.utils import logging
@@ -21,7 +21,8 @@ def resolve_columns(
     exclude_train_begin: bool = False,
 ) -> np.ndarray:
     """The store columns a method uses: ``columns`` if given (each must be complete), else
-    every complete column (optionally without the step-0 ``train_begin`` column)."""
+    every complete column of the chosen kinds, or with ``exclude_train_begin`` the feature
+    columns (no before-training column unless ``select(..., include_initial=True)``)."""
     complete = ctx.complete_columns
     if columns is not None:
         cols = np.asarray([int(c) for c in columns], dtype=np.int64)
@@ -33,17 +34,16 @@ def resolve_columns(
                 f"(complete: {complete.tolist()})"
             )
     else:
-        cols = complete
-        if exclude_train_begin:
-            store = ctx.store
-            cols = np.asarray(
-                [c for c in cols if not store.column_has_kind(int(c), "train_begin")],
-                dtype=np.int64,
-            )
+        cols = ctx.feature_columns if exclude_train_begin else complete
     if len(cols) < minimum:
+        initial = (
+            "; the before-training (step-0) column is not a feature unless include_initial=True"
+            if columns is None and exclude_train_begin and len(complete) > len(cols)
+            else ""
+        )
         raise ValueError(
             f"{method} needs at least {minimum} complete trajectory column(s), got {len(cols)} "
-            f"(complete columns of the store: {complete.tolist()})"
+            f"(complete columns of the store: {complete.tolist()}{initial})"
         )
     return cols
 
@@ -68,13 +68,121 @@ def check_nan_rows(values: np.ndarray, *, method: str, fallback: str) -> np.ndar
     return mask
 
 
+# Above this many scores the ranking helpers switch to the memory-bounded path (same result).
+DENSE_RANK_MAX = 1 << 20
+_MANT = np.int64(0x7FFFFFFFFFFFFFFF)
+
+
 def top_k_by_score(scores: np.ndarray, k: int, *, descending: bool) -> np.ndarray:
-    """Positions of the ``k`` best scores; NaN scores rank last, ties by position."""
+    """Positions (ascending) of the ``k`` best scores; NaN scores rank last, ties by position.
+
+    Above :data:`DENSE_RANK_MAX` scores the k-th best value is found without sorting or
+    copying the N scores (:func:`kth_best`), so N = 100M needs about one byte per row
+    beyond the scores and the chosen positions.
+    """
     s = np.asarray(scores, dtype=np.float64)
-    nan = np.isnan(s)
-    key = np.where(nan, 0.0, -s if descending else s)
-    order = np.lexsort((np.arange(len(s)), key, nan))
-    return order[:k]
+    k = int(k)
+    if len(s) <= DENSE_RANK_MAX:
+        nan = np.isnan(s)
+        key = np.where(nan, 0.0, -s if descending else s)
+        return np.sort(np.lexsort((np.arange(len(s)), key, nan))[:k])
+    valid = len(s) - int(np.count_nonzero(np.isnan(s)))
+    if valid <= k:  # every scored row, then the NaN rows by position
+        mask = ~np.isnan(s)
+        mask[np.flatnonzero(~mask)[: k - valid]] = True
+        return np.flatnonzero(mask)
+    t = kth_best(s, k, descending=descending)
+    mask = s > t if descending else s < t
+    need = k - int(np.count_nonzero(mask))
+    mask[np.flatnonzero(s == t)[:need]] = True
+    return np.flatnonzero(mask)
+
+
+def _to_key(x: float) -> int:
+    """Order-preserving map of a float64 to an int64 (the float order = the int order)."""
+    b = int(np.array(x, dtype=np.float64).view(np.int64))
+    return b ^ int(_MANT) if b < 0 else b
+
+
+def _from_key(key: int) -> float:
+    b = key ^ int(_MANT) if key < 0 else key
+    return float(np.array(b, dtype=np.int64).view(np.float64))
+
+
+def kth_best(s: np.ndarray, k: int, *, descending: bool) -> float:
+    """The ``k``-th best (1-based) non-NaN value of ``s`` (smallest first, or largest).
+
+    Exact and without a copy of ``s``: a strided sample brackets the answer, the few
+    values inside the bracket are partitioned (about 4 passes over ``s``); if the bracket
+    misses, bisection over the 64-bit order of floats (at most 64 counting passes).
+    ±inf values are fine.
+    """
+
+    def count_le(v: float) -> int:  # entries of s (descending: of -s) that are <= v
+        return int(np.count_nonzero(s >= -v)) if descending else int(np.count_nonzero(s <= v))
+
+    def count_lt(v: float) -> int:
+        return int(np.count_nonzero(s > -v)) if descending else int(np.count_nonzero(s < v))
+
+    found = _bracketed(s, k, descending, count_lt, count_le)
+    if found is not None:
+        return found
+    lo, hi = _to_key(-np.inf), _to_key(np.inf)
+    if count_le(-np.inf) >= k:
+        return np.inf if descending else -np.inf
+    # invariant: count_le(value of lo) < k <= count_le(value of hi)
+    while hi - lo > 1:
+        mid = lo + (hi - lo) // 2
+        if count_le(_from_key(mid)) >= k:
+            hi = mid
+        else:
+            lo = mid
+    v = _from_key(hi)
+    return -v if descending else v
+
+
+def _bracketed(
+    s: np.ndarray,
+    k: int,
+    descending: bool,
+    count_lt: Callable[[float], int],
+    count_le: Callable[[float], int],
+) -> float | None:
+    """The k-th value via a sample-quantile bracket ``[lo, hi]``, or None if it misses."""
+    step = max(1, len(s) // 200_000)
+    sample = s[::step]
+    sample = np.sort(-sample[~np.isnan(sample)] if descending else sample[~np.isnan(sample)])
+    valid = len(s) - int(np.count_nonzero(np.isnan(s)))
+    if len(sample) < 100 or valid == 0:
+        return None
+    j = k / valid * len(sample)
+    margin = 4.0 * np.sqrt(len(sample)) + 16
+    lo = float(sample[int(max(0, j - margin))])
+    hi = float(sample[int(min(len(sample) - 1, j + margin))])
+    below = count_lt(lo)
+    if not below < k <= count_le(hi):
+        return None
+    inside = (s <= -lo) & (s >= -hi) if descending else (s >= lo) & (s <= hi)
+    cand = s[inside]
+    if descending:
+        np.negative(cand, out=cand)
+    v = float(np.partition(cand, k - below - 1)[k - below - 1])
+    return -v if descending else v
+
+
+def nan_median(x: np.ndarray) -> float:
+    """``np.nanmedian(x)`` of a 1-D float array, without copying it when it is large."""
+    x = np.asarray(x, dtype=np.float64)
+    if len(x) <= DENSE_RANK_MAX:
+        return float(np.nanmedian(x))
+    m = len(x) - int(np.count_nonzero(np.isnan(x)))
+    if m == 0:
+        return float("nan")
+    hi = kth_best(x, m // 2 + 1, descending=False)
+    if m % 2:
+        return hi
+    lo = kth_best(x, m // 2, descending=False)
+    return float((np.float64(lo) + np.float64(hi)) / 2)  # as numpy: mean of the middle two
 
 
 def nan_fallback_stats(mask: np.ndarray, picked: np.ndarray) -> dict[str, int]:

@@ -7,12 +7,32 @@ import numbers
 import numpy as np
 
 
+def parse_budget(text: str) -> int | float:
+    """Parse a budget written as text: ``"300"`` → 300 examples, ``"0.3"`` → a fraction,
+    ``"30%"`` → 0.3. ``"1"`` is ONE example; ``"1.0"`` and ``"100%"`` are all of them."""
+    t = text.strip()
+    try:
+        if t.endswith("%"):
+            return float(t[:-1]) / 100.0
+        try:
+            return int(t)
+        except ValueError:
+            return float(t)
+    except ValueError:
+        raise ValueError(
+            f"budget must be a count (300), a fraction in (0, 1] (0.3) or a percentage (30%), "
+            f"got {text!r}"
+        ) from None
+
+
 def resolve_budget(budget: int | float, num_examples: int) -> int:
     """Turn ``budget`` (an int count, or a float fraction in (0, 1]) into a count.
 
-    A fraction ``f`` becomes ``round(f * N)`` (at least 1 is required). Raises ``ValueError``
-    for a count ``<= 0`` or ``> N``, a fraction outside ``(0, 1]``, or a fraction so small
-    that it rounds to zero examples.
+    An int is a number of examples (``1`` is one example); a fraction ``f`` becomes
+    ``round(f * N)`` (``1.0`` is all of them; at least 1 is required). Text such as
+    ``"30%"`` is parsed by :func:`parse_budget` (the CLI does), not here. Raises
+    ``ValueError`` for a count ``<= 0`` or ``> N``, a fraction outside ``(0, 1]``, or a
+    fraction so small that it rounds to zero examples.
     """
     if isinstance(budget, bool) or not isinstance(budget, numbers.Real):
         raise ValueError(
@@ -43,13 +63,22 @@ def resolve_budget(budget: int | float, num_examples: int) -> int:
     return min(b, num_examples)
 
 
-def even_split_smallest_first(sizes: np.ndarray, budget: int) -> tuple[np.ndarray, np.ndarray]:
+def even_split_smallest_first(
+    sizes: np.ndarray, budget: int, rng: np.random.Generator | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Split ``budget`` evenly over groups, visiting them from the smallest to the largest.
 
     The S2L rule (``schedules/s2l.py`` in BigML-CS-UCLA/S2L): with ``r`` the budget still
     to assign and ``g`` the groups not yet visited, the next group gets
     ``q = r // g`` examples, or all of it if it has fewer than ``q`` (what it cannot take
     rolls over to the larger groups). Ties in size are visited in index order.
+
+    Official (``rng=None``), the remainder ``r % g`` always rolls over, so with more groups
+    than budget the first groups get 0 and the last (largest) groups always win. With an
+    ``rng`` the same order and split are kept but the remainder is spread at random: the
+    group gets ``q + 1`` with probability ``(r % g) / g``, i.e. the ``r % g`` extra examples
+    go to ``r % g`` of the ``g`` remaining groups drawn uniformly without replacement, so
+    no position in the visit order is favoured.
 
     Returns ``(visit_order, quotas)``: the group indices in visiting order and, aligned with
     ``sizes``, how many examples each group contributes.
@@ -59,7 +88,10 @@ def even_split_smallest_first(sizes: np.ndarray, budget: int) -> tuple[np.ndarra
     quotas = np.zeros(len(sizes), dtype=np.int64)
     remaining = int(budget)
     for i, g in enumerate(order):
-        q = remaining // (len(order) - i)
+        left = len(order) - i
+        q, extra = divmod(remaining, left)
+        if rng is not None and extra and rng.random() * left < extra:
+            q += 1
         take = min(int(sizes[g]), q)
         quotas[g] = take
         remaining -= take

@@ -1,7 +1,8 @@
 """Dataset cartography regions (Swayamdipta et al., 2020, "Dataset Cartography").
 
-Over the chosen columns ``t = 1..T`` (default: every complete column except the step-0
-``train_begin`` one, i.e. checkpoints during training), with ``p_it = exp(-L_it)`` the
+Over the chosen columns ``t = 1..T`` (default: every complete column recorded after training
+started — the before-training column, ``train_begin`` or a step-0 column of a probe store, is
+left out; in-step ``epoch`` columns, the original per-epoch statistics, are kept), with ``p_it = exp(-L_it)`` the
 example's confidence (geometric-mean target-token probability)::
 
     confidence  mu_i    = mean_t p_it
@@ -19,7 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._common import check_nan_rows, nan_fallback_stats, resolve_columns, top_k_by_score
+from ._common import check_nan_rows, nan_fallback_stats, top_k_by_score
+from .column_roles import trained_or_given_columns
 from .registry import MethodContext, MethodResult, register_method
 
 REGIONS = ("ambiguous", "easy", "hard")
@@ -48,9 +50,7 @@ def cartography_stats(losses: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 @register_method("cartography", config=CartographyConfig, min_columns=2)
 def cartography(ctx: MethodContext, budget: int, cfg: CartographyConfig) -> MethodResult:
     """Dataset-cartography region: ambiguous (high variability), easy or hard."""
-    cols = resolve_columns(
-        ctx, cfg.columns, method="cartography", minimum=2, exclude_train_begin=True
-    )
+    cols = trained_or_given_columns(ctx, cfg.columns, method="cartography", minimum=2)
     x = ctx.trajectories(cols)
     nan = check_nan_rows(x, method="cartography", fallback="they are ranked last")
     mu, sigma = cartography_stats(x)

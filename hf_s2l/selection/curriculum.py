@@ -2,7 +2,8 @@
 S2L paper's "Confidence Curriculum" baseline).
 
 Confidence ``c_i = mean_t exp(-L_it)`` over the chosen columns (default: every complete
-column except the step-0 one). The subset is ``subset``: ``"random"`` (default: ``budget``
+column recorded after training started: the before-training column, ``train_begin`` or a
+step-0 column of a probe store, is left out; in-step ``epoch`` columns are kept). The subset is ``subset``: ``"random"`` (default: ``budget``
 examples uniformly at random, so the curriculum changes only the order), ``"easiest"``
 (largest ``c``) or ``"hardest"`` (smallest ``c``). The Selection's ``order`` lists the
 chosen examples easy → hard (``c`` descending, ties by row index) for a trainer that
@@ -16,8 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._common import check_nan_rows, nan_fallback_stats, resolve_columns, top_k_by_score
+from ._common import check_nan_rows, nan_fallback_stats, top_k_by_score
 from .cartography import cartography_stats
+from .column_roles import trained_or_given_columns
 from .registry import MethodContext, MethodResult, register_method
 
 SUBSETS = ("random", "easiest", "hardest")
@@ -38,7 +40,7 @@ class CurriculumConfig:
 @register_method("curriculum", config=CurriculumConfig, min_columns=1, orders=True)
 def curriculum(ctx: MethodContext, budget: int, cfg: CurriculumConfig) -> MethodResult:
     """Confidence curriculum: a subset ordered from easy (high confidence) to hard."""
-    cols = resolve_columns(ctx, cfg.columns, method="curriculum", exclude_train_begin=True)
+    cols = trained_or_given_columns(ctx, cfg.columns, method="curriculum", minimum=1)
     x = ctx.trajectories(cols)
     nan = check_nan_rows(x, method="curriculum", fallback="they are ranked and ordered last")
     conf, _ = cartography_stats(x)

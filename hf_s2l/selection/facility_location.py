@@ -13,7 +13,7 @@ coverage of ``i``). Lazy greedy (Minoux, 1978) keeps stale gains in a max-heap a
 re-evaluates the top: same result as plain greedy (ties: lower row index first). Neighbours
 come from faiss: exact ``IndexFlatL2`` up to ``exact_knn_max_rows`` rows, else
 ``IndexIVFFlat`` (``nlist = sqrt(N)``, ``nprobe``) — approximate but O(N sqrt(N) d).
-Trajectories use the complete columns with NaN -> 0 (as S2L).
+Trajectories use the feature columns (no step-0 column unless ``include_initial``), as S2L.
 """
 
 from __future__ import annotations
@@ -37,7 +37,8 @@ class FacilityLocationConfig:
     Attributes:
         k_neighbors: neighbours per row in the similarity graph.
         use_embeddings: use the ``embeddings`` given to :func:`select` (default: when given).
-        columns: store columns of the trajectories (default: every complete column).
+        columns: store columns of the trajectories (default: every complete column recorded
+            after training started; the before-training column is left out, as in S2L).
         exact_knn_max_rows: exact k-NN search up to this many rows, IVF above.
         nprobe: IVF lists probed per query.
     """
@@ -136,7 +137,20 @@ def lazy_greedy_facility_location(
     return np.asarray(chosen, dtype=np.int64), total
 
 
-@register_method("facility_location", config=FacilityLocationConfig, min_columns=0)
+def _trajectory_columns(ctx: MethodContext, cfg: FacilityLocationConfig) -> np.ndarray:
+    return resolve_columns(
+        ctx, cfg.columns, method="facility_location", minimum=2, exclude_train_begin=True
+    )
+
+
+def _used_columns(ctx: MethodContext, cfg: FacilityLocationConfig) -> np.ndarray | None:
+    use_emb = cfg.use_embeddings if cfg.use_embeddings is not None else ctx.embeddings is not None
+    return None if use_emb else _trajectory_columns(ctx, cfg)
+
+
+@register_method(
+    "facility_location", config=FacilityLocationConfig, min_columns=0, columns=_used_columns
+)
 def facility_location(ctx: MethodContext, budget: int, cfg: FacilityLocationConfig) -> MethodResult:
     """Greedy facility location (k-NN graph, lazy greedy) on trajectories or embeddings."""
     use_emb = cfg.use_embeddings if cfg.use_embeddings is not None else ctx.embeddings is not None
@@ -146,16 +160,7 @@ def facility_location(ctx: MethodContext, budget: int, cfg: FacilityLocationConf
         x = ctx.embeddings
         space = "embeddings"
     else:
-        cols = resolve_columns(ctx, cfg.columns, method="facility_location", minimum=2)
-        nan_rows = ctx.all_nan_rows(cols)
-        if nan_rows.all():
-            raise ValueError("facility_location: every example's loss is NaN in the columns used")
-        if nan_rows.any():
-            logger.warning(
-                "facility_location: %d examples have no recorded loss; their trajectory is "
-                "set to 0 (as in S2L)",
-                int(nan_rows.sum()),
-            )
+        cols = _trajectory_columns(ctx, cfg)
         x = ctx.trajectories(cols, nan=0.0)
         space = f"trajectories (columns {cols.tolist()})"
     nbr, sims = knn_graph(

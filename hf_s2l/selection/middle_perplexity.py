@@ -1,6 +1,7 @@
 """Middle perplexity (Marion et al., 2023, "When Less is More"; the S2L paper's baseline).
 
-Perplexity ``P_i = exp(L_i)`` at the chosen column (default: the last complete one); the
+Perplexity ``P_i = exp(L_i)`` at the chosen column (default: the last complete column
+recorded after training started, never the before-training one unless named); the
 ``budget`` examples closest to the median perplexity, ``|P_i - median_j P_j|`` ascending,
 are kept (ties by row index). NaN rows are ignored for the median and rank last (warned).
 """
@@ -11,13 +12,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._common import check_nan_rows, nan_fallback_stats, resolve_columns, top_k_by_score
+from ._common import check_nan_rows, nan_fallback_stats, nan_median, top_k_by_score
+from .column_roles import final_trained_column
 from .registry import MethodContext, MethodResult, register_method
 
 
 @dataclass
 class MiddlePerplexityConfig:
-    """``column``: the store column scored (default: the last complete one)."""
+    """``column``: the store column scored (default: the last complete trained one)."""
 
     column: int | None = None
 
@@ -25,16 +27,14 @@ class MiddlePerplexityConfig:
 @register_method("middle_perplexity", config=MiddlePerplexityConfig, min_columns=1)
 def middle_perplexity(ctx: MethodContext, budget: int, cfg: MiddlePerplexityConfig) -> MethodResult:
     """Examples whose perplexity is closest to the median perplexity."""
-    col = resolve_columns(
-        ctx, None if cfg.column is None else [cfg.column], method="middle_perplexity"
-    )[-1]
-    loss = ctx.column(col)
-    nan = check_nan_rows(loss, method="middle_perplexity", fallback="they are ranked last")
+    col, cstats = final_trained_column(ctx, cfg.column, method="middle_perplexity")
     with np.errstate(over="ignore"):
-        ppl = np.exp(loss)
-    med = float(np.nanmedian(ppl))
-    picked = top_k_by_score(np.abs(ppl - med), budget, descending=False)
+        ppl = ctx.per_row(np.exp, [col])  # chunked, no float64 copy of the column: N = 100M
+    nan = check_nan_rows(ppl, method="middle_perplexity", fallback="they are ranked last")
+    med = nan_median(ppl)
+    ppl -= med
+    picked = top_k_by_score(np.abs(ppl, out=ppl), budget, descending=False)
     return MethodResult(
         indices=picked,
-        stats={"column": int(col), "median_perplexity": med, **nan_fallback_stats(nan, picked)},
+        stats={**cstats, "median_perplexity": med, **nan_fallback_stats(nan, picked)},
     )

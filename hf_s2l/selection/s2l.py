@@ -86,14 +86,13 @@ def sample_from_clusters(
     ``rng.choice(members, k, replace=False)`` (members in ascending row order), or all of
     its rows if it is smaller; the leftover is drawn the same way from the union of the small
     clusters. Returns the chosen rows (in drawing order) and per-cluster statistics.
+    Memory: a few bytes per row (no sort of the N labels), so N = 100M is fine.
     """
     labels = np.asarray(labels).ravel()
     n = len(labels)
     if budget > n:
         raise ValueError(f"budget {budget} exceeds the {n} rows to sample from")
-    clusters, inv, counts = np.unique(labels, return_inverse=True, return_counts=True)
-    members_sorted = np.argsort(inv, kind="stable")  # rows grouped by cluster, ascending rows
-    bounds = np.concatenate([[0], np.cumsum(counts)])
+    clusters, codes, counts = _cluster_codes(labels)
     order = np.argsort(counts, kind="stable")
     big = order[counts[order] > small_cluster_size]
     selected = np.zeros(len(clusters), dtype=np.int64)
@@ -101,22 +100,21 @@ def sample_from_clusters(
     remaining = int(budget)
     for i, c in enumerate(big):
         per_cluster = remaining // (len(big) - i)
-        members = members_sorted[bounds[c] : bounds[c + 1]]
-        if len(members) > per_cluster:
+        if counts[c] > per_cluster:
+            members = np.flatnonzero(codes == c)  # ascending rows, as np.where
             parts.append(rng.choice(members, per_cluster, replace=False))
             remaining -= per_cluster
             selected[c] = per_cluster
         else:
-            parts.append(members)
-            remaining -= len(members)
-            selected[c] = len(members)
+            parts.append(np.flatnonzero(codes == c))
+            remaining -= int(counts[c])
+            selected[c] = counts[c]
     left_for_small = remaining
     if remaining > 0:
-        small = np.isin(inv, np.flatnonzero(counts <= small_cluster_size))
-        pool = np.flatnonzero(small)
+        pool = np.flatnonzero((counts <= small_cluster_size)[codes])
         picked = rng.choice(pool, remaining, replace=False)
         parts.append(picked)
-        selected += np.bincount(inv[picked], minlength=len(clusters))
+        selected += np.bincount(codes[picked], minlength=len(clusters))
     chosen = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
     stats = {
         "num_clusters": len(clusters),
@@ -127,7 +125,29 @@ def sample_from_clusters(
             for c in range(len(clusters))
         ],
     }
-    return chosen.astype(np.int64), stats
+    return chosen.astype(np.int64, copy=False), stats
+
+
+def _cluster_codes(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(cluster ids ascending, code of every row, size of every cluster)``.
+
+    Non-negative integer labels (k-means output) are counted in chunks with ``bincount``
+    (no N-sized sort or int64 copy); other labels go through ``np.unique``.
+    """
+    if labels.dtype.kind in "iu" and len(labels) and labels.min() >= 0 and labels.max() < 2**24:
+        size = int(labels.max()) + 1
+        counts = np.zeros(size, dtype=np.int64)
+        step = 1 << 22
+        for s in range(0, len(labels), step):
+            counts += np.bincount(labels[s : s + step], minlength=size)
+        present = np.flatnonzero(counts)
+        if len(present) == size:
+            return present, labels, counts
+        remap = np.zeros(size, dtype=labels.dtype)
+        remap[present] = np.arange(len(present), dtype=labels.dtype)
+        return present, remap[labels], counts[present]
+    clusters, inv, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    return clusters, inv.ravel(), counts
 
 
 def _scalar(v: Any) -> Any:
@@ -135,8 +155,12 @@ def _scalar(v: Any) -> Any:
 
 
 def s2l_columns(ctx: MethodContext, cfg: S2LConfig) -> np.ndarray:
-    """The store columns S2L clusters on (``columns`` / ``num_loss_ckpts`` applied)."""
-    cols = resolve_columns(ctx, cfg.columns, method="s2l", minimum=2)
+    """The store columns S2L clusters on (``columns`` / ``num_loss_ckpts`` applied).
+
+    Default: the feature columns (recorded after training starts; the step-0 column only
+    with ``select(..., include_initial=True)``), as the official trajectories.
+    """
+    cols = resolve_columns(ctx, cfg.columns, method="s2l", minimum=2, exclude_train_begin=True)
     m = int(cfg.num_loss_ckpts)
     if m > -1 and len(cols) > m:
         if m < 1:
@@ -146,30 +170,21 @@ def s2l_columns(ctx: MethodContext, cfg: S2LConfig) -> np.ndarray:
     return cols
 
 
-@register_method("s2l", config=S2LConfig, min_columns=2)
+def _s2l_used_columns(ctx: MethodContext, cfg: S2LConfig) -> np.ndarray | None:
+    return None if cfg.clusters is not None else s2l_columns(ctx, cfg)
+
+
+@register_method("s2l", config=S2LConfig, min_columns=2, columns=_s2l_used_columns)
 def s2l(ctx: MethodContext, budget: int, cfg: S2LConfig) -> MethodResult:
     """S2L: k-means on loss trajectories, then balanced sampling from small to large clusters."""
     stats: dict[str, Any] = {}
+    warnings: list[str] = []
     if cfg.clusters is not None:
         labels = ctx.take(np.asarray(cfg.clusters))
         stats["clustering"] = "given"
     else:
         cols = s2l_columns(ctx, cfg)
-        nan_rows = ctx.all_nan_rows(cols)
-        k = int(nan_rows.sum())
-        if k == len(nan_rows):
-            raise ValueError(
-                "s2l: every example's loss is NaN in the columns used; nothing to cluster "
-                "(were the examples' labels all -100?)"
-            )
-        if k:
-            logger.warning(
-                "s2l: %d of %d examples have no recorded loss (all NaN); as in the official "
-                "code their trajectory is set to 0, so they fall in the same cluster(s)",
-                k,
-                len(nan_rows),
-            )
-        x = ctx.trajectories(cols, nan=0.0)
+        x = ctx.trajectory_source(cols)
         t0 = time.perf_counter()
         km = faiss_kmeans(
             x,
@@ -178,16 +193,22 @@ def s2l(ctx: MethodContext, budget: int, cfg: S2LConfig) -> MethodResult:
             seed=ctx.seed,
             max_points_per_centroid=cfg.max_points_per_centroid,
             what="s2l k-means",
+            warn_capped=False,
         )
         del x
         labels = km.labels
+        if km.num_clusters < int(cfg.num_clusters):
+            warnings.append(
+                f"s2l: num_clusters={int(cfg.num_clusters)} is more than the examples to "
+                "cluster (the store, or a group of it); K was capped to the number of "
+                "examples there, i.e. one cluster per example"
+            )
         stats.update(
             clustering="faiss k-means",
             columns=cols.tolist(),
             num_clusters_used=km.num_clusters,
             kmeans_seconds=round(time.perf_counter() - t0, 3),
-            num_nan_rows=k,
         )
     chosen, cstats = sample_from_clusters(labels, budget, ctx.rng, cfg.small_cluster_size)
     stats.update(cstats)
-    return MethodResult(indices=chosen, stats=stats)
+    return MethodResult(indices=chosen, stats=stats, warnings=warnings)

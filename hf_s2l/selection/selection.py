@@ -1,16 +1,31 @@
-"""``Selection``: the result of a selection method, saved next to its provenance."""
+"""``Selection``: the result of a selection method, saved next to its provenance.
+
+A saved selection is a folder: ``indices.npy`` (sorted int64 rows), optional
+``order.npy`` / ``weights.npy`` / ``example_ids.npy`` and ``selection.json`` (method,
+parameters, counts, provenance). :meth:`Selection.save` writes the whole folder at once: the
+files go into a sibling temporary folder that is then swapped with the old one, so a crash
+leaves the old selection or the new one, never a mix. :meth:`Selection.load` cross-checks
+every array against ``selection.json`` (:class:`SelectionCorruptError`).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import errno
+import io
 import json
 import os
-import tempfile
+import shutil
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..store._fs import make_temp_dir
 from ..store.trajectory_store import _json_default
 from ..version import __version__
 
@@ -20,6 +35,25 @@ INDICES_FILE = "indices.npy"
 ORDER_FILE = "order.npy"
 WEIGHTS_FILE = "weights.npy"
 SELECTION_META_FILE = "selection.json"
+EXAMPLE_IDS_FILE = "example_ids.npy"
+
+
+class SelectionCorruptError(ValueError):
+    """A saved selection's files do not agree with each other or cannot be read."""
+
+    def __init__(self, path: str | os.PathLike, problem: str) -> None:
+        self.path = Path(path)
+        self.problem = problem
+        super().__init__(
+            f"corrupt selection: {self.path} {problem}. Run the selection again to recreate it"
+        )
+
+    def __reduce__(self):
+        return (type(self), (self.path, self.problem))
+
+
+class SelectionExistsError(FileExistsError):
+    """The target folder already holds a saved selection and ``overwrite`` is off."""
 
 
 @dataclass
@@ -27,7 +61,9 @@ class Selection:
     """A subset of the proxy's training set chosen by a selection method.
 
     Attributes:
-        indices: sorted int64 row indices into the proxy's training set (= store rows).
+        indices: int64 row indices into the proxy's training set (= store rows); stored
+            sorted. Given unsorted, ``weights`` and ``example_ids`` (aligned with the indices
+            as given) are reordered with them.
         method: registered name of the method that made it (``"s2l"``, ``"lp"``, …).
         params: the method's parameters, as passed (JSON-serialisable).
         budget: number of selected examples (``len(indices)``).
@@ -59,10 +95,12 @@ class Selection:
     provenance: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.indices = np.sort(np.asarray(self.indices, dtype=np.int64))
-        if self.indices.ndim != 1:
+        given = np.asarray(self.indices, dtype=np.int64)
+        if given.ndim != 1:
             raise ValueError("indices must be 1-D")
-        if len(np.unique(self.indices)) != len(self.indices):
+        perm = np.argsort(given, kind="stable")
+        self.indices = given[perm]
+        if len(self.indices) > 1 and bool((self.indices[1:] == self.indices[:-1]).any()):
             raise ValueError("selection indices contain duplicates")
         if (
             self.num_examples
@@ -79,9 +117,19 @@ class Selection:
             if not np.array_equal(np.sort(self.order), self.indices):
                 raise ValueError("order must be a permutation of indices")
         if self.weights is not None:
-            self.weights = np.asarray(self.weights, dtype=np.float32)
-            if self.weights.shape != self.indices.shape:
-                raise ValueError("weights must align with indices")
+            weights = np.asarray(self.weights, dtype=np.float32)
+            if weights.shape != given.shape:
+                raise ValueError(
+                    f"weights must align with indices: {weights.shape} vs {given.shape}"
+                )
+            self.weights = weights[perm]
+        if self.example_ids is not None:
+            ids = np.asarray(self.example_ids)
+            if ids.shape != given.shape:
+                raise ValueError(
+                    f"example_ids must align with indices: {ids.shape} vs {given.shape}"
+                )
+            self.example_ids = ids[perm]
 
     def __len__(self) -> int:
         return len(self.indices)
@@ -92,21 +140,18 @@ class Selection:
         return len(self.indices) / self.num_examples if self.num_examples else float("nan")
 
     # ----------------------------------------------------------------- save / load
-    def save(self, directory: str | os.PathLike) -> Path:
-        """Write ``indices.npy`` (+ ``order.npy``/``weights.npy``) and ``selection.json``."""
+    def save(self, directory: str | os.PathLike, *, overwrite: bool = True) -> Path:
+        """Write the selection folder (``indices.npy``, optional arrays, ``selection.json``).
+
+        The folder is replaced as a whole (crash-safe). A folder that already holds a saved
+        selection is replaced only with ``overwrite=True`` (else
+        :class:`SelectionExistsError`); a non-empty folder that is not a selection is never
+        touched (``FileExistsError``).
+        """
         d = Path(directory)
-        d.mkdir(parents=True, exist_ok=True)
-        np.save(d / INDICES_FILE, self.indices, allow_pickle=False)
-        for name, arr in ((ORDER_FILE, self.order), (WEIGHTS_FILE, self.weights)):
-            if arr is not None:
-                np.save(d / name, arr, allow_pickle=False)
-            elif (d / name).exists():
-                (d / name).unlink()
-        ids_file = d / "example_ids.npy"
-        if self.example_ids is not None:
-            np.save(ids_file, np.asarray(self.example_ids), allow_pickle=False)
-        elif ids_file.exists():
-            ids_file.unlink()
+        _recover(d)
+        self.check_target(d, overwrite=overwrite)
+        d.parent.mkdir(parents=True, exist_ok=True)
         meta = {
             "format": SELECTION_FORMAT,
             "schema_version": SELECTION_SCHEMA_VERSION,
@@ -122,43 +167,104 @@ class Selection:
             "stats": self.stats,
             "provenance": self.provenance,
         }
-        fd, tmp = tempfile.mkstemp(dir=d, prefix=".selection-", suffix=".json")
-        with os.fdopen(fd, "w") as f:
-            json.dump(meta, f, indent=2, default=_jsonable)
-        os.replace(tmp, d / SELECTION_META_FILE)
+        text = json.dumps(meta, indent=2, default=_jsonable)  # fails before anything is written
+        tmp = make_temp_dir(d.parent, prefix=f".{d.name}.tmp-")
+        try:
+            np.save(tmp / INDICES_FILE, self.indices, allow_pickle=False)
+            for name, arr in (
+                (ORDER_FILE, self.order),
+                (WEIGHTS_FILE, self.weights),
+                (EXAMPLE_IDS_FILE, self.example_ids),
+            ):
+                if arr is not None:
+                    np.save(tmp / name, np.asarray(arr), allow_pickle=False)
+            (tmp / SELECTION_META_FILE).write_text(text)
+            _fsync_dir_files(tmp)
+            _swap_in(tmp, d)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)  # after an exchange: the old folder
+        for stale in d.parent.glob(f".{d.name}.old-*"):  # left by an interrupted fallback swap
+            shutil.rmtree(stale, ignore_errors=True)
         return d
+
+    @staticmethod
+    def check_target(directory: str | os.PathLike, *, overwrite: bool = True) -> None:
+        """Raise if :meth:`save` could not write ``directory`` (checked before selecting).
+
+        :class:`SelectionExistsError` if it holds a saved selection and ``overwrite`` is off;
+        ``FileExistsError`` if it is a file or a non-empty folder that is not a selection.
+        """
+        d = Path(directory)
+        if not d.exists():
+            return
+        if not d.is_dir():
+            raise FileExistsError(f"{d} exists and is not a directory; choose another directory")
+        if (d / SELECTION_META_FILE).is_file():
+            if not overwrite:
+                raise SelectionExistsError(
+                    f"{d} already holds a saved selection; pass overwrite=True "
+                    "(hf-s2l select --overwrite) to replace it, or choose another directory"
+                )
+        elif any(d.iterdir()):
+            raise FileExistsError(
+                f"{d} is not empty and holds no saved selection; choose another directory "
+                "(a selection folder is replaced as a whole)"
+            )
 
     @classmethod
     def load(cls, directory: str | os.PathLike) -> Selection:
-        """Load a selection written by :meth:`save`."""
+        """Load a selection written by :meth:`save`, checking its files against each other."""
         d = Path(directory)
+        if not d.exists():
+            old = _interrupted_old(d)
+            if old is not None:  # a save was killed between its two renames: the old one
+                d = old
         meta_path = d / SELECTION_META_FILE
         if not meta_path.is_file():
             raise FileNotFoundError(f"{d} is not a saved Selection (no {SELECTION_META_FILE})")
-        with open(meta_path) as f:
-            meta = json.load(f)
-        if meta.get("format") != SELECTION_FORMAT:
-            raise ValueError(f"{meta_path} is not an hf-s2l selection")
+        with _reader(d) as read:
+            try:
+                meta = json.loads(read(SELECTION_META_FILE).decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError) as e:
+                raise SelectionCorruptError(meta_path, f"is not valid JSON ({e})") from None
+            if not isinstance(meta, dict) or meta.get("format") != SELECTION_FORMAT:
+                raise ValueError(f"{meta_path} is not an hf-s2l selection")
 
-        def opt(name: str) -> np.ndarray | None:
-            p = d / name
-            return np.load(p, allow_pickle=False) if p.exists() else None
+            def arr(name: str, required: bool = False) -> np.ndarray | None:
+                try:
+                    data = read(name)
+                except FileNotFoundError:
+                    if required:
+                        raise SelectionCorruptError(d / name, "is missing") from None
+                    return None
+                try:
+                    return np.load(io.BytesIO(data), allow_pickle=False)
+                except (ValueError, OSError, EOFError) as e:
+                    raise SelectionCorruptError(d / name, f"is not a readable .npy ({e})") from None
 
-        return cls(
-            indices=np.load(d / INDICES_FILE, allow_pickle=False),
-            method=meta["method"],
-            params=meta.get("params", {}),
-            budget=meta.get("budget", 0),
-            seed=meta.get("seed", 0),
-            num_examples=meta.get("num_examples", 0),
-            store_fingerprint=meta.get("store_fingerprint"),
-            dataset_fingerprint=meta.get("dataset_fingerprint"),
-            example_ids=opt("example_ids.npy"),
-            order=opt(ORDER_FILE),
-            weights=opt(WEIGHTS_FILE),
-            stats=meta.get("stats", {}),
-            provenance=meta.get("provenance", {}),
-        )
+            indices = arr(INDICES_FILE, required=True)
+            arrays = {
+                "order": arr(ORDER_FILE),
+                "weights": arr(WEIGHTS_FILE),
+                "example_ids": arr(EXAMPLE_IDS_FILE),
+            }
+        _check_counts(d, meta, indices, arrays)
+        try:
+            return cls(
+                indices=indices,
+                method=meta["method"],
+                params=meta.get("params", {}),
+                budget=meta.get("budget", 0),
+                seed=meta.get("seed", 0),
+                num_examples=meta.get("num_examples", 0),
+                store_fingerprint=meta.get("store_fingerprint"),
+                dataset_fingerprint=meta.get("dataset_fingerprint"),
+                stats=meta.get("stats", {}),
+                provenance=meta.get("provenance", {}),
+                **arrays,
+            )
+        except (KeyError, TypeError, ValueError) as e:
+            raise SelectionCorruptError(d, f"does not hold a valid selection ({e})") from None
 
     def __repr__(self) -> str:
         return (
@@ -171,3 +277,109 @@ def _jsonable(obj: Any) -> Any:
     if isinstance(obj, Path):
         return str(obj)
     return _json_default(obj)
+
+
+def _check_counts(d: Path, meta: dict[str, Any], indices: np.ndarray, arrays: dict) -> None:
+    """Every array has one entry per selected example, as selection.json counts them."""
+    n = meta.get("num_selected")
+    if not isinstance(n, int) or isinstance(n, bool):
+        raise SelectionCorruptError(
+            d / SELECTION_META_FILE, f"has num_selected = {n!r}, expected an integer"
+        )
+    if indices.ndim != 1 or len(indices) != n or indices.dtype.kind not in "iu":
+        raise SelectionCorruptError(
+            d / INDICES_FILE,
+            f"holds {indices.dtype} values of shape {indices.shape} but selection.json counts "
+            f"{n} selected examples",
+        )
+    files = {"order": ORDER_FILE, "weights": WEIGHTS_FILE, "example_ids": EXAMPLE_IDS_FILE}
+    for key, a in arrays.items():
+        if a is not None and a.shape != (n,):
+            raise SelectionCorruptError(
+                d / files[key],
+                f"has shape {a.shape} but selection.json counts {n} selected examples",
+            )
+    if arrays["order"] is not None and not np.array_equal(np.sort(arrays["order"]), indices):
+        raise SelectionCorruptError(d / ORDER_FILE, "is not a permutation of indices.npy")
+
+
+@contextlib.contextmanager
+def _reader(d: Path) -> Iterator[Any]:
+    """``read(name) -> bytes`` of files of folder ``d``, all from the same folder even if a
+    concurrent save swaps ``d`` meanwhile (reads go through one directory descriptor)."""
+    if os.open in os.supports_dir_fd and hasattr(os, "O_DIRECTORY"):
+        dfd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
+
+        def read(name: str) -> bytes:
+            fd = os.open(name, os.O_RDONLY, dir_fd=dfd)
+            with os.fdopen(fd, "rb") as f:
+                return f.read()
+
+        try:
+            yield read
+        finally:
+            os.close(dfd)
+    else:  # pragma: no cover - platforms without dir_fd
+
+        def read(name: str) -> bytes:
+            return (d / name).read_bytes()
+
+        yield read
+
+
+def _fsync_dir_files(d: Path) -> None:
+    for p in d.iterdir():
+        with open(p, "rb") as f:
+            os.fsync(f.fileno())
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths (Linux ``renameat2(RENAME_EXCHANGE)``); False if unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    if fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def _swap_in(tmp: Path, d: Path) -> None:
+    """Put folder ``tmp`` at ``d``; afterwards ``tmp`` holds the old folder (if any)."""
+    if not d.exists() or not any(d.iterdir()):
+        os.replace(tmp, d)  # new or empty target: one atomic rename
+        return
+    if _exchange(tmp, d):
+        return
+    # Fallback: two renames. A crash between them leaves no d but a complete old folder
+    # `.NAME.old-*`, which load() reads and the next save() puts back first.
+    old = tmp.with_name(tmp.name.replace(".tmp-", ".old-", 1))
+    os.rename(d, old)
+    os.rename(tmp, d)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _interrupted_old(d: Path) -> Path | None:
+    """The complete old folder a save killed between its two renames left, if any."""
+    if not d.parent.is_dir():
+        return None
+    olds = [p for p in d.parent.glob(f".{d.name}.old-*") if (p / SELECTION_META_FILE).is_file()]
+    return max(olds, key=lambda p: p.stat().st_mtime) if olds else None
+
+
+def _recover(d: Path) -> None:
+    """Before saving: put back the old folder of an interrupted fallback swap."""
+    if not d.exists():
+        old = _interrupted_old(d)
+        if old is not None:
+            os.rename(old, d)

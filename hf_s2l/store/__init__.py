@@ -1,5 +1,12 @@
 """Store: the memory-mapped per-example loss matrix every selection method reads."""
 
-from .trajectory_store import StoreMismatchError, TrajectoryStore, is_store
+from .errors import StoreCorruptError, StoreLockedError, StoreMismatchError
+from .trajectory_store import TrajectoryStore, is_store
 
-__all__ = ["StoreMismatchError", "TrajectoryStore", "is_store"]
+__all__ = [
+    "StoreCorruptError",
+    "StoreLockedError",
+    "StoreMismatchError",
+    "TrajectoryStore",
+    "is_store",
+]

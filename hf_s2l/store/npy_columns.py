@@ -1,52 +1,113 @@
 """A growable, column-major ``.npy`` matrix on disk.
 
-The file is a standard NumPy ``.npy`` file (format 1.0) with ``fortran_order: True``, so
-every column is one contiguous block of ``N`` values. Adding a column appends ``N`` values
-at the end of the file and rewrites the fixed-size header in place: nothing already
-written is moved or read into memory, and ``numpy.load(path, mmap_mode="r")`` reads the
-file as an ordinary ``N x T`` array at every moment.
+The file is a standard NumPy ``.npy`` file with ``fortran_order: True``, so every column is
+one contiguous block of ``N`` values. Adding a column appends ``N`` values at the end of
+the file and rewrites the header in place (same length, so nothing moves): nothing already
+written is moved or read into memory, and ``numpy.load(path, mmap_mode="r")`` reads the file
+as an ordinary ``N x T`` array at every moment.
+
+The header is always parsed, never assumed: a file re-saved by ``np.save`` (whose header
+length differs from the 256 bytes this module writes) is read and grown correctly.
 """
 
 from __future__ import annotations
 
-import ast
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-# Header block size (magic + length + dict + padding). 256 bytes leaves room for shapes
-# with very large N and T while staying a multiple of 64 as the format recommends.
+from .errors import StoreCorruptError
+
+# Header block size of the files this module creates (magic + length + dict + padding).
+# 256 bytes leaves room for shapes with very large N and T while staying a multiple of 64.
 HEADER_BYTES = 256
-_MAGIC = b"\x93NUMPY\x01\x00"
+_MAGIC_PREFIX = b"\x93NUMPY"
 
 
-def _header(dtype: np.dtype, num_rows: int, num_cols: int) -> bytes:
+@dataclass(frozen=True)
+class NpyHeader:
+    """What the header of a ``.npy`` file says, and where its data starts."""
+
+    shape: tuple[int, ...]
+    fortran_order: bool
+    dtype: np.dtype
+    offset: int
+    version: tuple[int, int]
+
+    def data_bytes(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
+
+
+def read_header(path: str | os.PathLike) -> NpyHeader:
+    """Parse the header of a ``.npy`` file; :class:`StoreCorruptError` if it is not one."""
+    path = Path(path)
+    fmt = np.lib.format
+    try:
+        with open(path, "rb") as f:
+            version = fmt.read_magic(f)
+            if version == (1, 0):
+                shape, fortran, dtype = fmt.read_array_header_1_0(f)
+            elif version == (2, 0):
+                shape, fortran, dtype = fmt.read_array_header_2_0(f)
+            else:
+                raise ValueError(f"unsupported .npy format version {version}")
+            offset = f.tell()
+    except (ValueError, SyntaxError, TypeError, EOFError) as e:
+        raise StoreCorruptError(path, f"is not a readable .npy file ({e})") from None
+    return NpyHeader(tuple(int(s) for s in shape), bool(fortran), np.dtype(dtype), offset, version)
+
+
+def check_npy(
+    path: str | os.PathLike,
+    *,
+    shape: tuple[int, ...] | None = None,
+    kinds: str | None = None,
+    dtype: np.dtype | str | None = None,
+) -> NpyHeader:
+    """Parse ``path``'s header and check its shape, dtype and that the file holds all the data."""
+    path = Path(path)
+    h = read_header(path)
+    if dtype is not None and h.dtype != np.dtype(dtype):
+        raise StoreCorruptError(path, f"holds {h.dtype} values, expected {np.dtype(dtype)}")
+    if kinds is not None and h.dtype.kind not in kinds:
+        raise StoreCorruptError(path, f"holds values of type {h.dtype}, not supported here")
+    if h.dtype.hasobject:
+        raise StoreCorruptError(path, "holds Python objects (pickles are never loaded)")
+    if shape is not None and h.shape != shape:
+        raise StoreCorruptError(path, f"has shape {h.shape}, expected {shape}")
+    check_size(path, h)
+    return h
+
+
+def check_size(path: Path, h: NpyHeader) -> None:
+    """:class:`StoreCorruptError` if ``path`` is shorter than its header says."""
+    need = h.offset + h.data_bytes()
+    size = path.stat().st_size
+    if size < need:
+        raise StoreCorruptError(
+            path,
+            f"is truncated: {size} bytes, but its header (shape {h.shape}, {h.dtype}) needs {need}",
+        )
+
+
+def _header(h: NpyHeader, num_rows: int, num_cols: int, length: int) -> bytes:
+    """A header of exactly ``length`` bytes for an ``num_rows x num_cols`` column-major array."""
     body = repr(
         {
-            "descr": np.lib.format.dtype_to_descr(dtype),
+            "descr": np.lib.format.dtype_to_descr(h.dtype),
             "fortran_order": True,
             "shape": (num_rows, num_cols),
         }
     ).encode("latin1")
-    pad = HEADER_BYTES - len(_MAGIC) - 2 - len(body) - 1
+    size_bytes = 2 if h.version == (1, 0) else 4
+    prefix = _MAGIC_PREFIX + bytes(h.version)
+    pad = length - len(prefix) - size_bytes - len(body) - 1
     if pad < 0:
-        raise ValueError("npy header overflow")
+        raise ValueError(f"the .npy header has no room for shape ({num_rows}, {num_cols})")
     body = body + b" " * pad + b"\n"
-    return _MAGIC + len(body).to_bytes(2, "little") + body
-
-
-def read_shape(path: str | os.PathLike) -> tuple[tuple[int, int], np.dtype]:
-    """Return ``((N, T), dtype)`` from the header of a column file."""
-    with open(path, "rb") as f:
-        head = f.read(HEADER_BYTES)
-    if not head.startswith(_MAGIC):
-        raise ValueError(f"{path} is not a .npy file written by hf-s2l")
-    n = int.from_bytes(head[8:10], "little")
-    info = ast.literal_eval(head[10 : 10 + n].decode("latin1"))
-    if not info.get("fortran_order", False):
-        raise ValueError(f"{path} is not column-major")
-    return tuple(info["shape"]), np.dtype(info["descr"])
+    return prefix + len(body).to_bytes(size_bytes, "little") + body
 
 
 class ColumnFile:
@@ -54,24 +115,44 @@ class ColumnFile:
 
     def __init__(self, path: str | os.PathLike) -> None:
         self.path = Path(path)
-        (self.num_rows, self.num_columns), self.dtype = read_shape(self.path)
+        self.refresh()
 
     @classmethod
     def create(
         cls, path: str | os.PathLike, num_rows: int, dtype: np.dtype | str = np.float32
     ) -> ColumnFile:
-        dtype = np.dtype(dtype)
+        h = NpyHeader((num_rows, 0), True, np.dtype(dtype), HEADER_BYTES, (1, 0))
         path = Path(path)
         with open(path, "wb") as f:
-            f.write(_header(dtype, num_rows, 0))
+            f.write(_header(h, num_rows, 0, HEADER_BYTES))
         return cls(path)
 
     def refresh(self) -> None:
-        """Re-read the header (another process may have added a column)."""
-        (self.num_rows, self.num_columns), self.dtype = read_shape(self.path)
+        """Re-read the header (another process may have added a column) and check the file."""
+        h = read_header(self.path)
+        if len(h.shape) != 2:
+            raise StoreCorruptError(self.path, f"has shape {h.shape}, expected 2 dimensions")
+        if not h.fortran_order and min(h.shape) > 1:
+            raise StoreCorruptError(
+                self.path,
+                "is row-major (fortran_order False); the store's column files are column-major: "
+                "re-save it with np.save(path, np.asfortranarray(array))",
+            )
+        check_size(self.path, h)
+        self.header = h
+        (self.num_rows, self.num_columns), self.dtype = h.shape, h.dtype
+
+    @property
+    def offset(self) -> int:
+        """Byte offset of the first value (the parsed header length)."""
+        return self.header.offset
 
     def _offset(self, column: int) -> int:
-        return HEADER_BYTES + column * self.num_rows * self.dtype.itemsize
+        return self.offset + column * self.num_rows * self.dtype.itemsize
+
+    def _write_header(self, f, num_columns: int) -> None:
+        f.seek(0)
+        f.write(_header(self.header, self.num_rows, num_columns, self.offset))
 
     def append_column(self, fill: float | int) -> int:
         """Append one column filled with ``fill``; returns its index."""
@@ -87,11 +168,13 @@ class ColumnFile:
                 remaining -= k
             f.flush()
             os.fsync(f.fileno())
-            f.seek(0)
-            f.write(_header(self.dtype, self.num_rows, column + 1))
+            self._write_header(f, column + 1)
             f.flush()
             os.fsync(f.fileno())
         self.num_columns = column + 1
+        self.header = NpyHeader(
+            (self.num_rows, column + 1), True, self.dtype, self.offset, self.header.version
+        )
         return column
 
     def truncate(self, num_columns: int) -> None:
@@ -99,17 +182,19 @@ class ColumnFile:
         if num_columns > self.num_columns:
             raise ValueError("cannot truncate to more columns than present")
         with open(self.path, "r+b") as f:
-            f.seek(0)
-            f.write(_header(self.dtype, self.num_rows, num_columns))
+            self._write_header(f, num_columns)
             f.truncate(self._offset(num_columns))
         self.num_columns = num_columns
+        self.header = NpyHeader(
+            (self.num_rows, num_columns), True, self.dtype, self.offset, self.header.version
+        )
 
-    def column(self, column: int, mode: str = "r+") -> np.memmap:
-        """A memmap of one column (length N)."""
+    def column(self, column: int, mode: str = "r+") -> np.ndarray:
+        """A memmap of one column (length N), at the offset the parsed header gives."""
         if not 0 <= column < self.num_columns:
             raise IndexError(f"column {column} out of range (have {self.num_columns})")
         if self.num_rows == 0:
-            return np.zeros(0, dtype=self.dtype)  # type: ignore[return-value]
+            return np.zeros(0, dtype=self.dtype)
         return np.memmap(
             self.path,
             dtype=self.dtype,
@@ -118,8 +203,22 @@ class ColumnFile:
             shape=(self.num_rows,),
         )
 
-    def matrix(self) -> np.ndarray:
-        """The whole ``N x T`` matrix as a read-only memmap."""
-        if self.num_columns == 0 or self.num_rows == 0:
-            return np.zeros((self.num_rows, self.num_columns), dtype=self.dtype)
-        return np.load(self.path, mmap_mode="r")
+    def matrix(self, num_columns: int | None = None) -> np.ndarray:
+        """The first ``num_columns`` (default all) columns as a read-only ``N x T`` memmap."""
+        cols = self.num_columns if num_columns is None else min(num_columns, self.num_columns)
+        if cols == 0 or self.num_rows == 0:
+            return np.zeros((self.num_rows, cols), dtype=self.dtype)
+        return np.memmap(
+            self.path,
+            dtype=self.dtype,
+            mode="r",
+            offset=self.offset,
+            shape=(self.num_rows, cols),
+            order="F",
+        )
+
+
+def read_shape(path: str | os.PathLike) -> tuple[tuple[int, ...], np.dtype]:
+    """Return ``(shape, dtype)`` from the parsed header of a ``.npy`` file."""
+    h = read_header(path)
+    return h.shape, h.dtype

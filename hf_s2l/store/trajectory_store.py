@@ -10,11 +10,14 @@ Layout of a store directory::
     metadata/NAME.npy optional per-example columns such as ``source``
     meta.json         schema version, N, per-column step/epoch/wall time/completion,
                       dataset length + fingerprint, model, loss definition, library version
+    .hf-s2l-writer.lock / .hf-s2l-writer.json   the writer lock and its holder (see lock.py)
 
 ``losses.npy`` can be read by plain ``numpy.load(path, mmap_mode="r")``. Adding a column
 appends to the file; nothing already written is rewritten or loaded into RAM. ``meta.json``
 is written atomically (temporary file + rename) and is the source of truth: a column is
-only marked complete after every row of it has been written.
+only marked complete after every row of it has been written. One process writes a store at
+a time (an OS lock); every open validates the store against ``schema.py``. See
+``docs/store.md``.
 """
 
 from __future__ import annotations
@@ -23,9 +26,9 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 import time
 import uuid
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -33,39 +36,52 @@ from typing import Any
 import numpy as np
 
 from ..version import __version__
+from . import lock as _lock
+from ._fs import atomic_save_npy, atomic_write_json, make_temp_dir
+from .errors import StoreCorruptError, StoreLockedError, StoreMismatchError
 from .npy_columns import ColumnFile
+from .schema import (
+    CELL_STEPS_FILE,
+    EXAMPLE_IDS_FILE,
+    LOSSES_FILE,
+    META_FILE,
+    METADATA_DIR,
+    NUM_TOKENS_FILE,
+    SCHEMA_VERSION,
+    STORE_FORMAT,
+    check_files,
+    check_metadata_name,
+    load_meta,
+)
 
-SCHEMA_VERSION = 1
-STORE_FORMAT = "hf-s2l-trajectory-store"
-LOSSES_FILE = "losses.npy"
-NUM_TOKENS_FILE = "num_tokens.npy"
-CELL_STEPS_FILE = "cell_steps.npy"
-EXAMPLE_IDS_FILE = "example_ids.npy"
-META_FILE = "meta.json"
-METADATA_DIR = "metadata"
+__all__ = [
+    "StoreCorruptError",
+    "StoreLockedError",
+    "StoreMismatchError",
+    "TrajectoryStore",
+    "is_store",
+]
 
 DEFAULT_LOSS_DEFINITION = (
     "mean token cross-entropy over the example's target tokens (labels != -100, shifted by one "
     "for causal LMs), i.e. model(input_ids=x[None], attention_mask=m[None], labels=y[None]).loss"
 )
 
-
-class StoreMismatchError(ValueError):
-    """Raised when an existing store does not belong to the dataset being recorded."""
+# files a store writes (an interrupted write may leave some of them without meta.json)
+_STORE_FILES = {
+    LOSSES_FILE,
+    NUM_TOKENS_FILE,
+    CELL_STEPS_FILE,
+    EXAMPLE_IDS_FILE,
+    META_FILE,
+    METADATA_DIR,
+    _lock.LOCK_FILE,
+    _lock.HOLDER_FILE,
+}
 
 
 def _atomic_write_json(path: Path, payload: dict[str, Any]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".meta-", suffix=".json", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(payload, f, indent=2, sort_keys=False, default=_json_default)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write_json(path, payload, default=_json_default)
 
 
 def _json_default(obj: Any) -> Any:
@@ -87,27 +103,43 @@ class TrajectoryStore:
     """Memory-mapped matrix of per-example losses (rows = examples, columns = recording points).
 
     Create one with :meth:`create`, open an existing one with :meth:`open`. Recording code
-    adds a column with :meth:`add_column`, fills it with :meth:`write` (any number of calls,
-    from any number of processes, each writing its own rows) and finishes it with
+    adds a column with :meth:`add_column`, fills it with :meth:`write` and finishes it with
     :meth:`mark_complete`. Selection reads :attr:`losses` and :meth:`complete_columns`.
 
+    **One writer at a time.** :meth:`create` and ``open(path, "r+")`` take the store's writer
+    lock (an OS file lock, dropped when the process exits, even by ``SIGKILL``); a second
+    process that tries raises :class:`StoreLockedError` naming the holder's pid and host.
+    :meth:`close` (or leaving a ``with`` block) releases it. Read-only opens never lock, so
+    selection and reports work while a training records.
+
+    **Validated on open.** ``meta.json`` is checked field by field and every data file's
+    header is parsed and its size checked; a damaged store raises
+    :class:`StoreCorruptError` naming the file, and no method runs on it.
+
     Example:
-        >>> store = TrajectoryStore.create("traj", num_examples=3)
-        >>> c = store.add_column(global_step=0, epoch=0.0, kind="train_begin")
-        >>> store.write(c, [0, 1, 2], [2.5, 2.1, 3.0])
-        >>> store.mark_complete(c)
+        >>> with TrajectoryStore.create("traj", num_examples=3) as store:
+        ...     c = store.add_column(global_step=0, epoch=0.0, kind="train_begin")
+        ...     store.write(c, [0, 1, 2], [2.5, 2.1, 3.0])
+        ...     store.mark_complete(c)
         >>> TrajectoryStore.open("traj").losses.shape
         (3, 1)
     """
 
-    def __init__(self, path: str | os.PathLike, *, _meta: dict[str, Any], writable: bool) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        *,
+        _meta: dict[str, Any],
+        writable: bool,
+        _writer_lock: _lock.WriterLock | None = None,
+    ) -> None:
         self.path = Path(path)
         self._meta = _meta
         self._writable = writable
-        self._losses = ColumnFile(self.path / LOSSES_FILE)
-        cell_steps = self.path / CELL_STEPS_FILE
-        self._cell_steps = ColumnFile(cell_steps) if cell_steps.exists() else None
-        self._reconcile()
+        self._writer_lock = _writer_lock
+        if _writer_lock is not None:
+            weakref.finalize(self, _writer_lock.release)
+        self._losses, self._cell_steps = check_files(self.path, _meta)
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -125,13 +157,17 @@ class TrajectoryStore:
         track_cell_steps: bool | None = None,
         extra: dict[str, Any] | None = None,
         exist_ok: bool = False,
+        replace: bool = False,
     ) -> TrajectoryStore:
-        """Create a new empty store at ``path`` (a new or empty directory).
+        """Create a new empty store at ``path`` (a new or empty directory) and lock it for writing.
 
         With ``exist_ok=True`` an existing store with the same number of examples and dataset
         fingerprint is opened for appending instead (used when training resumes); one of a
-        different dataset raises :class:`StoreMismatchError` and is left untouched.
-        Nothing is left behind on failure.
+        different dataset raises :class:`StoreMismatchError` and is left untouched. With
+        ``replace=True`` an existing trajectory store (of any dataset) is replaced by the new
+        empty one. A directory holding anything else is never touched. Raises
+        :class:`StoreLockedError` if another process writes the store. Nothing is left behind
+        on failure.
         """
         path = Path(path)
         if not isinstance(num_examples, (int, np.integer)) or isinstance(num_examples, bool):
@@ -144,20 +180,15 @@ class TrajectoryStore:
             raise ValueError(
                 f"example_ids has {len(example_ids)} entries but the store has {num_examples} examples"
             )
-        if is_store(path):
+        if is_store(path) and not replace:
             if not exist_ok:
                 raise FileExistsError(
                     f"{path} already holds a trajectory store; open it with TrajectoryStore.open "
                     "or pass exist_ok=True to continue it"
                 )
-            # check read-only first: a store of another dataset is left untouched
-            cls.open(path, mode="r").check_matches(num_examples, dataset_fingerprint)
-            return cls.open(path, mode="r+")
-        if path.exists() and (not path.is_dir() or any(path.iterdir())):
-            raise FileExistsError(
-                f"{path} exists and is not an empty directory nor a trajectory store; "
-                "choose another output directory"
-            )
+            return cls._continue(path, num_examples, dataset_fingerprint)
+        if path.exists() and not is_store(path):
+            _check_empty_dir(path)
         parent = path.parent if str(path.parent) else Path(".")
         try:
             parent.mkdir(parents=True, exist_ok=True)
@@ -186,27 +217,83 @@ class TrajectoryStore:
             "columns": [],
             "extra": dict(extra or {}),
         }
-        # Build everything in a sibling temporary directory, then move it into place.
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=parent))
+        kwargs = dict(
+            dataset_fingerprint=dataset_fingerprint,
+            model_name_or_path=model_name_or_path,
+            model_revision=model_revision,
+            mode=mode,
+            loss_definition=loss_definition,
+            example_ids=example_ids,
+            track_cell_steps=track_cell_steps,
+            extra=extra,
+            exist_ok=exist_ok,
+            replace=replace,
+        )
+        if is_store(path):  # replace=True: swap new files in under the old store's lock
+            writer = _lock.acquire(path)
+            tmp = make_temp_dir(parent, prefix=f".{path.name}.tmp-")
+            try:
+                _build(tmp, meta, example_ids, track_cell_steps)
+                _swap_in(tmp, path)
+            except BaseException:
+                writer.release()
+                raise
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+            return cls(path, _meta=meta, writable=True, _writer_lock=writer)
+        # A new store: built in a sibling temporary directory, locked from the start, then
+        # moved into place (it appears whole, and already locked).
+        tmp = make_temp_dir(parent, prefix=f".{path.name}.tmp-")
+        writer = None
         try:
-            ColumnFile.create(tmp / LOSSES_FILE, num_examples, np.float32)
-            if track_cell_steps:
-                ColumnFile.create(tmp / CELL_STEPS_FILE, num_examples, np.int64)
-            np.save(tmp / NUM_TOKENS_FILE, np.full(num_examples, -1, dtype=np.int64))
-            if example_ids is not None:
-                np.save(tmp / EXAMPLE_IDS_FILE, _ids_array(example_ids))
-            _atomic_write_json(tmp / META_FILE, meta)
-            if path.exists():
-                path.rmdir()
-            os.replace(tmp, path)
+            writer = _lock.acquire(tmp)
+            _build(tmp, meta, example_ids, track_cell_steps)
+            try:
+                if os.name == "nt" and path.is_dir():  # Windows cannot rename onto a folder
+                    path.rmdir()
+                os.replace(tmp, path)  # fails if another process made path a store meanwhile
+            except OSError:
+                if not is_store(path):
+                    if path.exists():
+                        _check_empty_dir(path)  # someone put files there meanwhile
+                    raise
+                raced = True
+            else:
+                raced = False
+                writer.store_dir = path
         except BaseException:
+            if writer is not None:
+                writer.release()
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        return cls(path, _meta=meta, writable=True)
+        if not raced:
+            return cls(path, _meta=meta, writable=True, _writer_lock=writer)
+        # Another process created the store at the same instant and (normally) still holds
+        # its lock: that is a second writer (StoreLockedError), not a file-system error.
+        writer.release()
+        shutil.rmtree(tmp, ignore_errors=True)
+        _lock.acquire(path).release()
+        return cls.create(path, num_examples, **kwargs)
 
     @classmethod
-    def open(cls, path: str | os.PathLike, mode: str = "r") -> TrajectoryStore:
-        """Open an existing store; ``mode="r+"`` to add columns or write values."""
+    def _continue(
+        cls, path: Path, num_examples: int, dataset_fingerprint: str | None
+    ) -> TrajectoryStore:
+        # check read-only first: a store of another dataset is left untouched (not even locked)
+        cls.open(path, mode="r").check_matches(num_examples, dataset_fingerprint)
+        return cls.open(path, mode="r+")
+
+    @classmethod
+    def open(
+        cls, path: str | os.PathLike, mode: str = "r", *, lock: bool = True
+    ) -> TrajectoryStore:
+        """Open an existing store; ``mode="r+"`` to add columns or write values.
+
+        ``"r+"`` takes the store's writer lock (:class:`StoreLockedError` if another process
+        holds it); ``lock=False`` skips it, for a process that writes rows on behalf of the
+        lock holder (e.g. a distributed rank whose main process holds the lock). ``"r"``
+        never locks. The store is validated (:class:`StoreCorruptError`).
+        """
         path = Path(path)
         if mode not in ("r", "r+"):
             raise ValueError(f"mode must be 'r' or 'r+', got {mode!r}")
@@ -215,38 +302,29 @@ class TrajectoryStore:
                 f"{path} is not a trajectory store (expected {META_FILE} and {LOSSES_FILE}); "
                 "record one with hf_s2l.TrajectoryCallback"
             )
-        with open(path / META_FILE) as f:
-            meta = json.load(f)
-        if meta.get("format") != STORE_FORMAT:
-            raise ValueError(f"{path / META_FILE} is not an hf-s2l trajectory store")
-        if meta.get("schema_version", 0) > SCHEMA_VERSION:
-            raise ValueError(
-                f"store schema version {meta['schema_version']} is newer than this hf-s2l "
-                f"({SCHEMA_VERSION}); upgrade hf-s2l"
-            )
-        return cls(path, _meta=meta, writable=mode == "r+")
+        meta = load_meta(path)
+        if mode == "r" or not lock:
+            return cls(path, _meta=meta, writable=mode == "r+")
+        cls(path, _meta=meta, writable=False)  # validate before locking: a bad store stays as is
+        writer = _lock.acquire(path)
+        try:
+            return cls(path, _meta=load_meta(path), writable=True, _writer_lock=writer)
+        except BaseException:
+            writer.release()
+            raise
 
-    def _reconcile(self) -> None:
-        """Check the data files against meta.json.
+    def close(self) -> None:
+        """Release the writer lock (if held); the object stays usable for reading."""
+        if self._writer_lock is not None:
+            self._writer_lock.release()
+            self._writer_lock = None
+            self._writable = False
 
-        A data file may hold one more column than meta.json lists: either another process is
-        between the two steps of :meth:`add_column`, or it crashed there. Readers ignore such
-        a column (see :attr:`losses`); the next :meth:`add_column` drops it. Opening never
-        truncates, so a process opening the store cannot destroy a column being added.
-        """
-        n_meta = len(self._meta["columns"])
-        for cf in (self._losses, self._cell_steps):
-            if cf is None:
-                continue
-            if cf.num_rows != self.num_examples:
-                raise ValueError(
-                    f"{cf.path} has {cf.num_rows} rows but meta.json says {self.num_examples}"
-                )
-            if cf.num_columns < n_meta:
-                raise ValueError(
-                    f"{cf.path} has {cf.num_columns} columns but meta.json lists {n_meta}: "
-                    "the store is corrupt"
-                )
+    def __enter__(self) -> TrajectoryStore:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
 
     # ------------------------------------------------------------------ properties
     @property
@@ -274,14 +352,13 @@ class TrajectoryStore:
     @property
     def losses(self) -> np.ndarray:
         """The ``N x T`` float32 loss matrix (read-only memmap; NaN = not recorded)."""
-        m = self._losses.matrix()
-        # a reader may see one extra, unregistered column of an interrupted add_column
-        return m if m.shape[1] == self.num_columns else m[:, : self.num_columns]
+        # the file may hold an extra, unregistered column of an interrupted add_column
+        return self._losses.matrix(self.num_columns)
 
     @property
     def cell_steps(self) -> np.ndarray | None:
         """``N x T`` int64 global step of every cell (in-step stores), else ``None``."""
-        return None if self._cell_steps is None else self._cell_steps.matrix()
+        return None if self._cell_steps is None else self._cell_steps.matrix(self.num_columns)
 
     @property
     def steps(self) -> np.ndarray:
@@ -315,8 +392,9 @@ class TrajectoryStore:
     @property
     def example_ids(self) -> np.ndarray | None:
         """Stable example ids recorded from the dataset's id column, if any."""
-        p = self.path / EXAMPLE_IDS_FILE
-        return np.load(p, allow_pickle=False) if p.exists() else None
+        if not self._meta.get("has_example_ids"):
+            return None
+        return np.load(self.path / EXAMPLE_IDS_FILE, allow_pickle=False)
 
     @property
     def dataset_fingerprint(self) -> str | None:
@@ -378,16 +456,17 @@ class TrajectoryStore:
 
     def metadata(self, name: str) -> np.ndarray:
         """A per-example metadata column (e.g. ``source``) saved with :meth:`set_metadata`."""
-        p = self.path / METADATA_DIR / f"{name}.npy"
-        if not p.exists():
+        if name not in self.metadata_columns:  # never a path: "../example_ids" is no column
             raise KeyError(
-                f"store has no metadata column {name!r}; available: {self.metadata_columns or 'none'}"
+                f"store has no metadata column {name!r}; available: "
+                f"{', '.join(self.metadata_columns) or 'none'}"
             )
-        return np.load(p, allow_pickle=False)
+        return np.load(self.path / METADATA_DIR / f"{name}.npy", allow_pickle=False)
 
     def set_metadata(self, name: str, values: Sequence[Any] | np.ndarray) -> None:
         """Save a per-example column (length N) such as the data source of each example."""
         self._require_writable()
+        check_metadata_name(name)
         arr = np.asarray(values)
         if arr.dtype == object:
             arr = arr.astype(str)
@@ -397,7 +476,7 @@ class TrajectoryStore:
             )
         d = self.path / METADATA_DIR
         d.mkdir(exist_ok=True)
-        np.save(d / f"{name}.npy", arr, allow_pickle=False)
+        atomic_save_npy(d / f"{name}.npy", arr)
         if name not in self._meta["metadata_columns"]:
             self._meta["metadata_columns"].append(name)
             self._save_meta()
@@ -408,7 +487,7 @@ class TrajectoryStore:
         arr = _ids_array(ids)
         if len(arr) != self.num_examples:
             raise ValueError(f"got {len(arr)} ids for {self.num_examples} examples")
-        np.save(self.path / EXAMPLE_IDS_FILE, arr, allow_pickle=False)
+        atomic_save_npy(self.path / EXAMPLE_IDS_FILE, arr)
         self._meta["has_example_ids"] = True
         self._save_meta()
 
@@ -460,13 +539,9 @@ class TrajectoryStore:
 
     def refresh(self) -> None:
         """Re-read meta.json and file headers (after another process changed the store)."""
-        with open(self.path / META_FILE) as f:
-            self._meta = json.load(f)
-        self._losses.refresh()
-        if self._cell_steps is None and (self.path / CELL_STEPS_FILE).exists():
-            self._cell_steps = ColumnFile(self.path / CELL_STEPS_FILE)
-        elif self._cell_steps is not None:
-            self._cell_steps.refresh()
+        meta = load_meta(self.path)
+        self._losses, self._cell_steps = check_files(self.path, meta)
+        self._meta = meta
 
     def write(
         self,
@@ -477,8 +552,7 @@ class TrajectoryStore:
         steps: Sequence[int] | np.ndarray | int | None = None,
     ) -> None:
         """Write ``values`` into rows ``indices`` of ``column`` (and their global steps)."""
-        if not self._writable:
-            raise PermissionError("store opened read-only; use TrajectoryStore.open(path, 'r+')")
+        self._require_writable()
         if column >= self._losses.num_columns:
             self.refresh()
         idx = np.asarray(indices, dtype=np.int64)
@@ -558,6 +632,20 @@ class TrajectoryStore:
             f"num_columns={self.num_columns}, complete={len(self.complete_columns())}, mode={self.mode!r})"
         )
 
+    # ------------------------------------------------------------------ Hub (hf_s2l.hub.trajectories)
+    def push_to_hub(self, repo_id: str, **kwargs: Any) -> Any:
+        """Publish this store as a Hub dataset repo (see :func:`hf_s2l.hub.trajectories.push_store_to_hub`)."""
+        from ..hub.trajectories import push_store_to_hub
+
+        return push_store_to_hub(self, repo_id, **kwargs)
+
+    @classmethod
+    def from_hub(cls, repo_id: str, revision: str | None = None, **kwargs: Any) -> TrajectoryStore:
+        """Open a store published with :meth:`push_to_hub`, through the Hugging Face cache."""
+        from ..hub.trajectories import store_from_hub
+
+        return store_from_hub(repo_id, revision, **kwargs)
+
 
 def _ids_array(ids: Sequence[Any] | np.ndarray) -> np.ndarray:
     arr = np.asarray(ids)
@@ -566,3 +654,48 @@ def _ids_array(ids: Sequence[Any] | np.ndarray) -> np.ndarray:
     if arr.dtype.kind not in "iuU":
         arr = arr.astype(str)
     return arr
+
+
+def _build(tmp: Path, meta: dict[str, Any], example_ids: Any, track_cell_steps: bool) -> None:
+    """Write the files of a new, empty store into ``tmp`` (``meta.json`` last)."""
+    n = int(meta["num_examples"])
+    ColumnFile.create(tmp / LOSSES_FILE, n, np.float32)
+    if track_cell_steps:
+        ColumnFile.create(tmp / CELL_STEPS_FILE, n, np.int64)
+    np.save(tmp / NUM_TOKENS_FILE, np.full(n, -1, dtype=np.int64))
+    if example_ids is not None:
+        np.save(tmp / EXAMPLE_IDS_FILE, _ids_array(example_ids))
+    _atomic_write_json(tmp / META_FILE, meta)
+
+
+def _swap_in(tmp: Path, path: Path) -> None:
+    """Replace the store files in ``path`` by those built in ``tmp`` (lock files stay)."""
+    (path / META_FILE).unlink()  # from here on path is no store until the new meta.json
+    for name in (LOSSES_FILE, CELL_STEPS_FILE, NUM_TOKENS_FILE, EXAMPLE_IDS_FILE):
+        if (tmp / name).exists():
+            os.replace(tmp / name, path / name)
+        elif (path / name).exists():
+            (path / name).unlink()
+    shutil.rmtree(path / METADATA_DIR, ignore_errors=True)
+    os.replace(tmp / META_FILE, path / META_FILE)
+
+
+def _check_empty_dir(path: Path) -> None:
+    """``FileExistsError`` unless ``path`` is an empty directory."""
+    if not path.is_dir():
+        raise FileExistsError(
+            f"{path} exists and is not an empty directory nor a trajectory store; "
+            "choose another output directory"
+        )
+    entries = {p.name for p in path.iterdir()}
+    if not entries:
+        return
+    if entries <= _STORE_FILES:
+        raise FileExistsError(
+            f"{path} holds the files of an interrupted trajectory store write but no {META_FILE}; "
+            "delete the directory or choose another output directory"
+        )
+    raise FileExistsError(
+        f"{path} exists and is not an empty directory nor a trajectory store; "
+        "choose another output directory"
+    )

@@ -17,9 +17,8 @@ TASKS = ("math", "clinical", "instruction")
 STAGES = ("proxy", "select", "target", "eval")
 
 
-def default_data_root() -> str:
-    """``$HF_S2L_SHARED_DATA`` or ``../shared/data`` next to the repository."""
-    return os.environ.get("HF_S2L_SHARED_DATA") or str(REPO_ROOT.parent / "shared" / "data")
+# the committed data slices that the tests use; --smoke reads them unless --data_root is given
+FIXTURE_DATA = REPO_ROOT / "tests" / "fixtures" / "data"
 
 
 @dataclass
@@ -48,9 +47,13 @@ class DataConfig:
         metadata={"help": "hub id or local path (json/jsonl/csv/parquet or save_to_disk dir)"},
     )
     train_split: str = "train"
-    data_root: str = field(
-        default_factory=default_data_root,
-        metadata={"help": "the shared data folder (math_mix, math_eval, radiology_iu)"},
+    data_root: str | None = field(
+        default=None,
+        metadata={
+            "help": "local data folder with math_mix/, math_eval/, radiology_iu/ (the layout of "
+            "tests/fixtures/data); needed for the local math mixture, the math eval sets and "
+            "the IU reports. --smoke defaults to the committed tests/fixtures/data"
+        },
     )
     reports_csv: str | None = field(
         default=None,
@@ -106,6 +109,14 @@ class SelectionConfig:
     stratify_by_group: bool = True
     lp_variants: list[str] = field(
         default_factory=lambda: ["lp1", "lp_app"], metadata={"help": "LP variants for method lp"}
+    )
+    lp_num_clusters: int = field(
+        default=1000,
+        metadata={"help": "LP: k-means clusters of the MiniLM embeddings (official: 1000)"},
+    )
+    lp_cluster_sizes: str = field(
+        default="exact",
+        metadata={"help": "LP: exact (the budget) or official (ceil per cluster, subset.py)"},
     )
     train_full: bool = field(default=False, metadata={"help": "also train on the full data"})
     record_num_points: int | None = 12
@@ -166,6 +177,26 @@ class RecipeConfig:
         return {f.name: asdict(getattr(self, f.name)) for f in fields(self)}
 
 
+def check_data_root(cfg: RecipeConfig) -> None:
+    """Fail before any training when a stage will need the local data folder and none is set."""
+    d, run = cfg.data, cfg.run
+    if d.data_root is not None:
+        return
+    needs = []
+    if d.train_dataset in ("local", "math_mix") and "proxy" in run.stages:
+        needs.append("the local math mixture (--train_dataset math_mix)")
+    if run.task == "clinical" and not d.reports_csv:
+        needs.append("the IU reports (or pass --reports_csv)")
+    if run.task == "math" and "eval" in run.stages:
+        needs.append(f"the math eval sets {d.eval_sets}")
+    if needs:
+        raise ValueError(
+            f"pass --data_root DIR: {'; '.join(needs)} are read from a local folder with "
+            "math_mix/, math_eval/, radiology_iu/ laid out like tests/fixtures/data (or run "
+            "with --smoke, which uses those committed slices)"
+        )
+
+
 def _flat_yaml(path: str | os.PathLike) -> dict[str, Any]:
     import yaml
 
@@ -212,6 +243,8 @@ def parse_config(argv: list[str] | None = None, *, task: str | None = None) -> R
         parser.set_defaults(task=task)
     *parts, _ = parser.parse_args_into_dataclasses(rest, return_remaining_strings=False)
     cfg = RecipeConfig(*parts)
+    if cfg.data.data_root is None and cfg.run.smoke:
+        cfg.data.data_root = str(FIXTURE_DATA)
     if cfg.run.task not in TASKS:
         raise ValueError(f"task must be one of {TASKS}, got {cfg.run.task!r}")
     bad = set(cfg.run.stages) - set(STAGES)

@@ -1,4 +1,4 @@
-"""Training and evaluation data of the recipes (real hub datasets or the shared local data)."""
+"""Training and evaluation data of the recipes (real hub datasets or a local data folder)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from transformers.utils import logging
 
 logger = logging.get_logger(__name__)
 
-# MAmmoTH eval file names for sets that are not in the shared data (users download them)
+# MAmmoTH eval file names for sets beyond gsm8k/numglue/simuleq/deepmind (users download them)
 _EVAL_FILES = {"math": "MATH.json", "svamp": "SVAMP.json", "gsm8k": "gsm8k.jsonl"}
 
 
@@ -32,7 +32,7 @@ def _load_any(name_or_path: str, split: str):
             f"Could not load the dataset {name_or_path!r} ({type(err).__name__}: {err}). "
             f"Download it with `huggingface-cli download --repo-type dataset {name_or_path}` "
             "on a machine with network access, or pass a local file with --train_dataset, "
-            "or run with --smoke (uses the shared local data)."
+            "or run with --smoke (uses the committed tests/fixtures/data)."
         ) from err
 
 
@@ -40,25 +40,30 @@ def load_train_data(cfg) -> Any:
     """The raw training set of the recipe's task, with the columns the recipe uses.
 
     math: instruction/output/source; clinical: instruction (findings)/output (impression);
-    instruction: instruction/[input]/output. In smoke mode the shared local data is used:
-    the math mixture (math, instruction) or the IU reports (clinical).
+    instruction: instruction/[input]/output. In smoke mode the local data folder is used
+    (default: the committed ``tests/fixtures/data``): the math mixture (math, instruction)
+    or the IU reports (clinical).
     """
     d, task = cfg.data, cfg.run.task
-    root = Path(d.data_root)
     if task == "clinical":
         from hf_s2l.corpora import load_radiology_reports
 
-        csv = d.reports_csv or str(root / "radiology_iu" / "indiana_reports.csv")
+        csv = d.reports_csv or str(
+            require_data_root(d.data_root, "the IU reports")
+            / "radiology_iu"
+            / "indiana_reports.csv"
+        )
         ds = load_radiology_reports(csv, d.findings_column, d.impression_column)
         ds = ds.rename_columns({"findings": "instruction", "impression": "output"})
         return ds
     if cfg.run.smoke or d.train_dataset in ("local", "math_mix"):
         from hf_s2l.corpora import load_math_mixture
 
+        root = require_data_root(d.data_root, "the local math mixture")
         if not (root / "math_mix").is_dir():
             raise FileNotFoundError(
-                f"shared data not found under {root}; pass --data_root (the folder holding "
-                "math_mix/, math_eval/, radiology_iu/) or set HF_S2L_SHARED_DATA"
+                f"no math_mix/ folder under --data_root {root}; pass the folder holding "
+                "math_mix/, math_eval/, radiology_iu/ (layout of tests/fixtures/data)"
             )
         return load_math_mixture(root / "math_mix")
     ds = _load_any(d.train_dataset, d.train_split)
@@ -67,6 +72,17 @@ def load_train_data(cfg) -> Any:
         rename[d.input_column] = "input"
     ds = ds.rename_columns({k: v for k, v in rename.items() if k != v})
     return ds
+
+
+def require_data_root(data_root: str | os.PathLike | None, what: str) -> Path:
+    """``data_root`` as a Path, or a clear error naming ``--data_root`` when it is unset."""
+    if data_root is None:
+        raise ValueError(
+            f"{what} is read from a local data folder: pass --data_root DIR (a folder with "
+            "math_mix/, math_eval/, radiology_iu/ laid out like tests/fixtures/data), or run "
+            "with --smoke to use the committed slices"
+        )
+    return Path(data_root)
 
 
 def split_train_eval(ds, cfg):
@@ -84,11 +100,11 @@ def split_train_eval(ds, cfg):
     return ds.flatten_indices(), held
 
 
-def load_math_eval_set(data_root: str | os.PathLike, name: str, limit: int | None = None):
+def load_math_eval_set(data_root: str | os.PathLike | None, name: str, limit: int | None = None):
     """A math evaluation set as ``question``/``answer`` rows.
 
-    gsm8k, numglue, simuleq, deepmind come from the shared data; others (MATH, SVAMP, …)
-    are read from ``data_root/math_eval/<name>/`` in MAmmoTH's format (download its
+    gsm8k, numglue, simuleq, deepmind are read in the layout of ``tests/fixtures/data``;
+    others (MATH, SVAMP, …) are read from ``data_root/math_eval/<name>/`` in MAmmoTH's format (download its
     ``math_eval/dataset`` folder).
     """
     from datasets import Dataset
@@ -96,7 +112,7 @@ def load_math_eval_set(data_root: str | os.PathLike, name: str, limit: int | Non
     from hf_s2l.corpora import load_math_eval
     from hf_s2l.eval import extract_answer
 
-    root = Path(data_root)
+    root = require_data_root(data_root, f"the math eval set {name!r}")
     if name in ("gsm8k", "numglue", "simuleq", "deepmind"):
         return load_math_eval(root, name, limit=limit)
     folder = root / "math_eval" / name

@@ -20,7 +20,7 @@ from typing import Any
 
 from transformers.utils import logging
 
-from .config import RecipeConfig, parse_config
+from .config import RecipeConfig, check_data_root, parse_config
 from .models import (
     build_smoke_bertscore_model,
     build_smoke_model,
@@ -243,12 +243,36 @@ class Recipe:
                         kwargs["by_column"] = self.group
                 if variant is not None:
                     params["variant"] = variant
-                sel = hf_s2l.select(store, method, budget, seed=cfg.run.seed, **kwargs, **params)
+                if method == "lp":
+                    sel = self._select_lp(store, budget, params)
+                else:
+                    sel = hf_s2l.select(
+                        store, method, budget, seed=cfg.run.seed, **kwargs, **params
+                    )
                 sel.save(self.out / "selections" / name)
                 index[name] = {"method": method, "variant": variant, "budget": len(sel)}
                 self.log(f"selection {name}: {len(sel)} of {store.num_examples} examples")
             (self.out / "selections" / "index.json").write_text(json.dumps(index, indent=2))
         self.state.wait_for_everyone()
+
+    def _select_lp(self, store: Any, budget: int | float, params: dict[str, Any]) -> Any:
+        """The official LP selection: per k-means cluster (sklearn, ``random_state=42``) of the
+        all-MiniLM-L6-v2 embeddings of the training rows (the ``clustering.py`` sentence),
+        embedded once per run and shared by the LP variants and budgets."""
+        import hf_s2l
+        from hf_s2l.selection.embeddings import embed_texts, official_embedding_text
+        from hf_s2l.selection.learning_percentage import official_lp_subset
+
+        s = self.cfg.selection
+        if getattr(self, "_lp_embeddings", None) is None:
+            texts = [official_embedding_text(row) for row in self.train_raw]
+            self._lp_embeddings = embed_texts(texts)
+        params = {**params, "num_clusters": s.lp_num_clusters}
+        seed, emb = self.cfg.run.seed, self._lp_embeddings
+        if s.lp_cluster_sizes == "official":
+            frac = budget if isinstance(budget, float) else budget / len(emb)
+            return official_lp_subset(store, round(100 * frac), seed=seed, embeddings=emb, **params)
+        return hf_s2l.select(store, "lp", budget, seed=seed, embeddings=emb, **params)
 
     def target_runs(self) -> list[str]:
         names = [n for n, *_ in run_names(self.cfg)]
@@ -374,6 +398,7 @@ def run_recipe(argv: list[str] | None = None, task: str | None = None) -> dict[s
     import time
 
     cfg = parse_config(argv, task=task)
+    check_data_root(cfg)  # before any model is loaded or trained
     t0 = time.perf_counter()
     recipe = Recipe(cfg)
     if recipe.state.is_main_process:

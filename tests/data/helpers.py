@@ -7,26 +7,16 @@ from pathlib import Path
 
 import numpy as np
 
-GSM8K = Path("/work/shared/data/math_mix/gsm8k/train.jsonl")
+GSM8K = Path(__file__).resolve().parents[1] / "fixtures/data/math_mix/gsm8k/train.jsonl"
 
 
 def gsm8k_rows(n: int = 60) -> list[dict]:
-    """The first ``n`` GSM8K rows (or synthetic math-like rows when the file is absent)."""
-    if GSM8K.is_file():
-        rows = []
-        with open(GSM8K) as f:
-            for line in f:
-                rows.append(json.loads(line))
-                if len(rows) == n:
-                    break
-        return rows
-    return [
-        {
-            "question": f"What is {i} plus {i * 3}?",
-            "answer": f"{i} + {i * 3} = {4 * i}\n#### {4 * i}",
-        }
-        for i in range(n)
-    ]
+    """The first ``n`` rows of the committed GSM8K train slice (200 rows)."""
+    with open(GSM8K) as f:
+        rows = [json.loads(line) for _, line in zip(range(n), f)]
+    if len(rows) < n:
+        raise ValueError(f"{GSM8K} has only {len(rows)} rows; asked for {n}")
+    return rows
 
 
 def raw_dataset(n: int = 60, with_source: bool = True):

@@ -1,4 +1,4 @@
-"""Answer extraction on the real S2L evaluation sets: 100% on gold answers, plus edge cases."""
+"""Answer extraction on real S2L evaluation rows (committed slices): 100% on gold answers, plus edge cases."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def _eval_rows(shared_data, name):
 
 def test_gsm8k_test_gold_solutions_all_correct(shared_data):
     rows = [json.loads(line) for line in open(shared_data / "math_mix" / "gsm8k" / "test.jsonl")]
-    assert len(rows) == 1319
+    assert len(rows) == 200  # the committed slice of GSM8K test
     golds = [r["answer"].rpartition("####")[2].strip() for r in rows]
     # the full worked solution (with <<calc>> notes and "#### N")
     assert math_accuracy([r["answer"] for r in rows], golds) == 1.0
@@ -26,7 +26,7 @@ def test_gsm8k_test_gold_solutions_all_correct(shared_data):
     assert any("," in g for g in golds)  # numbers with thousands separators are covered
 
 
-@pytest.mark.parametrize("name,size", [("numglue", 1042), ("simuleq", 514), ("deepmind", 1000)])
+@pytest.mark.parametrize("name,size", [("numglue", 100), ("simuleq", 100), ("deepmind", 100)])
 def test_eval_set_gold_answers_all_correct(shared_data, name, size):
     rows = _eval_rows(shared_data, name)
     assert len(rows) == size

@@ -341,7 +341,8 @@ def test_cli_export(setup, tmp_path, fmt, capsys):
     assert meta["hf_s2l"]["source_dataset"] == str(setup["raw_file"])
 
 
-def test_cli_export_refuses_misaligned(setup, tmp_path):
+def test_cli_export_refuses_misaligned(setup, tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_S2L_DEBUG", "1")  # raise, instead of the CLI's one `error:` line
     # the raw file has no ids and another fingerprint -> alignment cannot be verified
     with pytest.raises(AlignmentError):
         main(

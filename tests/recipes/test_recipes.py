@@ -16,6 +16,7 @@ HUB_MODELS = {
     "EleutherAI/pythia-70m-deduped",
     "EleutherAI/pythia-160m-deduped",
     "EleutherAI/pythia-410m-deduped",
+    "openai-community/gpt2",
     "microsoft/phi-2",
     "facebook/opt-350m",
     "facebook/opt-13b",

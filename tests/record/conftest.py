@@ -156,6 +156,24 @@ def subprocess_env() -> dict[str, str]:
     return env
 
 
+def stop(proc: subprocess.Popen) -> tuple[str, str]:
+    """Stop ``proc``'s process group; return what it printed.
+
+    SIGTERM first: torchrun starts its workers in their own sessions and stops them on
+    SIGTERM (a SIGKILL would orphan them, and they would keep the output pipes open).
+    """
+    for sig, wait in ((signal.SIGTERM, 30), (signal.SIGKILL, 10)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            pass
+        try:
+            return proc.communicate(timeout=wait)
+        except subprocess.TimeoutExpired:
+            continue
+    return "", "(output lost: a child process still holds the pipes)"
+
+
 def run_subprocess(cmd, env, cwd, timeout: float = 240, expect_rc: int | None = 0):
     """Run ``cmd`` in its own process group (killed as a whole on timeout); return it."""
     proc = subprocess.Popen(
@@ -170,8 +188,7 @@ def run_subprocess(cmd, env, cwd, timeout: float = 240, expect_rc: int | None = 
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
+        out, err = stop(proc)
         raise AssertionError(
             f"timed out after {timeout}s: {cmd}\n{out[-3000:]}\n{err[-6000:]}"
         ) from None

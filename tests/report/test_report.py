@@ -20,55 +20,6 @@ def _png_size(path: Path) -> tuple[int, int]:
     return width, height
 
 
-@pytest.fixture(scope="module")
-def recorded_store(tmp_path_factory, math_raw):
-    """A store recorded by TrajectoryCallback while a tiny GPT-NeoX trains 2 epochs."""
-    import torch
-    import transformers as tf
-
-    import hf_s2l
-    from hf_s2l.corpora import tokenize_sft
-    from hf_s2l.tiny import tiny_model, train_tokenizer
-
-    torch.set_num_threads(2)
-    root = tmp_path_factory.mktemp("report")
-    tok = train_tokenizer([r["instruction"] + " " + r["output"] for r in math_raw], vocab_size=1024)
-    ds = math_raw.map(
-        tokenize_sft,
-        fn_kwargs={"tokenizer": tok, "max_length": 256},
-        remove_columns=["instruction", "output"],
-    )
-    model = tiny_model(
-        family="gpt_neox", vocab_size=len(tok), hidden_size=32, num_layers=1, num_heads=2
-    )
-    args = tf.TrainingArguments(
-        str(root / "out"),
-        num_train_epochs=2,
-        per_device_train_batch_size=16,
-        learning_rate=3e-3,
-        report_to=[],
-        save_strategy="no",
-        logging_strategy="no",
-        use_cpu=True,
-        disable_tqdm=True,
-    )
-    cb = hf_s2l.TrajectoryCallback(
-        root / "store",
-        schedule=hf_s2l.RecordingSchedule(at_train_begin=True, at_epoch_end=True, num_points=4),
-        batch_size=48,
-        metadata_columns=("source",),
-        log_to_trainer=False,
-    )
-    tf.Trainer(
-        model=model,
-        args=args,
-        train_dataset=ds,
-        data_collator=tf.DataCollatorForSeq2Seq(tok, padding=True),
-        callbacks=[cb],
-    ).train()
-    return hf_s2l.TrajectoryStore.open(root / "store")
-
-
 EXPECTED_AXES = {
     "trajectories": ("training step", "loss"),
     "cluster_sizes": ("cluster size (examples)", "number of clusters"),
@@ -87,7 +38,7 @@ def test_report_renders_real_pngs_with_expected_axes(recorded_store, tmp_path):
     store = recorded_store
     assert store.num_columns >= 4 and len(store.complete_columns()) == store.num_columns
     sel = hf_s2l.select(store, "s2l", 0.3, seed=0, by_column="source", num_clusters=3)
-    report = hf_s2l.build_report(store, sel, out_dir=tmp_path / "rep", num_clusters=6)
+    report = hf_s2l.build_report(store, sel, out=tmp_path / "rep", num_clusters=6)
 
     assert report.skipped == {}, report.skipped
     assert set(report.figures) == set(EXPECTED_AXES)
@@ -157,7 +108,7 @@ def test_report_skips_what_the_store_cannot_show(tmp_path):
     vals[3] = np.nan
     store.write(c, np.arange(20), vals)
     store.mark_complete(c)
-    report = hf_s2l.build_report(store, out_dir=tmp_path / "rep")
+    report = hf_s2l.build_report(store, out=tmp_path / "rep")
     assert set(report.figures) == {"columns"}
     assert "2 complete columns" in report.skipped["trajectories"]
     assert "metadata" in report.skipped["groups"]
@@ -171,4 +122,4 @@ def test_report_rejects_selection_of_another_size(recorded_store, tmp_path):
 
     sel = hf_s2l.Selection(indices=np.arange(3), method="random", num_examples=5)
     with pytest.raises(ValueError, match="training set of 5 examples"):
-        hf_s2l.build_report(recorded_store, sel, out_dir=tmp_path / "x")
+        hf_s2l.build_report(recorded_store, sel, out=tmp_path / "x")

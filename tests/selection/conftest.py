@@ -37,7 +37,7 @@ def build_store(path, losses, schedule=None, complete=None, **kw) -> TrajectoryS
     losses = np.asarray(losses, dtype=np.float32)
     n, t = losses.shape
     if schedule is None:
-        schedule = [(10 * j, float(j), "point") for j in range(t)]
+        schedule = [(10 * (j + 1), float(j + 1), "point") for j in range(t)]  # after step 0
     store = TrajectoryStore.create(path, n, **kw)
     for j, (step, epoch, kind) in enumerate(schedule):
         c = store.add_column(step, epoch, kind)

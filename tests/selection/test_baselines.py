@@ -127,16 +127,24 @@ def _dense_greedy(x, budget):
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_facility_location(golden_store, seed):
-    x = np.log(GOLDEN_PPL).astype(np.float32)
+    # trajectories = the columns after training starts (the step-0 column is no feature)
+    x = np.log(GOLDEN_PPL[:, 1:]).astype(np.float32)
     sel = select(golden_store, "facility_location", 4, seed=seed, k_neighbors=9)
-    assert sel.indices.tolist() == [3, 4, 7, 9]
-    assert _dense_greedy(x.astype(np.float64), 4) == [4, 9, 3, 7]  # pick order
+    assert sel.indices.tolist() == [1, 3, 4, 9]
+    assert sel.provenance["columns_used"] == [1, 2, 3]
+    assert _dense_greedy(x.astype(np.float64), 4) == [4, 3, 1, 9]  # pick order
+    with_initial = select(
+        golden_store, "facility_location", 4, seed=seed, k_neighbors=9, include_initial=True
+    )
+    assert with_initial.indices.tolist() == [3, 4, 7, 9]
+    x0 = np.log(GOLDEN_PPL).astype(np.float64)
+    assert _dense_greedy(x0, 4) == [4, 9, 3, 7]
     # the sparse k-NN graph (k = 3) version, lazy greedy == plain greedy on the same graph
     nbr, sims = knn_graph(x, 3)
     lazy, value = lazy_greedy_facility_location(nbr, sims, 5)
     assert lazy.tolist() == _plain_sparse_greedy(nbr, sims, 5)
     assert select(
-        golden_store, "facility_location", 5, seed=seed, k_neighbors=3
+        golden_store, "facility_location", 5, seed=seed, k_neighbors=3, columns=[0, 1, 2, 3]
     ).indices.tolist() == sorted(lazy.tolist())
 
 

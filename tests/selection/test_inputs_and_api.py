@@ -79,12 +79,11 @@ def test_all_nan(tmp_path, caplog):
     store = build_store(tmp_path / "n", x)
     with caplog.at_level(logging.WARNING):
         sel = select(store, "least_confidence", 7)
-    assert "1 of 8 examples have no recorded loss" in caplog.text and "ranked last" in caplog.text
-    assert 2 not in sel.indices and sel.stats["num_nan_rows"] == 1
-    assert select(store, "least_confidence", 8).stats["num_nan_rows_selected"] == 1
-    for method in ("high_learnability", "cartography", "middle_perplexity", "lp"):
-        if method != "lp":
-            assert 2 not in select(store, method, 7).indices, method
+    assert "1 of 8 examples are unscored" in caplog.text and "excluded" in caplog.text
+    assert 2 not in sel.indices and sel.stats["unscored"]["rows"] == 1
+    assert select(store, "least_confidence", 8).stats["unscored"]["selected"] == 1
+    for method in ("high_learnability", "cartography", "middle_perplexity"):
+        assert 2 not in select(store, method, 7).indices, method
     hardest = select(store, "curriculum", 7, subset="hardest")
     assert 2 not in hardest.indices
     assert select(store, "curriculum", 8).order[-1] == 2  # unknown confidence: last
@@ -98,6 +97,55 @@ def test_all_nan(tmp_path, caplog):
     ):
         with pytest.raises(ValueError, match="NaN"):
             select(empty, method, 2)
+
+
+def _unscored_store(path):
+    """40 rows, LP-ready columns; rows 0-5 unscored: all NaN (0-3), +inf (4), -inf (5)."""
+    rng = np.random.default_rng(7)
+    x = np.log(rng.uniform(2, 12, size=(40, 4)))
+    x[:, 1:] = x[:, :1] - np.cumsum(rng.uniform(0.05, 0.4, size=(40, 3)), axis=1)
+    x[:4] = np.nan
+    x[4, 2] = np.inf
+    x[5, 3] = -np.inf
+    sched = [(0, 0.0, "train_begin"), (10, 1.0, "epoch_end"), (15, 1.5, "point")]
+    store = build_store(path, x, [*sched, (20, 2.0, "epoch_end")])
+    store.set_metadata("source", np.array(["a", "b"] * 20))
+    return store
+
+
+UNSCORED = {0, 1, 2, 3, 4, 5}
+
+
+@pytest.mark.parametrize("method", available_methods())
+def test_no_method_selects_unscored_rows_while_scored_remain(tmp_path, method, caplog):
+    """Issue 11.2 / 12.3: NaN and ±inf rows are excluded, counted, logged, for every method."""
+    store = _unscored_store(tmp_path / "u")
+    params = {"num_clusters": 4} if method == "s2l" else {}
+    for kw in ({}, {"by_column": "source"}):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            sel = select(store, method, 20, seed=1, **kw, **params)
+        assert not UNSCORED & set(sel.indices.tolist()), (method, kw)
+        assert sel.stats["unscored"]["rows"] == 6 and sel.stats["unscored"]["selected"] == 0
+        assert caplog.text.count("6 of 40 examples are unscored") == 1
+        full = select(store, method, 37, seed=1, **kw, **params)  # 34 scored + 3 unscored
+        assert set(range(6, 40)) <= set(full.indices.tolist())
+        assert full.stats["unscored"]["selected"] == 3
+
+
+@pytest.mark.parametrize("method", ["s2l", "facility_location", "random", "least_confidence"])
+def test_unscored_zero_reads_nonfinite_as_zero(tmp_path, method):
+    store = _unscored_store(tmp_path / "z")
+    params = {"num_clusters": 4} if method == "s2l" else {}
+    sel = select(store, method, 39, seed=0, unscored="zero", **params)
+    assert sel.stats["unscored"] == {
+        "policy": "zero",
+        "columns": sel.stats["unscored"]["columns"],
+        "rows": 6,
+        "selected": len(UNSCORED & set(sel.indices.tolist())),
+    }
+    with pytest.raises(ValueError, match="unscored must be one of"):
+        select(store, method, 3, unscored="drop")
 
 
 def test_groups_validation(golden_store):
@@ -245,8 +293,12 @@ def test_cli(golden_store, tmp_path, capsys, monkeypatch):
         == 0
     )
     assert Selection.load(tmp_path / "o2").stats["space"] == "embeddings"
+    monkeypatch.setenv("HF_S2L_DEBUG", "1")  # raise, instead of the CLI's one `error:` line
     with pytest.raises(ValueError, match="budget"):
-        _main(["select", str(golden_store.path), "--budget", "2.5", "--out", str(out)], monkeypatch)
+        _main(
+            ["select", str(golden_store.path), "--budget", "2.5", "--out", str(tmp_path / "o3")],
+            monkeypatch,
+        )
 
 
 def test_embeddings_optional(golden_store):

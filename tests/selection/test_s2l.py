@@ -37,8 +37,22 @@ def official_kmeans_sampling(I, n, rng):  # noqa: E741 (the official name)
     return np.concatenate(sampled_indices)
 
 
-def official_query(sources, labels, n, rng):
-    """``S2L.query`` over all examples, clustering given by ``labels`` within each source."""
+def official_faiss_labels(features, n_components):
+    """``faiss_kmeans_selection``'s clustering: ``faiss.Kmeans(d, K, niter=20)``, faiss'
+    default seed (1234), then ``kmeans.index.search(features, 1)``."""
+    import faiss
+
+    features = np.ascontiguousarray(features, dtype=np.float32)
+    kmeans = faiss.Kmeans(features.shape[1], n_components, niter=20, verbose=False)
+    kmeans.train(features)
+    _, I = kmeans.index.search(features, 1)  # noqa: N806, E741 (the official names)
+    return I[:, 0]
+
+
+def official_query(sources, labels, n, rng, losses=None, n_components=None):
+    """``S2L.query`` over all examples. Clusters: ``labels`` (given), or with ``losses`` and
+    ``n_components`` a k-means per source, as the official code runs it (``losses`` are
+    the trajectories after ``self.losses[torch.isnan(self.losses)] = 0``)."""
     srcs, counts = np.unique(sources, return_counts=True)
     sorted_idx = np.argsort(counts, kind="stable")
     sampled = []
@@ -46,7 +60,11 @@ def official_query(sources, labels, n, rng):
         n_per_source = n // (len(sorted_idx) - i)
         indices = np.where(sources == srcs[sorted_idx[i]])[0]
         if len(indices) > n_per_source:
-            new = official_kmeans_sampling(labels[indices], n_per_source, rng)
+            if losses is not None:
+                lab = official_faiss_labels(losses[indices], n_components)
+            else:
+                lab = labels[indices]
+            new = official_kmeans_sampling(lab, n_per_source, rng)
             sampled.append(indices[new])
             n -= n_per_source
         else:
@@ -87,12 +105,56 @@ def test_select_with_sources_matches_official(tmp_path, seed):
     store = build_store(tmp_path / "s", rng.random((n, 3)))
     store.set_metadata("source", sources)
     for budget in (10, 100, 200):
-        sel = select(store, "s2l", budget, seed=seed, by_column="source", clusters=labels)
+        sel = select(
+            store,
+            "s2l",
+            budget,
+            seed=seed,
+            by_column="source",
+            clusters=labels,
+            group_remainder="last",  # the official split: the remainder rolls over
+        )
         ref = official_query(sources, labels, budget, np.random.default_rng(seed))
         np.testing.assert_array_equal(sel.indices, np.sort(ref))
         counts = sel.stats["groups"]["counts"]
         assert sum(c["selected"] for c in counts.values()) == budget
         assert sel.stats["groups"]["visit_order"][0] == "tiny"
+
+
+def test_official_options_reproduce_the_official_pipeline(tmp_path):
+    """k-means per source + sampling, official options: equal to the transcription."""
+    rng = np.random.default_rng(5)
+    parts = [blob_losses([3, 8, 20, 40], dims=4, seed=s) for s in range(3)]
+    x = np.concatenate(parts)
+    x[[2, 50]] = np.nan  # unscored rows: the official code sets them to 0
+    n = len(x)
+    sources = np.repeat(np.array(["a", "b", "c"]), [len(p) for p in parts])
+    sources = sources[rng.permutation(n)]
+    step0 = rng.normal(size=(n, 1))  # never a feature of the official trajectories
+    store = build_store(
+        tmp_path / "o", np.hstack([step0, x]), [(0, 0.0, "train_begin")] + [(10, 1.0, "point")] * 4
+    )
+    store.set_metadata("source", sources)
+    for budget in (15, 60):
+        sel = select(
+            store,
+            "s2l",
+            budget,
+            seed=1234,  # faiss' default seed, as the official code leaves it
+            by_column="source",
+            num_clusters=4,
+            unscored="zero",
+            group_remainder="last",
+        )
+        ref = official_query(
+            sources,
+            None,
+            budget,
+            np.random.default_rng(1234),
+            losses=np.nan_to_num(x, nan=0.0),
+            n_components=4,
+        )
+        np.testing.assert_array_equal(sel.indices, np.sort(ref))
 
 
 def test_kmeans_path_equals_sampling_of_faiss_labels(tmp_path):
@@ -166,19 +228,52 @@ def test_k_larger_than_n_degrades_with_warning(tmp_path, caplog):
     store = build_store(tmp_path / "k", np.random.default_rng(0).random((8, 3)))
     with caplog.at_level(logging.WARNING):
         sel = select(store, "s2l", 4, seed=0)  # default K = 100 > 8 rows
-    assert "only 8 rows" in caplog.text
+    assert caplog.text.count("num_clusters=100 is more than the examples") == 1
     assert sel.stats["num_clusters_used"] == 8 and len(sel) == 4
+    assert sel.stats["warnings"][0]["count"] == 1
 
 
-def test_nan_rows_are_zeroed_with_warning(tmp_path, caplog):
+def test_k_capped_on_small_groups_is_said_once(tmp_path, caplog):
+    """13.6: the default 100 clusters capped on small groups: one log line, one stats entry."""
+    x = np.random.default_rng(0).random((60, 3))
+    store = build_store(tmp_path / "kg", x)
+    store.set_metadata("source", np.repeat(np.array(["a", "b", "c"]), [10, 20, 30]))
+    with caplog.at_level(logging.WARNING):
+        sel = select(store, "s2l", 15, seed=0, by_column="source")
+    assert caplog.text.count("num_clusters=100 is more than the examples") == 1
+    assert "(3 groups)" in caplog.text
+    (warning,) = sel.stats["warnings"]
+    assert warning["count"] == 3 and "capped" in warning["message"]
+    per = sel.stats["groups"]["per_group"]
+    assert [per[g]["num_clusters_used"] for g in "abc"] == [10, 20, 30]
+
+
+def test_unscored_rows_excluded_by_default_zero_on_request(tmp_path, caplog):
     x = np.random.default_rng(0).random((30, 4)) + 1
     x[[3, 7]] = np.nan
     x[5, 1] = np.nan
     store = build_store(tmp_path / "n", x)
     with caplog.at_level(logging.WARNING):
         sel = select(store, "s2l", 10, seed=0, num_clusters=3)
-    assert "2 of 30 examples have no recorded loss" in caplog.text
-    assert sel.stats["num_nan_rows"] == 2 and len(sel) == 10
+    assert caplog.text.count("3 of 30 examples are unscored") == 1
+    assert sel.stats["unscored"] == {
+        "policy": "exclude",
+        "columns": [0, 1, 2, 3],
+        "rows": 3,
+        "selected": 0,
+    }
+    assert not {3, 5, 7} & set(sel.indices.tolist()) and len(sel) == 10
+    # budget beyond the scored rows: every scored row, then the rest among the unscored
+    sel = select(store, "s2l", 28, seed=0, num_clusters=3)
+    assert sel.stats["unscored"]["selected"] == 1
+    assert set(range(30)) - {3, 5, 7} <= set(sel.indices.tolist())
+    # the official behaviour: NaN -> 0, the rows compete (and cluster together)
+    zero = select(store, "s2l", 10, seed=0, num_clusters=3, unscored="zero")
+    ref_x = np.nan_to_num(x.astype(np.float32), nan=0.0)
+    labels = faiss_kmeans(ref_x, 3, seed=0).labels
+    ref = official_kmeans_sampling(labels, 10, np.random.default_rng(0))
+    np.testing.assert_array_equal(zero.indices, np.sort(ref))
+    assert zero.stats["unscored"]["policy"] == "zero"
 
 
 def test_num_loss_ckpts_keeps_every_kth(tmp_path):

@@ -65,7 +65,8 @@ def test_meta_written_atomically(tmp_path, monkeypatch):
         store.update_extra(note="x")
     monkeypatch.undo()
     assert (tmp_path / "s" / "meta.json").read_text() == meta_before
-    assert [p.name for p in (tmp_path / "s").iterdir() if p.name.startswith(".")] == []
+    hidden = {p.name for p in (tmp_path / "s").iterdir() if p.name.startswith(".")}
+    assert hidden <= {".hf-s2l-writer.lock", ".hf-s2l-writer.json"}  # no temporary file left
     json.loads(meta_before)
 
 
@@ -123,44 +124,6 @@ def test_create_leaves_nothing_on_failure(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError):
         TrajectoryStore.create(tmp_path / "s", 4)
     assert list(tmp_path.iterdir()) == []
-
-
-@pytest.mark.parametrize(
-    "n, exc, match",
-    [
-        (0, ValueError, "empty"),
-        (-3, ValueError, "empty"),
-        (2.5, TypeError, "int"),
-        (True, TypeError, "int"),
-    ],
-)
-def test_bad_num_examples(tmp_path, n, exc, match):
-    with pytest.raises(exc, match=match):
-        TrajectoryStore.create(tmp_path / "s", n)
-    assert not (tmp_path / "s").exists()
-
-
-def test_bad_input(tmp_path):
-    with pytest.raises(ValueError, match="example_ids"):
-        TrajectoryStore.create(tmp_path / "s", 3, example_ids=["a"])
-    store = _filled(tmp_path / "s", n=3, cols=1)
-    with pytest.raises(FileExistsError, match="exist_ok"):
-        TrajectoryStore.create(tmp_path / "s", 3)
-    with pytest.raises(IndexError):
-        store.write(0, [3], [1.0])
-    with pytest.raises(ValueError, match="shapes"):
-        store.write(0, [0, 1], [1.0])
-    with pytest.raises(PermissionError, match="read-only"):
-        TrajectoryStore.open(tmp_path / "s").write(0, [0], [1.0])
-    with pytest.raises(FileNotFoundError, match="not a trajectory store"):
-        TrajectoryStore.open(tmp_path / "nothing")
-    (tmp_path / "file").write_text("x")
-    with pytest.raises(FileExistsError):
-        TrajectoryStore.create(tmp_path / "file", 3)
-    with pytest.raises(PermissionError):
-        TrajectoryStore.create(tmp_path / "file" / "s", 3)
-    with pytest.raises(ValueError, match="metadata column"):
-        store.set_metadata("source", ["a"])
 
 
 @pytest.mark.parametrize("n, fp", [(4, "fp"), (3, "other")])

@@ -1,8 +1,10 @@
-"""Rebuild the demo's embedded math data from the shared math mixture (run once, committed).
+"""Rebuild the demo's embedded math data from a full copy of the math mixture (run once, committed).
 
 Usage::
 
-    python hf_s2l/assets/math_demo/build.py --data ../shared/data
+    python hf_s2l/assets/math_demo/build.py --data DATA
+
+DATA holds ``math_mix/`` with the full upstream files, laid out like ``tests/fixtures/data``.
 
 Writes, next to this script:
 
@@ -61,7 +63,9 @@ def build(data_root: Path, out_dir: Path = HERE, seed: int = 0) -> None:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--data", default="../shared/data", help="the shared data folder")
+    p.add_argument(
+        "--data", required=True, help="folder with math_mix/ (layout of tests/fixtures/data)"
+    )
     p.add_argument("--out", default=str(HERE))
     args = p.parse_args()
     build(Path(args.data), Path(args.out))

@@ -1,28 +1,31 @@
-"""Bad input: clear errors before training starts, no half-made or modified store."""
+"""Bad input to the recording callback: a clear error of a known type before training
+starts, and nothing on disk changed (no half-made or modified store)."""
 
+# ruff: noqa: F811  (the recording fixtures are imported, then requested by name)
 from __future__ import annotations
 
 import copy
-import hashlib
 import logging
 import os
-from pathlib import Path
+import signal
+import subprocess
+import sys
 
 import datasets
 import numpy as np
 import pytest
 from transformers import DataCollatorForLanguageModeling, DataCollatorForSeq2Seq, Trainer
 
-from hf_s2l import StoreMismatchError, TrajectoryCallback, TrajectoryStore
+from hf_s2l import StoreLockedError, StoreMismatchError, TrajectoryCallback, TrajectoryStore
 from hf_s2l.record import ProbeError
-
-
-def _digest(path: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(path)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(path.rglob("*"))
-        if p.is_file()
-    }
+from tests.bad_inputs.test_store_and_selection import digest as _digest
+from tests.record.conftest import (  # noqa: F401  (fixtures)
+    helpers,
+    make_causal_lm,
+    record_ds,
+    record_full,
+    record_raw,
+)
 
 
 def _trainer(tmp_path, model, ds, collator, cb, helpers, **args):
@@ -41,11 +44,11 @@ def test_store_of_another_dataset(
 ):
     out = tmp_path / "traj"
     n = 10 if mismatch == "length" else len(record_ds)
-    old = TrajectoryStore.create(out, n, dataset_fingerprint="another-dataset")
-    c = old.add_column(0, 0.0, "train_begin")
-    old.write(c, np.arange(n), np.arange(n, dtype=np.float32))
-    old.mark_complete(c)
-    before = _digest(out)
+    with TrajectoryStore.create(out, n, dataset_fingerprint="another-dataset") as old:
+        c = old.add_column(0, 0.0, "train_begin")
+        old.write(c, np.arange(n), np.arange(n, dtype=np.float32))
+        old.mark_complete(c)
+    before = _digest(tmp_path, skip=("run",))
     model = make_causal_lm()
     trainer = _trainer(
         tmp_path,
@@ -55,15 +58,66 @@ def test_store_of_another_dataset(
         TrajectoryCallback(out),
         helpers,
     )
-    with pytest.raises(StoreMismatchError, match="use another output directory"):
+    with pytest.raises(StoreMismatchError, match="use another output directory") as info:
         trainer.train()
+    assert "overwrite=True" in str(info.value)
     assert trainer.state.global_step == 0
-    assert _digest(out) == before
+    assert _digest(tmp_path, skip=("run",)) == before
+    # overwrite=True replaces it, as documented (issue 12 point 9)
+    cb = TrajectoryCallback(out, num_points=1, overwrite=True)
+    _trainer(
+        tmp_path, make_causal_lm(), record_ds, DataCollatorForSeq2Seq(tokenizer), cb, helpers
+    ).train()
+    store = TrajectoryStore.open(out)
+    assert store.num_examples == len(record_ds)
+    assert store.dataset_fingerprint == record_ds._fingerprint
+    assert store.steps.tolist() == [0, 2] and store.complete_columns().tolist() == [0, 1]
+
+
+def test_store_being_written_by_another_process(
+    tmp_path, record_ds, tokenizer, make_causal_lm, helpers
+):
+    out = tmp_path / "traj"
+    TrajectoryStore.create(out, len(record_ds), dataset_fingerprint=record_ds._fingerprint).close()
+    hold = "import sys,time; from hf_s2l import TrajectoryStore as T; s=T.open(sys.argv[1],'r+'); print('LOCKED',flush=True); time.sleep(120)"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", hold, str(out)],
+        env=helpers.subprocess_env(),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "LOCKED"
+        before = _digest(tmp_path, skip=("run",))
+        trainer = _trainer(
+            tmp_path,
+            make_causal_lm(),
+            record_ds,
+            DataCollatorForSeq2Seq(tokenizer),
+            TrajectoryCallback(out),
+            helpers,
+        )
+        with pytest.raises(
+            StoreLockedError, match=f"being written by another process \\(pid {holder.pid}"
+        ):
+            trainer.train()
+        assert trainer.state.global_step == 0
+        assert _digest(tmp_path, skip=("run",)) == before
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(timeout=30)
+
+
+def test_metadata_column_name_is_not_a_path(tmp_path, record_full):
+    with pytest.raises(ValueError, match="invalid metadata column name"):
+        TrajectoryCallback(tmp_path / "traj", metadata_columns=("../example_ids",))
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_output_dir_is_a_file(tmp_path, record_ds, tokenizer, make_causal_lm, helpers):
     target = tmp_path / "a_file"
     target.write_text("not a directory")
+    before = _digest(tmp_path, skip=("run",))
     cb = TrajectoryCallback(target)
     trainer = _trainer(
         tmp_path, make_causal_lm(), record_ds, DataCollatorForSeq2Seq(tokenizer), cb, helpers
@@ -79,6 +133,7 @@ def test_output_dir_is_a_file(tmp_path, record_ds, tokenizer, make_causal_lm, he
         trainer.train()
     assert trainer.state.global_step == 0
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+    assert _digest(tmp_path, skip=("run",)) == before
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root ignores directory permissions")
@@ -175,6 +230,8 @@ def test_all_masked_labels_are_nan_with_one_warning(
 
 
 def test_fresh_run_into_recorded_store(tmp_path, record_ds, tokenizer, make_causal_lm, helpers):
+    """With no checkpoint the error must not advise resume_from_checkpoint (which fails with
+    "No valid checkpoint found"); what it advises works."""
     out = tmp_path / "traj"
     collator = DataCollatorForSeq2Seq(tokenizer)
     _trainer(
@@ -185,7 +242,7 @@ def test_fresh_run_into_recorded_store(tmp_path, record_ds, tokenizer, make_caus
         TrajectoryCallback(out, num_points=1),
         helpers,
     ).train()
-    before = _digest(out)
+    before = _digest(tmp_path, skip=("run",))
     again = _trainer(
         tmp_path,
         make_causal_lm(1),
@@ -194,10 +251,61 @@ def test_fresh_run_into_recorded_store(tmp_path, record_ds, tokenizer, make_caus
         TrajectoryCallback(out, num_points=1),
         helpers,
     )
-    with pytest.raises(FileExistsError, match="overwrite=True"):
+    with pytest.raises(FileExistsError, match="left no checkpoint") as info:
         again.train()
-    assert _digest(out) == before
+    assert "overwrite=True" in str(info.value)
+    assert "resume_from_checkpoint" not in str(info.value)
+    assert _digest(tmp_path, skip=("run",)) == before
     cb = TrajectoryCallback(out, num_points=1, overwrite=True)
     _trainer(tmp_path, make_causal_lm(1), record_ds, collator, cb, helpers).train()
     store = TrajectoryStore.open(out)
     assert store.steps.tolist() == [0, 2] and store.complete_columns().tolist() == [0, 1]
+
+
+def test_fresh_run_into_recorded_store_with_checkpoint(
+    tmp_path, record_ds, tokenizer, make_causal_lm, helpers
+):
+    out = tmp_path / "traj"
+    collator = DataCollatorForSeq2Seq(tokenizer)
+    ckpt = dict(save_strategy="steps", save_steps=2)
+    cb = TrajectoryCallback(out, num_points=1)
+    _trainer(tmp_path, make_causal_lm(), record_ds, collator, cb, helpers, **ckpt).train()
+    recorded = TrajectoryStore.open(out)
+    assert recorded.complete_columns().tolist() == list(range(recorded.num_columns))
+    before = _digest(tmp_path)
+    cb = TrajectoryCallback(out, num_points=1)
+    again = _trainer(tmp_path, make_causal_lm(), record_ds, collator, cb, helpers, **ckpt)
+    with pytest.raises(FileExistsError, match="resume_from_checkpoint=True") as info:
+        again.train()
+    assert "checkpoint-2" in str(info.value)
+    assert _digest(tmp_path) == before
+    again.train(resume_from_checkpoint=True)  # the advice works
+    resumed = TrajectoryStore.open(out)  # the recorded columns are kept as they were
+    t = recorded.num_columns
+    assert resumed.steps.tolist()[:t] == recorded.steps.tolist()
+    np.testing.assert_array_equal(resumed.losses[:, :t], recorded.losses)
+
+
+def test_fresh_in_step_run_into_recorded_in_step_store(
+    tmp_path, record_ds, tokenizer, make_causal_lm, helpers
+):
+    """The in-step recorder no longer wipes an earlier run's store silently; overwrite=True
+    (passed through TrajectoryCallback) replaces it, also when it is of another dataset."""
+    out = tmp_path / "traj"
+    collator = DataCollatorForSeq2Seq(tokenizer)
+    cb = TrajectoryCallback(out, mode="in_step")
+    _trainer(tmp_path, make_causal_lm(), record_ds, collator, cb, helpers).train()
+    before = _digest(tmp_path, skip=("run",))
+    cb = TrajectoryCallback(out, mode="in_step")
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        _trainer(tmp_path, make_causal_lm(), record_ds, collator, cb, helpers).train()
+    assert _digest(tmp_path, skip=("run",)) == before
+    other = record_ds.select(range(40))
+    cb = TrajectoryCallback(out, mode="in_step")
+    with pytest.raises(StoreMismatchError, match="overwrite=True"):
+        _trainer(tmp_path, make_causal_lm(), other, collator, cb, helpers).train()
+    assert _digest(tmp_path, skip=("run",)) == before
+    cb = TrajectoryCallback(out, mode="in_step", overwrite=True)
+    _trainer(tmp_path, make_causal_lm(), other, collator, cb, helpers).train()
+    store = TrajectoryStore.open(out)
+    assert store.num_examples == 40 and store.mode == "in_step"

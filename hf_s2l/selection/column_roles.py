@@ -1,0 +1,140 @@
+"""What each store column measures, for the methods that need a column of a given kind.
+
+A column's ``kind`` says why it was recorded (see :class:`~hf_s2l.RecordingSchedule`):
+
+* ``train_begin``: a probe pass before any optimizer step — the loss *before training*;
+* ``point`` / ``interval`` / ``epoch_end``: probe passes after optimizer steps;
+* ``epoch``: an in-step column (``mode="in_step"``): the loss of each example in the
+  training forward that saw it during that epoch. Its step is the epoch's *first* step, so
+  the epoch-0 in-step column sits at step 0 although it is not a before-training loss.
+
+Methods use these helpers instead of "the first" / "the last" complete column, so that a
+column of the wrong kind is never used silently.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from transformers.utils import logging
+
+logger = logging.get_logger(__name__)
+
+IN_STEP_KIND = "epoch"
+EPOCH_END_KIND = "epoch_end"
+
+
+def is_before_training(store: Any, column: int) -> bool:
+    """True if ``column`` holds the losses before any training step.
+
+    A ``train_begin`` column; or, in a probe store (not ``mode="in_step"``), a column at
+    global step 0 that is not an in-step/epoch-end column (hand-made or imported stores).
+    """
+    c = int(column)
+    if store.column_has_kind(c, "train_begin"):
+        return True
+    if store.mode == "in_step" or store.column_has_kind(c, IN_STEP_KIND):
+        return False
+    return int(store.steps[c]) == 0 and not store.column_has_kind(c, EPOCH_END_KIND)
+
+
+def before_training_columns(store: Any) -> list[int]:
+    """Complete columns holding the losses before training (ascending)."""
+    return [int(c) for c in store.complete_columns() if is_before_training(store, int(c))]
+
+
+def trained_columns(store: Any, columns: np.ndarray | None = None) -> np.ndarray:
+    """``columns`` (default: every complete column) without the before-training ones."""
+    cols = store.complete_columns() if columns is None else np.asarray(columns, dtype=np.int64)
+    return np.asarray([int(c) for c in cols if not is_before_training(store, int(c))], np.int64)
+
+
+def describe_columns(store: Any) -> str:
+    """One line listing every column as ``index:kind@step/epoch`` (for error messages)."""
+    complete = set(int(c) for c in store.complete_columns())
+    kinds, steps, epochs = store.kinds, store.steps, store.epochs
+    parts = [
+        f"{c}:{kinds[c] or '?'}@step{int(steps[c])}/epoch{float(epochs[c]):g}"
+        + ("" if c in complete else "(incomplete)")
+        for c in range(store.num_columns)
+    ]
+    return f"[{', '.join(parts) or 'none'}] (store mode {store.mode!r})"
+
+
+def later_incomplete_columns(store: Any, column: int) -> list[int]:
+    """Columns recorded after ``column`` (larger step) that are not complete."""
+    complete = set(int(c) for c in store.complete_columns())
+    steps = store.steps
+    return [
+        c
+        for c in range(store.num_columns)
+        if c not in complete and int(steps[c]) > int(steps[int(column)])
+    ]
+
+
+HOW_TO_RECORD_BEFORE_TRAINING = (
+    "record one with TrajectoryCallback(output_dir, mode='probe' or mode='both', "
+    "at_train_begin=True) (the default schedule; with mode='both' select on the probe store "
+    "at output_dir, not on output_dir/in_step), or add it to a store by hand with "
+    "store.add_column(0, 0.0, kind='train_begin')"
+)
+
+
+def final_trained_column(ctx: Any, column: int | None, *, method: str) -> tuple[int, dict]:
+    """The column a "final proxy model" score is read from, and stats describing it.
+
+    ``column`` given: that (complete) column. Otherwise the last complete column recorded
+    after training started; an error if there is none (the before-training column scores the
+    untrained model), a warning if columns recorded after it are still incomplete.
+    """
+    from ._common import resolve_columns
+
+    store = ctx.store
+    if column is not None:
+        col = int(resolve_columns(ctx, [column], method=method)[-1])
+    else:
+        cols = trained_columns(store)
+        if not len(cols):
+            raise ValueError(
+                f"{method} scores the trained proxy, but the store at {store.path} has no "
+                f"complete column recorded after training started: {describe_columns(store)}. "
+                "A before-training column holds the untrained model's losses; pass "
+                "column=INDEX to score it on purpose"
+            )
+        col = int(cols[-1])
+        later = later_incomplete_columns(store, col)
+        if later:
+            logger.warning(
+                "%s: scoring column %d (step %d), the last complete one; columns %s recorded "
+                "after it are incomplete (training still running or interrupted?)",
+                method,
+                col,
+                int(store.steps[col]),
+                later,
+            )
+    return col, {
+        "column": col,
+        "column_kind": store.kinds[col] or None,
+        "column_step": int(store.steps[col]),
+        "column_before_training": is_before_training(store, col),
+    }
+
+
+def trained_or_given_columns(
+    ctx: Any, columns: Any, *, method: str, minimum: int = 1
+) -> np.ndarray:
+    """``columns`` if given (each complete), else the complete columns recorded after
+    training started; an error naming the store's columns if fewer than ``minimum``."""
+    from ._common import resolve_columns
+
+    if columns is not None:
+        return resolve_columns(ctx, columns, method=method, minimum=minimum)
+    cols = trained_columns(ctx.store)
+    if len(cols) < minimum:
+        raise ValueError(
+            f"{method} needs at least {minimum} complete trajectory column(s) recorded after "
+            f"training started (the before-training column is left out), got {len(cols)}: "
+            f"{describe_columns(ctx.store)}; pass columns=[...] to choose them"
+        )
+    return cols

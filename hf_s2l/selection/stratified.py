@@ -1,0 +1,105 @@
+"""The group loop: split the budget over groups (smallest first) and run a method in each.
+
+The official S2L source loop (``schedules/s2l.py``, ``S2L.query``), for any method: groups
+are visited by ascending size; each gets ``remaining // groups_left`` examples (the
+remainder spread at random over the groups by default, see
+:func:`~hf_s2l.selection.budget.even_split_smallest_first`), a group smaller than its share
+is taken whole, and the method runs within each group larger than its share.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from transformers.utils import logging
+
+from .budget import even_split_smallest_first
+from .context import MethodContext
+from .registry import MethodResult, MethodSpec, check_result
+
+logger = logging.get_logger(__name__)
+
+REMAINDER_POLICIES = ("random", "last")
+
+
+def group_label(value: Any) -> str:
+    """A group value as the string used in statistics."""
+    return str(value.item() if isinstance(value, np.generic) else value)
+
+
+def group_counts(groups: np.ndarray, chosen: np.ndarray, quotas: np.ndarray | None) -> dict:
+    """``{group: {"size", "selected"[, "quota"]}}`` for the chosen rows."""
+    uniq, inv = np.unique(groups, return_inverse=True)
+    sizes = np.bincount(inv, minlength=len(uniq))
+    sel = np.bincount(inv[chosen], minlength=len(uniq))
+    out = {}
+    for g, u in enumerate(uniq):
+        entry = {"size": int(sizes[g]), "selected": int(sel[g])}
+        if quotas is not None:
+            entry["quota"] = int(quotas[g])
+        out[group_label(u)] = entry
+    return out
+
+
+def run_stratified(
+    spec: MethodSpec,
+    ctx: MethodContext,
+    cfg: Any,
+    budget: int,
+    groups: np.ndarray,
+    split_rng: np.random.Generator | None,
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None, dict[str, Any], list[str]]:
+    """Run ``spec`` within each group of ``groups`` (one label per row of ``ctx``).
+
+    ``split_rng``: the generator spreading the budget remainder over groups (``None``: the
+    official rule, remainder to the last groups). Returns ``(chosen rows of ctx, order key,
+    weights, group statistics, warnings of every group)``.
+    """
+    uniq, inv = np.unique(groups, return_inverse=True)
+    sizes = np.bincount(inv, minlength=len(uniq))
+    visit, quotas = even_split_smallest_first(sizes, budget, split_rng)
+    members = np.argsort(inv, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(sizes)])
+    chosen_parts, key_parts, w_parts = [], [], []
+    per_group: dict[str, Any] = {}
+    warnings: list[str] = []
+    any_key = any_w = False
+    for g in visit:
+        rows = members[bounds[g] : bounds[g + 1]]
+        take = int(quotas[g])
+        label = group_label(uniq[g])
+        if len(rows) > take or (spec.orders and len(rows) > 0):
+            if take == 0:
+                res = MethodResult(indices=np.zeros(0, dtype=np.int64))
+            else:
+                res = spec.fn(ctx.subset(rows), take, cfg)
+            idx, key, w = check_result(res, len(rows), take, spec.name)
+            picked = rows[idx]
+            per_group[label] = res.stats
+            warnings.extend(res.warnings)
+        else:
+            picked, key, w = rows, None, None
+            per_group[label] = {"taken_whole": True}
+        chosen_parts.append(picked)
+        key_parts.append(key if key is not None else np.zeros(len(picked)))
+        w_parts.append(w if w is not None else np.ones(len(picked), dtype=np.float32))
+        any_key |= key is not None
+        any_w |= w is not None
+        logger.info("group %s: %d of %d examples selected", label, len(picked), len(rows))
+    chosen = np.concatenate(chosen_parts) if chosen_parts else np.zeros(0, dtype=np.int64)
+    if len(chosen) != budget:  # cannot happen for budget <= N; guard against silent errors
+        raise RuntimeError(f"group split selected {len(chosen)} examples for a budget of {budget}")
+    gstats = {
+        "visit_order": [group_label(uniq[g]) for g in visit],
+        "remainder": "random" if split_rng is not None else "last",
+        "counts": group_counts(groups, chosen, quotas),
+        "per_group": per_group,
+    }
+    return (
+        chosen,
+        np.concatenate(key_parts) if any_key else None,
+        np.concatenate(w_parts) if any_w else None,
+        gstats,
+        warnings,
+    )

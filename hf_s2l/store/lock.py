@@ -1,0 +1,183 @@
+"""One writer per store: an operating-system file lock held by the writing process.
+
+The writer takes ``flock(LOCK_EX | LOCK_NB)`` (``msvcrt.locking`` on Windows) on
+``<store>/.hf-s2l-writer.lock`` and records who it is (pid, host, start time, command) in
+``<store>/.hf-s2l-writer.json`` next to it. The kernel drops the lock when the process
+exits, however it exits (``SIGKILL`` included), so a crashed writer never blocks the next
+run; the info file is only read to name the holder in :class:`StoreLockedError`.
+
+The lock is per process: several store objects of one process share it (counted), so a
+notebook that re-runs a training in the same kernel is not locked out by its own earlier
+objects. Children created with ``fork`` (dataloader workers) close their copy of the lock
+file without unlocking it. Readers never lock.
+
+On network file systems ``flock`` is as good as the server's lock support (Linux maps it to
+NFS byte-range locks); a local or NFSv4 file system is safe.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import socket
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from ._fs import atomic_write_json
+from .errors import StoreLockedError
+
+try:  # POSIX
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+    import msvcrt
+
+LOCK_FILE = ".hf-s2l-writer.lock"
+HOLDER_FILE = ".hf-s2l-writer.json"
+
+
+@dataclass
+class _Held:
+    fd: int
+    count: int
+
+
+_held: dict[tuple[int, int], _Held] = {}  # (st_dev, st_ino) of the lock file -> hold
+_mutex = threading.Lock()
+
+
+def _try_lock(fd: int) -> bool:
+    try:
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        else:  # pragma: no cover
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+    except OSError:
+        return False
+    return True
+
+
+def _unlock(fd: int) -> None:
+    try:
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        else:  # pragma: no cover
+            os.lseek(fd, 0, os.SEEK_SET)
+            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+    except OSError:
+        pass
+
+
+def _open(path: Path) -> int:
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    except PermissionError:
+        return os.open(path, os.O_RDONLY)  # flock needs no write access to the lock file
+
+
+def read_holder(store_dir: str | os.PathLike) -> dict:
+    """What the current (or last) writer of ``store_dir`` recorded about itself, or ``{}``."""
+    import json
+
+    try:
+        with open(Path(store_dir) / HOLDER_FILE) as f:
+            info = json.load(f)
+    except (OSError, ValueError):
+        return {}
+    return info if isinstance(info, dict) else {}
+
+
+def _write_holder(store_dir: Path) -> None:
+    info = {
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "since": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        # the program only: arguments may hold secrets (tokens), and teammates may read the file
+        "command": os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "python",
+    }
+    try:
+        atomic_write_json(store_dir / HOLDER_FILE, info, default=str)
+    except OSError:  # informational only
+        pass
+
+
+class WriterLock:
+    """This process's hold on a store's writer lock; :meth:`release` gives it up (idempotent)."""
+
+    def __init__(self, key: tuple[int, int], store_dir: Path) -> None:
+        self._key = key
+        self.store_dir = store_dir  # updated by the store when its folder is moved into place
+        self.released = False
+
+    def release(self) -> None:
+        """Give up this hold; the OS lock is dropped when the process's last hold is released."""
+        with _mutex:
+            if self.released:
+                return
+            self.released = True
+            held = _held.get(self._key)
+            if held is None:
+                return
+            held.count -= 1
+            if held.count > 0:
+                return
+            del _held[self._key]
+            try:
+                os.unlink(self.store_dir / HOLDER_FILE)
+            except OSError:
+                pass
+            _unlock(held.fd)
+            os.close(held.fd)
+
+    def __repr__(self) -> str:
+        return f"WriterLock({str(self.store_dir)!r}, released={self.released})"
+
+
+def acquire(store_dir: str | os.PathLike) -> WriterLock:
+    """Take the writer lock of ``store_dir`` now, or raise :class:`StoreLockedError`."""
+    store_dir = Path(store_dir)
+    lock_path = store_dir / LOCK_FILE
+    with _mutex:
+        try:
+            st = os.stat(lock_path)
+            held = _held.get((st.st_dev, st.st_ino))
+        except OSError:
+            held = None
+        if held is not None:  # this process already writes the store
+            held.count += 1
+            return WriterLock((st.st_dev, st.st_ino), store_dir)
+        while True:
+            fd = _open(lock_path)
+            if not _try_lock(fd):
+                os.close(fd)
+                raise StoreLockedError(store_dir, read_holder(store_dir))
+            # the lock file must still be the one at lock_path (not removed meanwhile)
+            fst = os.fstat(fd)
+            try:
+                st = os.stat(lock_path)
+                if (st.st_dev, st.st_ino) == (fst.st_dev, fst.st_ino):
+                    break
+            except FileNotFoundError:
+                pass
+            _unlock(fd)
+            os.close(fd)
+        key = (fst.st_dev, fst.st_ino)
+        _held[key] = _Held(fd, 1)
+        _write_holder(store_dir)
+    return WriterLock(key, store_dir)
+
+
+def _forget_after_fork() -> None:
+    """In a forked child: close the inherited lock files without unlocking (the parent holds)."""
+    for held in _held.values():
+        try:
+            os.close(held.fd)
+        except OSError:
+            pass
+    _held.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_after_fork)

@@ -1,0 +1,183 @@
+"""What a valid store looks like: ``meta.json``'s schema and the data files' shapes and sizes.
+
+:func:`load_meta` and :func:`check_files` run whenever a store is opened (and refreshed);
+anything that does not fit raises one :class:`~hf_s2l.store.errors.StoreCorruptError` naming
+the file and the problem, so no method ever runs on a damaged store.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import StoreCorruptError
+from .npy_columns import ColumnFile, check_npy
+
+SCHEMA_VERSION = 1
+STORE_FORMAT = "hf-s2l-trajectory-store"
+LOSSES_FILE = "losses.npy"
+NUM_TOKENS_FILE = "num_tokens.npy"
+CELL_STEPS_FILE = "cell_steps.npy"
+EXAMPLE_IDS_FILE = "example_ids.npy"
+META_FILE = "meta.json"
+METADATA_DIR = "metadata"
+
+# metadata column names become file names (metadata/NAME.npy): no separators, no leading dot
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}")
+
+
+def check_metadata_name(name: Any) -> str:
+    """``name`` if it can name a metadata column (and its file), else ``ValueError``."""
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise ValueError(
+            f"invalid metadata column name {name!r}: use 1-128 letters, digits, '_', '-' or '.' "
+            "(not first); it becomes the file name metadata/NAME.npy"
+        )
+    return name
+
+
+def _type_name(v: Any) -> str:
+    return {dict: "object", list: "array", str: "string", bool: "boolean"}.get(
+        type(v), type(v).__name__
+    )
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def load_meta(store_dir: Path) -> dict[str, Any]:
+    """Read and check ``meta.json``."""
+    path = store_dir / META_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+        meta = json.loads(text)
+    except UnicodeDecodeError as e:
+        raise StoreCorruptError(path, f"is not UTF-8 text ({e})") from None
+    except json.JSONDecodeError as e:
+        raise StoreCorruptError(path, f"is not valid JSON ({e})") from None
+    check_meta(meta, path)
+    return meta
+
+
+def check_meta(meta: Any, path: Path) -> None:
+    """Check the types of every field of a store's ``meta.json`` content."""
+
+    def bad(problem: str) -> StoreCorruptError:
+        return StoreCorruptError(path, problem)
+
+    if not isinstance(meta, dict):
+        raise bad(f"holds a JSON {_type_name(meta)}, expected an object")
+    if meta.get("format") != STORE_FORMAT:
+        raise bad(
+            f"is not the meta.json of an hf-s2l trajectory store (format {meta.get('format')!r})"
+        )
+    version = meta.get("schema_version")
+    if not _is_int(version) or version < 1:
+        raise bad(f"has schema_version {version!r}, expected a positive integer")
+    if version > SCHEMA_VERSION:
+        raise ValueError(
+            f"{path}: store schema version {version} is newer than this hf-s2l "
+            f"({SCHEMA_VERSION}); upgrade hf-s2l"
+        )
+
+    def field(obj: dict, key: str, ok, expected: str, where: str = "", optional: bool = False):
+        if key not in obj:
+            if optional:
+                return None
+            raise bad(f"lacks {where}{key!r}")
+        if not ok(obj[key]):
+            raise bad(
+                f"has {where}{key!r} = {obj[key]!r} ({_type_name(obj[key])}), expected {expected}"
+            )
+        return obj[key]
+
+    is_str = lambda v: isinstance(v, str)  # noqa: E731
+    str_or_none = lambda v: v is None or isinstance(v, str)  # noqa: E731
+    field(meta, "store_id", is_str, "a string")
+    n = field(meta, "num_examples", lambda v: _is_int(v) and v > 0, "a positive integer")
+    field(meta, "mode", is_str, "a string")
+    for key in ("library_version", "loss_definition"):
+        field(meta, key, str_or_none, "a string", optional=True)
+    field(meta, "created_at", lambda v: v is None or _is_number(v), "a number", optional=True)
+    ds = field(meta, "dataset", lambda v: isinstance(v, dict), "an object")
+    field(ds, "length", _is_int, "an integer", "dataset ")
+    field(ds, "fingerprint", str_or_none, "a string or null", "dataset ", optional=True)
+    model = field(meta, "model", lambda v: isinstance(v, dict), "an object")
+    for key in ("name_or_path", "revision"):
+        field(model, key, str_or_none, "a string or null", "model ", optional=True)
+    field(meta, "has_example_ids", lambda v: isinstance(v, bool), "true or false", optional=True)
+    field(meta, "extra", lambda v: isinstance(v, dict), "an object", optional=True)
+    names = field(
+        meta, "metadata_columns", lambda v: isinstance(v, list), "an array", optional=True
+    )
+    for name in names or []:
+        try:
+            check_metadata_name(name)
+        except ValueError as e:
+            raise bad(f"lists an {e}") from None
+    if names and len(set(names)) != len(names):
+        raise bad(f"lists a metadata column twice ({names})")
+    cols = field(meta, "columns", lambda v: isinstance(v, list), "an array")
+    for i, c in enumerate(cols):
+        where = f"columns[{i}] "
+        if not isinstance(c, dict):
+            raise bad(f"has {where}= {c!r} ({_type_name(c)}), expected an object")
+        field(c, "global_step", lambda v: _is_int(v) and v >= 0, "a non-negative integer", where)
+        field(c, "epoch", _is_number, "a number", where)
+        field(c, "kind", is_str, "a string", where)
+        field(c, "complete", lambda v: isinstance(v, bool), "true or false", where)
+        field(c, "wall_time", lambda v: v is None or _is_number(v), "a number or null", where, True)
+    del n
+
+
+def check_files(store_dir: Path, meta: dict[str, Any]) -> tuple[ColumnFile, ColumnFile | None]:
+    """Check every data file against ``meta``; return the (parsed) column files."""
+    n = int(meta["num_examples"])
+    t = len(meta["columns"])
+    column_files = []
+    for name, dtype in ((LOSSES_FILE, np.float32), (CELL_STEPS_FILE, np.int64)):
+        path = store_dir / name
+        if name == CELL_STEPS_FILE and not path.exists():
+            column_files.append(None)
+            continue
+        cf = ColumnFile(path)
+        check_column_file(cf, n, t, np.dtype(dtype))
+        column_files.append(cf)
+    tokens = store_dir / NUM_TOKENS_FILE
+    if not tokens.is_file():
+        raise StoreCorruptError(tokens, "is missing")
+    check_npy(tokens, shape=(n,), dtype=np.int64)
+    if meta.get("has_example_ids"):
+        ids = store_dir / EXAMPLE_IDS_FILE
+        if not ids.is_file():
+            raise StoreCorruptError(ids, "is missing (meta.json says the store has example ids)")
+        check_npy(ids, shape=(n,), kinds="iuU")
+    for name in meta.get("metadata_columns", []):
+        p = store_dir / METADATA_DIR / f"{name}.npy"
+        if not p.is_file():
+            raise StoreCorruptError(p, f"is missing (meta.json lists metadata column {name!r})")
+        check_npy(p, shape=(n,), kinds="biufcUS")
+    return column_files[0], column_files[1]
+
+
+def check_column_file(cf: ColumnFile, n: int, t: int, dtype: np.dtype) -> None:
+    """A column file has ``n`` rows of ``dtype`` and at least the ``t`` columns meta.json lists.
+
+    It may hold more: another process is between the two steps of ``add_column`` (file grown,
+    meta.json not yet written), or crashed there; readers ignore such columns.
+    """
+    if cf.dtype != dtype:
+        raise StoreCorruptError(cf.path, f"holds {cf.dtype} values, expected {dtype}")
+    if cf.num_rows != n:
+        raise StoreCorruptError(cf.path, f"has {cf.num_rows} rows but meta.json says {n}")
+    if cf.num_columns < t:
+        raise StoreCorruptError(cf.path, f"has {cf.num_columns} columns but meta.json lists {t}")
