@@ -318,10 +318,6 @@ def ensure_embeddings(st: PoolState, out: Path) -> np.ndarray:
     return emb
 
 
-def _after_start_columns(store: Any) -> list[int]:
-    return [int(c) for c in store.complete_columns() if int(store.steps[c]) > 0]
-
-
 def select_rows(
     cfg: BenchConfig, st: PoolState, out: Path, method: str, budget: float, seed: int
 ) -> tuple[np.ndarray, dict[str, Any]]:
@@ -335,14 +331,17 @@ def select_rows(
         method,
         seed=seed,
         sources=st.sources,
-        store_columns_after_start=_after_start_columns(probe),
         embeddings=ensure_embeddings(st, out) if opt.embeddings else None,
         s2l_k=cfg.s2l_num_clusters,
         lp_k=max(2, int(round(len(st.sources) / cfg.lp_rows_per_cluster))),
     )
     store = probe if kind == "probe" else hf_s2l.TrajectoryStore.open(pdir / "in_step")
     sel = hf_s2l.select(store, reg, budget, **kw)
-    info = {"columns": sel.stats.get("columns"), "params": sel.params}
+    info = {
+        "store": kind,
+        "columns_used": sel.provenance.get("columns_used"),
+        "params": sel.params,
+    }
     return np.asarray(sel.indices), info
 
 
