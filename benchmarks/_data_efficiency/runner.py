@@ -279,7 +279,7 @@ def ensure_proxy(cfg: BenchConfig, st: PoolState, out: Path) -> dict[str, Any]:
         log_to_trainer=False,
         overwrite=True,
     )
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     _trainer(
         proxy, training_args(cfg, pdir / "run", 0, cfg.proxy_epochs), st.train, st, [cb]
     ).train()
@@ -290,6 +290,7 @@ def ensure_proxy(cfg: BenchConfig, st: PoolState, out: Path) -> dict[str, Any]:
         "name": proxy.config._name_or_path,
         "epochs": cfg.proxy_epochs,
         "seconds": round(secs, 1),
+        "cpu_seconds": round(time.process_time() - cpu0, 1),
         "columns": [{"step": int(s), "kind": k} for s, k in zip(store.steps.tolist(), store.kinds)],
         "in_step_columns": hf_s2l.TrajectoryStore.open(
             pdir / "trajectories" / "in_step"
@@ -422,7 +423,7 @@ def run_one(
     rdir = out / st.pool.name / "runs"
     rdir.mkdir(parents=True, exist_ok=True)
     key = run_key(method, budget, seed)
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     if method == "full":
         idx, info = np.arange(len(st.train)), {}
     else:
@@ -453,6 +454,7 @@ def run_one(
         "train_seconds": round(t_train, 2),
         "eval_seconds": round(t_eval, 2),
         "seconds": round(time.perf_counter() - t0, 2),
+        "cpu_seconds": round(time.process_time() - cpu0, 2),  # this process, all threads
         "selection": info,
     }
     arrays = {f"{k}__num": v[1] for k, v in ev.items()} | {f"{k}__den": v[2] for k, v in ev.items()}
