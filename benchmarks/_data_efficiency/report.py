@@ -263,6 +263,19 @@ def docs_section(res: dict, summ: dict, command: str, png: dict[tuple[str, str],
     compute = sum(r["seconds"] for r in res["runs"]) + sum(
         p.get("seconds", 0) for p in res["proxies"].values()
     )
+    with_cpu = [r for r in res["runs"] if "cpu_seconds" in r]
+    cpu = sum(r["cpu_seconds"] for r in with_cpu) + sum(
+        p.get("cpu_seconds", 0) for p in res["proxies"].values()
+    )
+    cpu_txt = (
+        f" The processes' own CPU time, which the other jobs do not inflate, was {cpu / 60:.0f}"
+        f" min for the {len(with_cpu)} runs that recorded it (of {len(res['runs'])}) and the "
+        f"proxies: on an idle 2-core machine with 2 workers the grid takes about half of the "
+        f"total CPU time, scaled to every run ≈ "
+        f"{cpu / max(len(with_cpu), 1) * len(res['runs']) / 2 / 60:.0f} min."
+        if with_cpu
+        else ""
+    )
     loads = [i.get("load_start") for i in inv] + [i.get("load_end") for i in inv]
     loads = [x for x in loads if x is not None]
     tparams = next((r["target_parameters"] for r in res["runs"]), None)
@@ -350,7 +363,7 @@ target run is cached, a rerun skips finished ones):
 
 Runtime: {wall / 60:.0f} min wall time over {len(inv)} invocation(s) ({compute / 60:.0f} min
 of per-run compute, {cfg["workers"]} worker process(es) x {cfg["threads"]} torch thread(s) on
-the {res["machine"]["cpu_count"]}-core CPU machine{f", load average {min(loads):.1f}–{max(loads):.1f} from other jobs" if loads else ""}).
+the {res["machine"]["cpu_count"]}-core CPU machine{f", load average {min(loads):.1f}–{max(loads):.1f} from other jobs" if loads else ""}).{cpu_txt}
 {missing_txt}
 **Protocol (the official S2L one, all from scratch and offline).** Proxy: GPT-NeoX,
 {(pp or 0) / 1e6:.3f}M parameters, {cfg["proxy_epochs"]} epochs, recorded with the default
