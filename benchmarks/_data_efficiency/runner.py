@@ -106,7 +106,7 @@ def plan(cfg: BenchConfig, pool_names_multi: dict[str, bool]) -> list[tuple[str,
     """Every target run ``(pool, method, budget, seed)``, full data included.
 
     Budget-major (every pool, method and seed at the smallest budget, then the next...), the
-    full-data runs after the second budget: an interrupted grid is a complete grid over
+    full-data runs after the first budget: an interrupted grid is a complete grid over
     fewer budgets, with its full-data reference.
     """
     out = []
@@ -116,7 +116,7 @@ def plan(cfg: BenchConfig, pool_names_multi: dict[str, bool]) -> list[tuple[str,
             names = methods_for(pool_names_multi[pool], cfg.methods)
             for s in cfg.seeds:
                 out += [(pool, m, b, s) for m in names]
-        if i == min(1, len(cfg.budgets) - 1):
+        if i == 0:
             out += full
     return out
 
@@ -513,6 +513,9 @@ def stale_runs(cfg: BenchConfig, data: Path, out: Path, tasks: list) -> list[tup
 
 def _run_task(task: tuple[str, str, float, int]) -> dict[str, Any]:
     pool, method, budget, seed = task
+    done = _STATE["out"] / pool / "runs" / f"{run_key(method, budget, seed)}.json"
+    if done.exists():  # finished meanwhile by another invocation
+        return json.loads(done.read_text())
     try:
         return run_one(_STATE["cfg"], _pool_state(pool), _STATE["out"], method, budget, seed)
     except Exception as e:  # recorded, not fatal: a rerun retries it
