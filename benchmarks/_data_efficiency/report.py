@@ -248,6 +248,11 @@ def reading(res: dict, summ: dict) -> str:
             f"within the noise in {n - len(better) - len(worse)} of {n} (pool, evaluation, "
             "budget) cells."
         )
+        if (a, b) == ("s2l", "random") and n - len(better):
+            txt += (
+                f" So S2L does **not** beat random in {n - len(better)} of the {n} cells "
+                "(worse or no detectable difference)."
+            )
         if better:
             txt += f" Better: {_where(better, res)}."
         if worse:
