@@ -17,8 +17,11 @@ Three pools (``_data_efficiency/pools.py``): the math mixture (4 sources), GSM8K
 
 Usage::
 
-    python benchmarks/data_efficiency.py --data PATH/TO/data --write-docs   # the full grid
-    python benchmarks/data_efficiency.py --data PATH/TO/data --smoke        # smallest, CI
+    python benchmarks/data_efficiency.py --data DATA --write-docs   # the full grid
+    python benchmarks/data_efficiency.py --data DATA --smoke        # smallest, CI
+
+``DATA`` is a folder laid out like ``tests/fixtures/data`` (``math_mix/``, ``math_eval/``,
+``radiology_iu/``) holding the full public files.
 """
 
 from __future__ import annotations
@@ -126,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
             name = f"data_efficiency_{pool}_{ev}.png"
             plot(res, summ, pool, ev, docs.parent / name)
             pngs[(pool, ev)] = name
-        cmd = "python benchmarks/data_efficiency.py --data PATH/TO/shared/data --write-docs" + (
+        cmd = "python benchmarks/data_efficiency.py --data DATA --write-docs" + (
             " --smoke" if args.smoke else ""
         )
         write_docs(docs_section(res, summ, cmd, pngs), docs)

@@ -54,7 +54,7 @@ METHODS: dict[str, MethodOption] = {
         params={"num_clusters": "{s2l_k}"},
     ),
     "lp": MethodOption("LP (clustered)", "lp", embeddings=True, params={"num_clusters": "{lp_k}"}),
-    "lp_global": MethodOption("LP global", "lp"),
+    "lp_global": MethodOption("LP global", "lp", params={"unclustered": True}),
     "middle_perplexity": MethodOption("Middle perplexity", "middle_perplexity"),
     "least_confidence": MethodOption("Least confidence", "least_confidence"),
     "high_learnability": MethodOption("High learnability", "high_learnability"),
@@ -72,7 +72,6 @@ def selection_kwargs(
     *,
     seed: int,
     sources: Any,
-    store_columns_after_start: list[int] | None,
     embeddings: Any,
     s2l_k: int,
     lp_k: int,
@@ -89,7 +88,6 @@ def selection_kwargs(
             kw["groups"] = sources
     if opt.embeddings:
         kw["embeddings"] = embeddings
-    if opt.method == "s2l" and opt.store == "probe" and store_columns_after_start is not None:
-        # the official trajectories: the points after training starts (never step 0)
-        kw["columns"] = store_columns_after_start
+    # S2L's default columns are the official ones: the points after training starts (never
+    # the step-0 loss); on the in-step store, its one column per epoch
     return opt.store, opt.method, kw

@@ -165,38 +165,55 @@ def pair_table(res: dict, summ: dict, a: str, b: str) -> str:
 
 
 def plot(res: dict, summ: dict, pool: str, ev: str, path: Path) -> None:
-    """Metric vs budget, one line per method, t-interval bands; full data dashed."""
+    """Left: metric vs budget, one line per method, t-interval bands, full data dashed.
+    Right: the paired difference to random (same seed) with its t-interval band."""
     from matplotlib.figure import Figure
 
     vals = summ["values"][(pool, ev)]
     info = res["pools"][pool]["evals"][ev]
-    fig = Figure(figsize=(7.5, 4.6), dpi=100, layout="constrained")
-    ax = fig.subplots()
+    fig = Figure(figsize=(12, 4.8), dpi=100, layout="constrained")
+    ax, axd = fig.subplots(1, 2)
     cmap = {m: f"C{i}" for i, m in enumerate(METHODS)}
+
+    def style(m: str) -> tuple[str, float]:
+        main = m in ("random", "s2l", "random_by_source", "s2l_in_step")
+        return ("-" if main else ":"), (2.2 if m in ("random", "s2l") else 1.3)
+
     for m in METHODS:
         pts = sorted((b, iv) for (mm, b), iv in vals.items() if mm == m and b < 1.0)
         if not pts:
             continue
         xs = [100 * b for b, _ in pts]
-        ys = [iv.mean for _, iv in pts]
+        ls, lw = style(m)
+        ax.plot(
+            xs, [iv.mean for _, iv in pts], ls, marker="o", lw=lw, color=cmap[m], label=LABELS[m]
+        )
         lo = [iv.low if math.isfinite(iv.low) else iv.mean for _, iv in pts]
         hi = [iv.high if math.isfinite(iv.high) else iv.mean for _, iv in pts]
-        style = "-" if m in ("random", "s2l", "random_by_source", "s2l_in_step") else ":"
-        lw = 2.2 if m in ("random", "s2l") else 1.3
-        ax.plot(xs, ys, style, marker="o", lw=lw, color=cmap[m], label=LABELS[m])
         ax.fill_between(xs, lo, hi, color=cmap[m], alpha=0.10)
+        cs = [_find(summ, pool, ev, m, "random", b) for b, _ in pts] if m != "random" else []
+        cs = [(100 * c["budget"], c["seeds"]) for c in cs if c]
+        if cs:
+            dx = [x for x, _ in cs]
+            axd.plot(dx, [c["mean"] for _, c in cs], ls, marker="o", lw=lw, color=cmap[m])
+            dlo = [c["low"] if math.isfinite(c["low"]) else c["mean"] for _, c in cs]
+            dhi = [c["high"] if math.isfinite(c["high"]) else c["mean"] for _, c in cs]
+            axd.fill_between(dx, dlo, dhi, color=cmap[m], alpha=0.08)
     if ("full", 1.0) in vals:
         iv = vals[("full", 1.0)]
         ax.axhline(iv.mean, color="black", ls="--", lw=1, label="Full data (100%)")
         if math.isfinite(iv.low):
             ax.axhspan(iv.low, iv.high, color="black", alpha=0.06)
-    ax.set_xlabel("budget (% of the pool's training rows)")
+    axd.axhline(0.0, color=cmap["random"], lw=2.2)
+    metric = "answer-token loss" if info["lower_is_better"] else "ROUGE-L F1"
     better = "lower is better" if info["lower_is_better"] else "higher is better"
-    ax.set_ylabel(
-        ("answer-token loss" if info["lower_is_better"] else "ROUGE-L F1") + f" ({better})"
-    )
+    for a in (ax, axd):
+        a.set_xlabel("budget (% of the pool's training rows)")
+        a.grid(alpha=0.3)
+    ax.set_ylabel(f"{metric} ({better})")
+    axd.set_ylabel(f"{metric}: method − random, same seed")
     ax.set_title(f"{res['pools'][pool]['title']}: {info['title']}", fontsize=10)
-    ax.grid(alpha=0.3)
+    axd.set_title("paired difference to random (95% t-interval over seeds)", fontsize=10)
     ax.legend(fontsize=7, ncol=2)
     fig.savefig(path)
 
@@ -231,6 +248,11 @@ def reading(res: dict, summ: dict) -> str:
             f"within the noise in {n - len(better) - len(worse)} of {n} (pool, evaluation, "
             "budget) cells."
         )
+        if (a, b) == ("s2l", "random") and n - len(better):
+            txt += (
+                f" So S2L does **not** beat random in {n - len(better)} of the {n} cells "
+                "(worse or no detectable difference)."
+            )
         if better:
             txt += f" Better: {_where(better, res)}."
         if worse:
@@ -246,6 +268,19 @@ def docs_section(res: dict, summ: dict, command: str, png: dict[tuple[str, str],
     compute = sum(r["seconds"] for r in res["runs"]) + sum(
         p.get("seconds", 0) for p in res["proxies"].values()
     )
+    with_cpu = [r for r in res["runs"] if "cpu_seconds" in r]
+    cpu = sum(r["cpu_seconds"] for r in with_cpu) + sum(
+        p.get("cpu_seconds", 0) for p in res["proxies"].values()
+    )
+    cpu_txt = (
+        f" The processes' own CPU time, which the other jobs do not inflate, was {cpu / 60:.0f}"
+        f" min for the {len(with_cpu)} runs that recorded it (of {len(res['runs'])}) and the "
+        f"proxies: on an idle 2-core machine with 2 workers the grid takes about half of the "
+        f"total CPU time, scaled to every run ≈ "
+        f"{cpu / max(len(with_cpu), 1) * len(res['runs']) / 2 / 60:.0f} min."
+        if with_cpu
+        else ""
+    )
     loads = [i.get("load_start") for i in inv] + [i.get("load_end") for i in inv]
     loads = [x for x in loads if x is not None]
     tparams = next((r["target_parameters"] for r in res["runs"]), None)
@@ -255,7 +290,8 @@ def docs_section(res: dict, summ: dict, command: str, png: dict[tuple[str, str],
     for info in res["pools"].values():
         ms = [m for m in cfg["methods"] if info["multi_source"] or not METHODS[m].multi_source_only]
         n_expected += len(ms) * len(cfg["budgets"]) * len(cfg["seeds"]) + len(cfg["seeds"])
-    missing = n_expected - len(res["runs"])
+    partial = res.get("partial_budgets", [])
+    missing = len(res.get("missing_runs", []))
     pools_txt = []
     for name, info in res["pools"].items():
         evs = "; ".join(
@@ -305,11 +341,18 @@ def docs_section(res: dict, summ: dict, command: str, png: dict[tuple[str, str],
         else "Not measured."
     )
     missing_txt = (
-        f"\n**Incomplete**: {missing} of {n_expected} planned target runs are missing "
-        "(rerun the command: it resumes).\n"
+        f"\n**Incomplete**: {missing} of {n_expected} planned target runs are missing"
+        + (
+            f"; budget(s) {', '.join(f'{b:.0%}' for b in partial)} are left out of every table "
+            "below, since they lack runs"
+            if partial
+            else ""
+        )
+        + " (rerun the command: it resumes).\n"
         if missing > 0
         else ""
     )
+    shown = [b for b in cfg["budgets"] if b not in partial]
     return f"""{DOCS_START}
 ## Data efficiency (v2: official protocol, paired statistics)
 
@@ -325,7 +368,7 @@ target run is cached, a rerun skips finished ones):
 
 Runtime: {wall / 60:.0f} min wall time over {len(inv)} invocation(s) ({compute / 60:.0f} min
 of per-run compute, {cfg["workers"]} worker process(es) x {cfg["threads"]} torch thread(s) on
-the {res["machine"]["cpu_count"]}-core CPU machine{f", load average {min(loads):.1f}–{max(loads):.1f} from other jobs" if loads else ""}).
+the {res["machine"]["cpu_count"]}-core CPU machine{f", load average {min(loads):.1f}–{max(loads):.1f} from other jobs" if loads else ""}).{cpu_txt}
 {missing_txt}
 **Protocol (the official S2L one, all from scratch and offline).** Proxy: GPT-NeoX,
 {(pp or 0) / 1e6:.3f}M parameters, {cfg["proxy_epochs"]} epochs, recorded with the default
@@ -335,7 +378,7 @@ parameters ({(tparams or 0) / max(pp or 1, 1):.1f}x the proxy), trained {cfg["ep
 full data with one set of hyper-parameters (AdamW, learning rate {cfg["learning_rate"]},
 {cfg["scheduler"]} schedule, {cfg["warmup_ratio"]:.0%} warm-up, batch {cfg["batch_size"]}, byte-level BPE
 vocabulary {cfg["vocab_size"]}, max {cfg["max_length"]} tokens, Alpaca prompt masked).
-Budgets {", ".join(f"{b:.0%}" for b in cfg["budgets"])}; seeds {", ".join(map(str, cfg["seeds"]))}
+Budgets {", ".join(f"{b:.0%}" for b in shown)}; seeds {", ".join(map(str, cfg["seeds"]))}
 (the seed drives the selection and the target's initialisation and data order; the proxy
 and the splits are fixed). No method is tuned.
 

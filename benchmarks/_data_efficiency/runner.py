@@ -11,6 +11,7 @@ Layout of ``--out``::
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -92,6 +93,11 @@ def _num_params(model: Any) -> int:
     return int(sum(p.numel() for p in model.parameters()))
 
 
+def indices_sha1(idx: np.ndarray) -> str:
+    """Fingerprint of a selection (sorted row indices)."""
+    return hashlib.sha1(np.sort(np.asarray(idx, dtype=np.int64)).tobytes()).hexdigest()[:16]
+
+
 def run_key(method: str, budget: float, seed: int) -> str:
     return f"{method}__{budget:g}__s{seed}"
 
@@ -99,17 +105,19 @@ def run_key(method: str, budget: float, seed: int) -> str:
 def plan(cfg: BenchConfig, pool_names_multi: dict[str, bool]) -> list[tuple[str, str, float, int]]:
     """Every target run ``(pool, method, budget, seed)``, full data included.
 
-    Budget-major (every pool, method and seed at the first budget, then the next...), full
-    data last: an interrupted grid is a complete grid over fewer budgets.
+    Budget-major (every pool, method and seed at the smallest budget, then the next...), the
+    full-data runs after the first budget: an interrupted grid is a complete grid over
+    fewer budgets, with its full-data reference.
     """
     out = []
-    for b in cfg.budgets:
+    full = [(pool, "full", 1.0, s) for pool in cfg.pools for s in cfg.seeds]
+    for i, b in enumerate(sorted(cfg.budgets)):
         for pool in cfg.pools:
             names = methods_for(pool_names_multi[pool], cfg.methods)
             for s in cfg.seeds:
                 out += [(pool, m, b, s) for m in names]
-    for pool in cfg.pools:
-        out += [(pool, "full", 1.0, s) for s in cfg.seeds]
+        if i == 0:
+            out += full
     return out
 
 
@@ -271,7 +279,7 @@ def ensure_proxy(cfg: BenchConfig, st: PoolState, out: Path) -> dict[str, Any]:
         log_to_trainer=False,
         overwrite=True,
     )
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     _trainer(
         proxy, training_args(cfg, pdir / "run", 0, cfg.proxy_epochs), st.train, st, [cb]
     ).train()
@@ -282,6 +290,7 @@ def ensure_proxy(cfg: BenchConfig, st: PoolState, out: Path) -> dict[str, Any]:
         "name": proxy.config._name_or_path,
         "epochs": cfg.proxy_epochs,
         "seconds": round(secs, 1),
+        "cpu_seconds": round(time.process_time() - cpu0, 1),
         "columns": [{"step": int(s), "kind": k} for s, k in zip(store.steps.tolist(), store.kinds)],
         "in_step_columns": hf_s2l.TrajectoryStore.open(
             pdir / "trajectories" / "in_step"
@@ -310,10 +319,6 @@ def ensure_embeddings(st: PoolState, out: Path) -> np.ndarray:
     return emb
 
 
-def _after_start_columns(store: Any) -> list[int]:
-    return [int(c) for c in store.complete_columns() if int(store.steps[c]) > 0]
-
-
 def select_rows(
     cfg: BenchConfig, st: PoolState, out: Path, method: str, budget: float, seed: int
 ) -> tuple[np.ndarray, dict[str, Any]]:
@@ -327,14 +332,17 @@ def select_rows(
         method,
         seed=seed,
         sources=st.sources,
-        store_columns_after_start=_after_start_columns(probe),
         embeddings=ensure_embeddings(st, out) if opt.embeddings else None,
         s2l_k=cfg.s2l_num_clusters,
         lp_k=max(2, int(round(len(st.sources) / cfg.lp_rows_per_cluster))),
     )
     store = probe if kind == "probe" else hf_s2l.TrajectoryStore.open(pdir / "in_step")
     sel = hf_s2l.select(store, reg, budget, **kw)
-    info = {"columns": sel.stats.get("columns"), "params": sel.params}
+    info = {
+        "store": kind,
+        "columns_used": sel.provenance.get("columns_used"),
+        "params": sel.params,
+    }
     return np.asarray(sel.indices), info
 
 
@@ -415,7 +423,7 @@ def run_one(
     rdir = out / st.pool.name / "runs"
     rdir.mkdir(parents=True, exist_ok=True)
     key = run_key(method, budget, seed)
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     if method == "full":
         idx, info = np.arange(len(st.train)), {}
     else:
@@ -439,12 +447,14 @@ def run_one(
         "seed": seed,
         "examples": int(len(idx)),
         "per_source": dict(sorted(Counter(st.sources[idx].tolist()).items())),
+        "indices_sha1": indices_sha1(idx),
         "metrics": {k: round(v[0], 6) for k, v in ev.items()},
         "target_parameters": _num_params(target),
         "select_seconds": round(t_sel, 2),
         "train_seconds": round(t_train, 2),
         "eval_seconds": round(t_eval, 2),
         "seconds": round(time.perf_counter() - t0, 2),
+        "cpu_seconds": round(time.process_time() - cpu0, 2),  # this process, all threads
         "selection": info,
     }
     arrays = {f"{k}__num": v[1] for k, v in ev.items()} | {f"{k}__den": v[2] for k, v in ev.items()}
@@ -485,8 +495,27 @@ def _prepare_task(name: str) -> dict[str, Any]:
     return {"pool": name, "proxy": meta}
 
 
+def stale_runs(cfg: BenchConfig, data: Path, out: Path, tasks: list) -> list[tuple]:
+    """Cached runs whose selection the installed hf-s2l no longer reproduces (same seed,
+    different rows: e.g. the library's defaults changed). They are run again."""
+    stale = []
+    for t in tasks:
+        pool, method, budget, seed = t
+        path = out / pool / "runs" / f"{run_key(method, budget, seed)}.json"
+        if method == "full" or not path.exists():
+            continue
+        rec = json.loads(path.read_text())
+        idx, _ = select_rows(cfg, _pool_state(pool), out, method, budget, seed)
+        if rec.get("indices_sha1") != indices_sha1(idx):
+            stale.append(t)
+    return stale
+
+
 def _run_task(task: tuple[str, str, float, int]) -> dict[str, Any]:
     pool, method, budget, seed = task
+    done = _STATE["out"] / pool / "runs" / f"{run_key(method, budget, seed)}.json"
+    if done.exists():  # finished meanwhile by another invocation
+        return json.loads(done.read_text())
     try:
         return run_one(_STATE["cfg"], _pool_state(pool), _STATE["out"], method, budget, seed)
     except Exception as e:  # recorded, not fatal: a rerun retries it
@@ -528,6 +557,14 @@ def run_grid(cfg: BenchConfig, data: Path, out: Path) -> dict[str, Any]:
     _init_worker(cfg, str(data), str(out))
     infos = {name: pool_info(cfg, data, out, name) for name in cfg.pools}
     todo_all = plan(cfg, {k: v["multi_source"] for k, v in infos.items()})
+    if any((out / name / "proxy" / "proxy.json").exists() for name in cfg.pools):
+        for name in cfg.pools:
+            if (out / name / "proxy" / "proxy.json").exists():
+                ensure_embeddings(_pool_state(name), out)
+        stale = stale_runs(cfg, data, out, todo_all)
+        for t in stale:
+            _log(f"selection changed since cached: {t}; running it again")
+            (out / t[0] / "runs" / f"{run_key(*t[1:])}.json").unlink()
     todo = [t for t in todo_all if not (out / t[0] / "runs" / f"{run_key(*t[1:])}.json").exists()]
     _log(f"{len(todo_all)} target runs planned, {len(todo)} to run, {cfg.workers} worker(s)")
     failures: list[dict[str, Any]] = []
@@ -588,11 +625,16 @@ def collect(
         meta = out / name / "proxy" / "proxy.json"
         if name not in proxies and meta.exists():
             proxies[name] = json.loads(meta.read_text())
-    runs = []
+    runs, missing = [], []
     for t in plan(cfg, {k: v["multi_source"] for k, v in infos.items()}):
         p = out / t[0] / "runs" / f"{run_key(*t[1:])}.json"
         if p.exists():
             runs.append(json.loads(p.read_text()))
+        else:
+            missing.append(t)
+    # only budgets that are complete over every pool, method and seed are reported
+    partial = sorted({t[2] for t in missing if t[1] != "full"})
+    runs = [r for r in runs if r["budget"] not in partial]
     inv = []
     if (out / "invocations.jsonl").exists():
         inv = [json.loads(x) for x in (out / "invocations.jsonl").read_text().splitlines() if x]
@@ -602,6 +644,8 @@ def collect(
         "pools": infos,
         "proxies": proxies,
         "runs": runs,
+        "missing_runs": [list(t) for t in missing],
+        "partial_budgets": partial,
         "failures": failures or [],
         "invocations": inv,
         "machine": {

@@ -54,9 +54,12 @@ def test_data_efficiency_smoke(tmp_path, shared_data):
     assert proxy["columns"][0] == {"step": 0, "kind": "train_begin"}
     assert len([c for c in proxy["columns"] if c["step"] > 0]) == 12
     assert proxy["in_step_columns"] == 3
-    # s2l clustered on the 12 after-start columns only
+    # s2l clustered on the 12 after-start probe columns (never step 0); in-step: 3 epochs
     s2l = json.loads((out / "mix" / "runs" / "s2l__0.3__s0.json").read_text())
-    assert 0 not in s2l["selection"]["params"]["columns"]
+    assert s2l["selection"]["columns_used"] == list(range(1, 13))
+    free = json.loads((out / "mix" / "runs" / "s2l_in_step__0.3__s0.json").read_text())
+    assert free["selection"]["store"] == "in_step"
+    assert free["selection"]["columns_used"] == [0, 1, 2]
 
     summary = json.loads((out / "summary.json").read_text())
     pairs = {(c["a"], c["b"]) for c in summary["comparisons"]}
