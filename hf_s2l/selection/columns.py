@@ -22,7 +22,7 @@ first one after training starts: the loss before training is never a feature. So
 are the complete columns of the chosen kinds minus the before-training ones, unless
 ``include_initial=True`` or ``train_begin`` is asked for by name (not via ``"probe"``).
 Which column is *before training* is defined once, in
-:func:`hf_s2l.selection.column_roles.is_before_training` (a ``train_begin`` column, or a
+:func:`is_before_training` (a ``train_begin`` column, or a
 probe column at global step 0; an in-step ``epoch`` column starting at step 0 is not: its
 cells are measured while training). Methods that need the before-training loss by
 definition (Learning Percentage's ``P_0``, high learnability's early column) still see
@@ -37,7 +37,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..store import TrajectoryStore
-from .column_roles import is_before_training
 
 BEFORE_TRAINING_KIND = "train_begin"
 IN_STEP_KIND = "epoch"
@@ -50,6 +49,20 @@ def kinds_of(store: TrajectoryStore, column: int) -> list[str]:
     """The kinds of ``column`` (its ``kind`` split at ``+``; ``point`` when it has none)."""
     kind = store.kinds[column]
     return [k for k in kind.split("+") if k] or ["point"]
+
+
+def is_before_training(store: TrajectoryStore, column: int) -> bool:
+    """True if ``column`` holds the losses before any training step.
+
+    A ``train_begin`` column; or, in a probe store (not ``mode="in_step"``), a column at
+    global step 0 that is not an in-step/epoch-end column (hand-made or imported stores).
+    """
+    c = int(column)
+    if store.column_has_kind(c, BEFORE_TRAINING_KIND):
+        return True
+    if store.mode == "in_step" or store.column_has_kind(c, IN_STEP_KIND):
+        return False
+    return int(store.steps[c]) == 0 and not store.column_has_kind(c, "epoch_end")
 
 
 def _expand_kinds(kinds: str | Sequence[str], store: TrajectoryStore) -> tuple[str, ...]:
