@@ -4,8 +4,8 @@
 
 Store: no trajectory store is shipped with the package, so without ``--store`` the demo's
 own code path builds one deterministically (``hf_s2l.run_demo`` with its default
-``DemoConfig``, seed 0: 1,500 embedded math examples, 4 sources, a tiny GPT-NeoX proxy
-trained 2 epochs with step 0 + 12 points + epoch ends recorded); only its
+``DemoConfig``, seed 0: the embedded math examples of 4 sources and its tiny GPT-NeoX
+proxy, recording step 0 + 12 points), stopped once the proxy store is written; only that
 ``proxy/trajectories`` store is used here.
 
 Selections (budget 30%, grouped by ``source`` as the official MathInstruct loop):
