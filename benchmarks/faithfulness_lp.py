@@ -9,7 +9,8 @@ per epoch) and its training rows (``hf_s2l/assets/math_demo/train.jsonl``):
   ``clustering.py`` makes them: the official sentence, all-MiniLM-L6-v2, sklearn
   ``KMeans(n_clusters=K, random_state=rs, n_init="auto")``;
 * **hf-s2l default**: ``select(store, "lp", budget, texts=...)`` (exact budget);
-* **hf-s2l official sizes**: ``official_lp_subset(store, percentage, texts=...)``.
+* **hf-s2l official sizes**: ``official_lp_subset(store, percentage, texts=...,
+  unscored="zero")`` (rows without target tokens read perplexity 1, as in the official code).
 
 Reported: the Jaccard overlap of each hf-s2l selection with the official one
 (``random_state=42``), next to the Jaccard between official runs whose k-means
@@ -87,7 +88,9 @@ def main(argv: list[str] | None = None) -> dict:
     cols = find_lp_columns(store, "lp1")
     losses = [np.asarray(store.column_values(c), np.float64) for c in (cols["p0"], cols["p1"])]
     ln = np.asarray(store.column_values(cols["pn"]), np.float64)
-    held = [np.exp(x) for x in (*losses, ln)]  # P0, P1, Pn as the store holds them
+    # P0, P1, Pn as the store holds them; a row without target tokens (NaN) gets perplexity
+    # 1, as dump_pplxs.py's loss_per_sample gives it
+    held = [np.where(np.isnan(x), 1.0, np.exp(x)) for x in (*losses, ln)]
     # subset.py takes epoch 3 as P_n; give the transcription P_n in the P3 slot (P2 unused)
     p0, p1, pn = held
     nan = np.isnan(lp_scores(losses[0], losses[1], ln))
@@ -127,7 +130,9 @@ def main(argv: list[str] | None = None) -> dict:
                 by_texts = select(store, "lp", budget, texts=texts, num_clusters=k).indices
                 assert by_texts.tolist() == default.tolist(), "texts= and embeddings= differ"
                 checked_texts_path = True
-            sizes = official_lp_subset(store, pct, embeddings=emb, num_clusters=k).indices
+            sizes = official_lp_subset(
+                store, pct, embeddings=emb, num_clusters=k, unscored="zero"
+            ).indices
             unclustered = select(store, "lp", budget, unclustered=True).indices
             between = [jaccard(ref, official[rs]) for rs in OTHER_SEEDS]
             run = {

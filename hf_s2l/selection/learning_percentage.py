@@ -452,15 +452,23 @@ def official_lp_subset(
     """The official ``subset.py`` LP subset in one call: ``ceil`` per cluster for ``percentage``.
 
     Clusters once (from ``texts`` / ``texts_file`` / ``text_column`` / ``embeddings`` /
-    ``clusters`` in ``params``), computes the official total and runs :func:`select` with it.
+    ``clusters`` in ``params``), computes the official total over the rows :func:`select`
+    runs on (the unscored ones are left out by default) and runs it. With
+    ``unscored="zero"`` the rows without target tokens read perplexity 1 and LP(1) 0, as in
+    ``dump_pplxs.py``/``subset.py``: the exact official selection.
     """
     from ..store import TrajectoryStore
+    from .columns import choose_columns
     from .context import MethodContext as _Ctx
     from .registry import build_config, get_method
     from .runner import select
+    from .unscored import unscored_rows
 
     if not isinstance(store, TrajectoryStore):
         store = TrajectoryStore.open(store)
+    options = {
+        k: params.pop(k) for k in ("column_kinds", "include_initial", "unscored") if k in params
+    }
     spec = get_method("lp")
     cfg = build_config(spec, {**params, "cluster_sizes": "official", "percentage": percentage})
     ctx = _Ctx(
@@ -474,7 +482,14 @@ def official_lp_subset(
         raise ValueError(
             "official_lp_subset needs texts, texts_file, text_column, embeddings or clusters"
         )
-    _, inv = np.unique(labels, return_inverse=True)
+    # the rows select() will run LP on: the unscored ones are left out unless unscored="zero"
+    keep = np.ones(store.num_examples, dtype=bool)
+    if options.get("unscored", "exclude") == "exclude":
+        used = choose_columns(
+            store, options.get("column_kinds"), bool(options.get("include_initial", False))
+        ).complete
+        keep = ~unscored_rows(store, used)
+    _, inv = np.unique(labels[keep], return_inverse=True)
     total = int(official_cluster_quotas(np.bincount(inv), percentage).sum())
     rest = {k: v for k, v in params.items() if k not in ("texts", "texts_file", "text_column")}
     rest.pop("clusters", None)
@@ -486,5 +501,6 @@ def official_lp_subset(
         clusters=labels,
         cluster_sizes="official",
         percentage=int(percentage),
+        **options,
         **rest,
     )
