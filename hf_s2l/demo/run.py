@@ -75,14 +75,14 @@ class DemoConfig:
     vocab_size: int = 2048
     max_length: int = 256
     # proxy (tiny GPT-NeoX); recorded with the default schedule (step 0 + 12 points)
-    proxy_hidden_size: int = 32
+    proxy_hidden_size: int = 16
     proxy_layers: int = 2
-    proxy_heads: int = 4
+    proxy_heads: int = 2
     proxy_epochs: int = 3
     num_points: int = 12
     # target (tiny GPT-NeoX, >= 4x the proxy), 3 epochs on every subset (official S2L)
-    target_hidden_size: int = 96
-    target_layers: int = 3
+    target_hidden_size: int = 64
+    target_layers: int = 2
     target_heads: int = 4
     target_epochs: int = 3
     batch_size: int = 16
