@@ -67,7 +67,7 @@ def _strip_calc(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _split(rows: list[dict[str, Any]], heldout: float, rng: np.random.Generator):
     perm = rng.permutation(len(rows))
-    k = int(round(heldout * len(rows)))
+    k = max(1, int(round(heldout * len(rows)))) if len(rows) > 1 else 0
     return [rows[i] for i in perm[k:]], [rows[i] for i in perm[:k]]
 
 

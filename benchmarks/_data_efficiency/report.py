@@ -366,8 +366,9 @@ target run is cached, a rerun skips finished ones):
 {command}
 ```
 
-Runtime: {wall / 60:.0f} min wall time over {len(inv)} invocation(s) ({compute / 60:.0f} min
-of per-run compute, {cfg["workers"]} worker process(es) x {cfg["threads"]} torch thread(s) on
+Runtime: {wall / 60:.0f} min wall time over the {len(inv)} invocation(s) that ran to the end
+(an interrupted invocation logs nothing; its finished runs are kept), {compute / 60:.0f} min
+of per-run wall time summed over runs, {cfg["workers"]} worker process(es) x {cfg["threads"]} torch thread(s) on
 the {res["machine"]["cpu_count"]}-core CPU machine{f", load average {min(loads):.1f}–{max(loads):.1f} from other jobs" if loads else ""}).{cpu_txt}
 {missing_txt}
 **Protocol (the official S2L one, all from scratch and offline).** Proxy: GPT-NeoX,

@@ -66,7 +66,7 @@ class BenchConfig:
     def smoke(cls) -> BenchConfig:
         """The smallest configuration: every pool, method and evaluation, tiny sizes."""
         return cls(
-            mix_share=0.012,
+            mix_share=0.1,  # sized for tests/fixtures/data (200 rows per source)
             gsm8k_rows=60,
             radiology_rows=60,
             eval_rows=16,
@@ -75,7 +75,7 @@ class BenchConfig:
             budgets=(0.3,),
             seeds=(0, 1),
             vocab_size=512,
-            max_length=160,
+            max_length=256,
             proxy={"hidden_size": 16, "num_layers": 1, "num_heads": 2},
             target={"hidden_size": 32, "num_layers": 1, "num_heads": 2},
             s2l_num_clusters=3,

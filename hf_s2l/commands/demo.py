@@ -10,15 +10,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "demo",
         help="run the whole pipeline offline on a small real math mixture (CPU, minutes)",
         description=(
-            "Hold out 10%% of every source of 1,500 embedded math examples, train a tiny proxy "
-            "3 epochs with TrajectoryCallback on the rest, select 30%% with S2L (by source), "
+            "Hold out 10% of every source of 1,500 embedded math examples, train a tiny proxy "
+            "3 epochs with TrajectoryCallback on the rest, select 30% with S2L (by source), "
             "random by source, random and LP(1), train a larger tiny target 3 epochs on each "
             "selection and on all data, and compare their losses on the held-out split. "
             "Writes results.json, results.md and an HTML report to --out."
         ),
     )
     p.add_argument("--out", default=None, help="output directory (default: ./hf-s2l-demo)")
-    p.add_argument("--fast", action="store_true", help="a smaller run for CI (under a minute)")
+    p.add_argument("--fast", action="store_true", help="a smaller run for CI (about a minute on an idle machine)")
     p.add_argument("--budget", type=float, default=0.3, help="fraction to select (default 0.3)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")

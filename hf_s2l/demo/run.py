@@ -75,14 +75,14 @@ class DemoConfig:
     vocab_size: int = 2048
     max_length: int = 256
     # proxy (tiny GPT-NeoX); recorded with the default schedule (step 0 + 12 points)
-    proxy_hidden_size: int = 32
+    proxy_hidden_size: int = 16
     proxy_layers: int = 2
-    proxy_heads: int = 4
+    proxy_heads: int = 2
     proxy_epochs: int = 3
     num_points: int = 12
     # target (tiny GPT-NeoX, >= 4x the proxy), 3 epochs on every subset (official S2L)
-    target_hidden_size: int = 96
-    target_layers: int = 3
+    target_hidden_size: int = 64
+    target_layers: int = 2
     target_heads: int = 4
     target_epochs: int = 3
     batch_size: int = 16
@@ -307,13 +307,6 @@ def run_demo(
     train_rows, split_rows = split_heldout(all_rows, cfg.heldout_fraction)
     test_rows = _read_jsonl(data_dir / "heldout_gsm8k.jsonl", cfg.max_heldout_examples)
     raw = Dataset.from_list(train_rows)
-    n = len(raw)
-    say(
-        f"[1/5] data: {n} training examples "
-        f"({', '.join(f'{k} {v}' for k, v in Counter(raw['source']).items())}); held out: "
-        f"{len(split_rows)} ({cfg.heldout_fraction:.0%} of every source, the headline metric) "
-        f"+ {len(test_rows)} GSM8K test examples"
-    )
 
     tokenizer = train_tokenizer(
         (r["instruction"] + " " + r["output"] for r in train_rows),
@@ -327,6 +320,19 @@ def run_demo(
         fn_kwargs=tok_kwargs,
         remove_columns=["instruction", "output"],
         desc="tokenize train",
+    )
+    # a row whose prompt fills max_length has no answer token: no loss, no gradient
+    keep = [i for i, lab in enumerate(train_ds["labels"]) if any(v != -100 for v in lab)]
+    dropped = len(train_ds) - len(keep)
+    if dropped:
+        train_ds = train_ds.select(keep)
+    n = len(train_ds)
+    say(
+        f"[1/5] data: {n} training examples "
+        f"({', '.join(f'{k} {v}' for k, v in Counter(train_ds['source']).items())}"
+        + (f"; {dropped} whose prompt fills {cfg.max_length} tokens left out" if dropped else "")
+        + f"); held out: {len(split_rows)} ({cfg.heldout_fraction:.0%} of every source, the "
+        f"headline metric) + {len(test_rows)} GSM8K test examples"
     )
     evals = {}
     for name, rows in (("heldout", split_rows), ("gsm8k_test", test_rows)):
@@ -409,7 +415,7 @@ def run_demo(
     )
 
     # 4. targets ------------------------------------------------------------------------
-    sources = list(raw["source"])
+    sources = list(train_ds["source"])
     runs: list[tuple[str, Any]] = [
         (m, hf_s2l.SelectedDataset(train_ds, s)) for m, s in selections.items()
     ]
@@ -484,6 +490,7 @@ def run_demo(
         "config": asdict(cfg),
         "data": {
             "train_examples": n,
+            "train_examples_without_answer_tokens_left_out": dropped,
             "train_sources": dict(sorted(Counter(sources).items())),
             "heldout_examples": len(split_rows),
             "heldout": f"a fixed {cfg.heldout_fraction:.0%} of every source of the demo data "

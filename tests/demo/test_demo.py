@@ -105,7 +105,7 @@ def test_demo_fast_end_to_end(tmp_path, capsys):
     assert res["config"]["lr_scheduler_type"] == "cosine"
     n = res["data"]["train_examples"]
     assert res["data"]["heldout_examples"] == 32  # 10% of each source of the 320 rows
-    assert n == 320 - 32
+    assert n + res["data"]["train_examples_without_answer_tokens_left_out"] == 320 - 32
     for r in res["results"]:
         assert r["heldout_loss"] > 0 and r["gsm8k_test_loss"] > 0 and r["train_seconds"] >= 0
         expected = n if r["method"] == "full" else round(0.3 * n)
