@@ -18,7 +18,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument("--out", default=None, help="output directory (default: ./hf-s2l-demo)")
-    p.add_argument("--fast", action="store_true", help="a smaller run for CI (about a minute on an idle machine)")
+    p.add_argument(
+        "--fast",
+        action="store_true",
+        help="a smaller run for CI (about a minute on an idle machine)",
+    )
     p.add_argument("--budget", type=float, default=0.3, help="fraction to select (default 0.3)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
