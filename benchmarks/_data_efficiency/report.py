@@ -420,7 +420,7 @@ else is within the noise. (`benchmarks/_data_efficiency/stats.py`, unit-tested.)
 {reading(res, summ)}
 
 What this does and does not show: these are tiny GPT-NeoX models trained from scratch on a
-few hundred to a thousand rows, not the paper's setting (pretrained Pythia-70M → 410M / Phi-2
+few hundred rows per pool, not the paper's setting (pretrained Pythia-70M → 410M / Phi-2
 fine-tuned on 262K MathInstruct rows): a from-scratch target mostly learns the surface format,
 so the differences between subsets are small and the seed-to-seed noise is large (3 seeds give
 wide t-intervals). A cell marked within the noise means *no detectable difference at this

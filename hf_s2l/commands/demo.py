@@ -25,7 +25,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--budget", type=float, default=0.3, help="fraction to select (default 0.3)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default 1)")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
     p.set_defaults(func=run)
 
@@ -38,7 +38,8 @@ def run(args: argparse.Namespace) -> int:
         cfg.out_dir = args.out
     cfg.budget = args.budget
     cfg.seed = args.seed
-    cfg.num_threads = args.threads
+    if args.threads:
+        cfg.num_threads = args.threads
     cfg.progress_bars = not args.no_progress
     result = run_demo(cfg, progress=print)
     print()

@@ -72,7 +72,7 @@ class DemoConfig:
     max_train_examples: int | None = None  # None = all 1,500 embedded rows
     max_heldout_examples: int | None = None  # None = all 200 GSM8K test rows
     heldout_fraction: float = 0.1  # of every source, never trained on (the headline)
-    vocab_size: int = 2048
+    vocab_size: int = 1024
     max_length: int = 256
     # proxy (tiny GPT-NeoX); recorded with the default schedule (step 0 + 12 points)
     proxy_hidden_size: int = 16
@@ -91,7 +91,7 @@ class DemoConfig:
     warmup_ratio: float = 0.03
     probe_batch_size: int = 64
     s2l_num_clusters: int = 10
-    num_threads: int | None = None
+    num_threads: int | None = 1  # tiny models: a 2nd thread costs more than it gives
     data_dir: str | None = None  # default: the package's embedded math_demo data
     progress_bars: bool = True
 
