@@ -238,7 +238,7 @@ def summary_sentence(
         f"{n_train:,} math examples chosen by each method, one seed{comp_txt}; not shown: "
         "whether such differences exceed seed-to-seed noise (docs/benchmarks.md has 3 seeds "
         "with intervals), nor the paper's setting (pretrained models fine-tuned on 262K "
-        "examples; these are from-scratch models a thousand times smaller)."
+        "examples; these are from-scratch models thousands of times smaller)."
     )
 
 
