@@ -10,7 +10,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "demo",
         help="run the whole pipeline offline on a small real math mixture (CPU, minutes)",
         description=(
-            "Hold out 10% of every source of 1,500 embedded math examples, train a tiny proxy "
+            "Hold out 10% of every source of 1,200 of the 1,500 embedded math examples, train a tiny proxy "
             "3 epochs with TrajectoryCallback on the rest, select 30% with S2L (by source), "
             "random by source, random and LP(1), train a larger tiny target 3 epochs on each "
             "selection and on all data, and compare their losses on the held-out split. "

@@ -69,7 +69,7 @@ class DemoConfig:
     budget: float = 0.3
     methods: tuple[str, ...] = ("s2l", "random_by_source", "random", "lp")
     seed: int = 0
-    max_train_examples: int | None = None  # None = all 1,500 embedded rows
+    max_train_examples: int | None = 1200  # of the 1,500 embedded rows (None = all): <= 3 min
     max_heldout_examples: int | None = None  # None = all 200 GSM8K test rows
     heldout_fraction: float = 0.1  # of every source, never trained on (the headline)
     vocab_size: int = 1024
@@ -238,7 +238,7 @@ def summary_sentence(
         f"{n_train:,} math examples chosen by each method, one seed{comp_txt}; not shown: "
         "whether such differences exceed seed-to-seed noise (docs/benchmarks.md has 3 seeds "
         "with intervals), nor the paper's setting (pretrained models fine-tuned on 262K "
-        "examples; these are from-scratch models a thousand times smaller)."
+        "examples; these are from-scratch models thousands of times smaller)."
     )
 
 
