@@ -279,13 +279,27 @@ def verdict(r: TransferReport) -> str:
             "No verdict: the target's losses do not vary across the aligned examples, so "
             "there is nothing for the proxy to predict."
         )
-    gain = (ve - rnd) / (1.0 - rnd) if rnd < 1 else 0.0
     numbers = (
         f"(Spearman {rho:.2f} at matched progress; the proxy's {r.k} S2L clusters hold "
         f"{ve:.0%} of the target's trajectory variance vs {rnd:.0%} for random clusters of "
         f"the same sizes, over {r.n_aligned} examples)"
     )
-    if rho >= 0.6 and gain >= 0.3:
+    if 1.0 - rnd < 0.1:  # ~one example per cluster: any partition "explains" everything
+        numbers = numbers[:-1] + (
+            "; too few examples per cluster to judge the clusters: pass a smaller k or "
+            "record the target on more rows)"
+        )
+        gain = None
+    else:
+        gain = (ve - rnd) / (1.0 - rnd)
+    if gain is None:
+        if rho >= 0.6:
+            head = "The proxy's ranking of the examples stands for the target's"
+        elif rho >= 0.3:
+            head = "The proxy's ranking of the examples stands for the target's only in part"
+        else:
+            head = "The proxy's ranking of the examples does not stand for the target's"
+    elif rho >= 0.6 and gain >= 0.3:
         head = "The proxy stands for the target: examples rank alike and S2L's clusters carry over"
     elif rho >= 0.3 or gain >= 0.1:
         head = (
