@@ -252,7 +252,9 @@ def in_step_overhead(tok, ds, cfg: dict, device: str, bf16: bool, work: str) -> 
     }
 
 
-def _train(out: Path, spec: Any, tok, ds, cfg: dict, device: str, bf16: bool, seed: int) -> Path:
+def _train(
+    out: Path, spec: Any, tok, ds, cfg: dict, device: str, bf16: bool, seed: int
+) -> tuple[Path, int]:
     from transformers import DataCollatorForSeq2Seq, Trainer
 
     from hf_s2l import TrajectoryCallback
@@ -269,10 +271,11 @@ def _train(out: Path, spec: Any, tok, ds, cfg: dict, device: str, bf16: bool, se
             TrajectoryCallback(out / "store", mode="both", id_column="example_id", num_points=4)
         ],
     ).train()
+    params = _params(model)
     del model
     if device.startswith("cuda"):
         torch.cuda.empty_cache()
-    return out / "store"
+    return out / "store", params
 
 
 def _shuffled_copy(src: Path, dst: Path, seed: int = 0) -> Path:
@@ -301,9 +304,9 @@ def transfer_figures(tok, ds, cfg: dict, device: str, bf16: bool, work: str) -> 
 
     w = Path(work)
     t0 = time.perf_counter()
-    proxy = _train(w / "proxy", cfg["proxy"], tok, ds, cfg, device, bf16, seed=0)
-    proxy2 = _train(w / "proxy2", cfg["proxy"], tok, ds, cfg, device, bf16, seed=1)
-    target = _train(w / "target", cfg["target"], tok, ds, cfg, device, bf16, seed=0)
+    proxy, proxy_params = _train(w / "proxy", cfg["proxy"], tok, ds, cfg, device, bf16, seed=0)
+    proxy2, _ = _train(w / "proxy2", cfg["proxy"], tok, ds, cfg, device, bf16, seed=1)
+    target, target_params = _train(w / "target", cfg["target"], tok, ds, cfg, device, bf16, seed=0)
     train_s = time.perf_counter() - t0
     floor = _shuffled_copy(target, w / "target-shuffled")
     k = cfg["k"]
@@ -316,8 +319,8 @@ def transfer_figures(tok, ds, cfg: dict, device: str, bf16: bool, work: str) -> 
     out: dict[str, Any] = {
         "proxy": cfg["proxy"] if isinstance(cfg["proxy"], str) else "tiny",
         "target": cfg["target"] if isinstance(cfg["target"], str) else "tiny",
-        "proxy_params": _params(make_model(cfg["proxy"], len(tok))),
-        "target_params": _params(make_model(cfg["target"], len(tok))),
+        "proxy_params": proxy_params,
+        "target_params": target_params,
         "rows": len(ds),
         "epochs": cfg["epochs"],
         "training_seconds": round(train_s, 1),
