@@ -75,6 +75,8 @@ class TransferReport:
     variance_explained_random_std: float = 0.0
     proxy_path: str | None = None
     target_path: str | None = None
+    proxy_columns: list[int] = field(default_factory=list)  # S2L's features (clustered)
+    target_columns: list[int] = field(default_factory=list)  # matched target columns
 
     def to_dict(self) -> dict[str, Any]:
         """The report as a flat dict (NaN as ``None``), for ``json.dumps``."""
@@ -248,6 +250,8 @@ def analyse(
         variance_explained_random_std=float(np.nanstd(rnd)),
         proxy_path=str(ps.path),
         target_path=str(ts.path),
+        proxy_columns=[int(c) for c in pcols],
+        target_columns=[int(c) for c in tcols],
     )
     report.verdict = verdict(report)
     return TransferData(report, rows, labels, ty, tprog, pairs)

@@ -255,3 +255,12 @@ def test_verdict_words():
         **base,
     )
     assert verdict(flat).startswith("No verdict")
+
+
+def test_clusters_use_s2l_default_features(related_pair):
+    proxy, target = related_pair
+    r = hf_s2l.transfer(proxy, target, k=5)
+    sel = hf_s2l.select(TrajectoryStore.open(proxy), "s2l", budget=0.3, num_clusters=5)
+    assert r.proxy_columns == sel.stats["columns"] == [1, 2, 3, 4, 5, 6]  # no step-0 column
+    assert r.k == sel.stats["num_clusters_used"] == 5
+    assert r.target_columns == [1, 2, 3]
