@@ -104,15 +104,15 @@ KNOWN_VIOLATIONS: list[str] = [
 
 
 # --------------------------------------------------------------------------- graph
-def module_name(path: Path) -> str:
-    parts = list(path.relative_to(PKG.parent).with_suffix("").parts)
+def module_name(path: Path, pkg: Path = PKG) -> str:
+    parts = list(path.relative_to(pkg.parent).with_suffix("").parts)
     if parts[-1] == "__init__":
         parts.pop()
     return ".".join(parts)
 
 
-def all_modules() -> dict[str, Path]:
-    return {module_name(p): p for p in sorted(PKG.rglob("*.py"))}
+def all_modules(pkg: Path = PKG) -> dict[str, Path]:
+    return {module_name(p, pkg): p for p in sorted(pkg.rglob("*.py"))}
 
 
 def _package_of(name: str, path: Path) -> str:
@@ -239,30 +239,32 @@ def _resolve(imported: str, modules: dict[str, Path]) -> str | None:
     return None
 
 
-def import_graph() -> tuple[dict[str, dict[str, int]], list[str]]:
+def import_graph(pkg: Path = PKG) -> tuple[dict[str, dict[str, int]], list[str]]:
     """``{module: {imported module: first line}}`` over ``hf_s2l`` and the unresolved dynamic
     imports as ``"path:line"``."""
-    modules = all_modules()
-    graph: dict[str, dict[str, int]] = {m: {} for m in modules if m not in EXCLUDED}
+    root = pkg.name
+    excluded = {root, f"{root}.version"}
+    modules = all_modules(pkg)
+    graph: dict[str, dict[str, int]] = {m: {} for m in modules if m not in excluded}
     dynamic: list[str] = []
     for name in graph:
         path = modules[name]
         package = _package_of(name, path)
         imported, unresolved = imports_of(name, path)
-        rel = path.relative_to(PKG.parent).as_posix()
+        rel = path.relative_to(pkg.parent).as_posix()
         dynamic += [f"{rel}:{line}" for line in unresolved]
         for line, imp in imported:
-            if imp != ROOT and not imp.startswith(ROOT + "."):
+            if imp != root and not imp.startswith(root + "."):
                 continue
             target = _resolve(imp, modules)
-            if target is None or target in EXCLUDED or target == name:
+            if target is None or target in excluded or target == name:
                 continue
             # importing a.b.c runs a/b/__init__.py (and a/__init__.py) first, unless the
             # importer sits inside that package (then its __init__ is already running)
             parents = target.split(".")[:-1]
             hops = [".".join(parents[:i]) for i in range(2, len(parents) + 1)]
             for t in [*hops, target]:
-                if t in EXCLUDED or t == name or package == t or package.startswith(t + "."):
+                if t in excluded or t == name or package == t or package.startswith(t + "."):
                     continue
                 if t in graph:
                     graph[name].setdefault(t, line)
@@ -333,10 +335,10 @@ def layer_of(module: str) -> int | None:
     return LAYERS.get(top)
 
 
-def current_violations() -> tuple[list[str], dict[str, str]]:
+def current_violations(pkg: Path = PKG) -> tuple[list[str], dict[str, str]]:
     """Every violation in ``KNOWN_VIOLATIONS`` format and, for each, a longer explanation."""
-    graph, dynamic = import_graph()
-    modules = all_modules()
+    graph, dynamic = import_graph(pkg)
+    modules = all_modules(pkg)
     found: list[str] = []
     why: dict[str, str] = {}
     for comp in strongly_connected(graph):
@@ -353,12 +355,12 @@ def current_violations() -> tuple[list[str], dict[str, str]]:
                 key = f"layer: {src} -> {dst}"
                 found.append(key)
                 why[key] = (
-                    f"{modules[src].relative_to(PKG.parent)}:{line} (layer {ls} imports layer {ld})"
+                    f"{modules[src].relative_to(pkg.parent)}:{line} (layer {ls} imports layer {ld})"
                 )
     for path in modules.values():
         n = len(path.read_text().splitlines())
         if n > MAX_LINES:
-            key = f"length: {path.relative_to(PKG.parent).as_posix()}"
+            key = f"length: {path.relative_to(pkg.parent).as_posix()}"
             found.append(key)
             why[key] = f"{n} lines > {MAX_LINES}"
     for d in dynamic:
@@ -398,15 +400,78 @@ def test_every_top_level_module_has_a_layer():
     )
 
 
-def test_the_graph_sees_every_kind_of_import():
-    """The reader is not blind: known edges of each kind are in the graph."""
+FAKE = {
+    "__init__.py": "import importlib\n",
+    "version.py": "",
+    "store/__init__.py": "from .core import Store\n",
+    "store/core.py": (
+        "from typing import TYPE_CHECKING\n"
+        "from ..version import v\n"
+        "if TYPE_CHECKING:\n"
+        "    from ..data.rows import Rows\n"
+        "class Store:\n"
+        "    def push(self):\n"
+        "        from hf_s2l.hub import up\n"
+    ),
+    "store/lazy.py": (
+        "import importlib\n"
+        "_LAZY = {'a': 'hf_s2l.store.core', 'b': 'hf_s2l.data.rows'}\n"
+        "def get(name):\n"
+        "    return importlib.import_module(_LAZY[name])\n"
+    ),
+    "hub/__init__.py": "def up():\n    pass\n",
+    "hub/loader.py": (
+        "import importlib\n"
+        "NAMES = ('up_a', 'up_b')\n"
+        "def load(x):\n"
+        "    for n in NAMES:\n"
+        "        importlib.import_module(f'{__package__}.{n}')\n"
+        "    importlib.import_module('hf_s2l.store')\n"
+        "    importlib.import_module(x)\n"
+    ),
+    "hub/up_a.py": "from . import loader\n",
+    "hub/up_b.py": "",
+    "data/__init__.py": "",
+    "data/rows.py": "import hf_s2l.store.core\n" + "x = 1\n" * (MAX_LINES + 1),
+}
+
+
+def test_the_graph_sees_every_kind_of_import(tmp_path):
+    """On a small fake package: each kind of import is an edge, each rule is reported."""
+    pkg = tmp_path / "hf_s2l"
+    for rel, text in FAKE.items():
+        (pkg / rel).parent.mkdir(parents=True, exist_ok=True)
+        (pkg / rel).write_text(text)
+    graph, dynamic = import_graph(pkg)
+    assert "hf_s2l" not in graph and "hf_s2l.version" not in graph
+    assert graph["hf_s2l.store"] == {"hf_s2l.store.core": 1}  # relative, module level
+    # TYPE_CHECKING, function level (absolute) and the implicit parent-package edges
+    assert set(graph["hf_s2l.store.core"]) == {"hf_s2l.data", "hf_s2l.data.rows", "hf_s2l.hub"}
+    # importlib over a module-level dict, over an f-string loop, and a constant
+    assert set(graph["hf_s2l.store.lazy"]) == {
+        "hf_s2l.store.core",
+        "hf_s2l.data",
+        "hf_s2l.data.rows",
+    }
+    assert set(graph["hf_s2l.hub.loader"]) == {"hf_s2l.hub.up_a", "hf_s2l.hub.up_b", "hf_s2l.store"}
+    assert dynamic == ["hf_s2l/hub/loader.py:7"]
+    found, why = current_violations(pkg)
+    assert "cycle: hf_s2l.data.rows, hf_s2l.store, hf_s2l.store.core" in found
+    assert "cycle: hf_s2l.hub.loader, hf_s2l.hub.up_a" in found
+    assert "layer: hf_s2l.store.core -> hf_s2l.data.rows" in found
+    assert "layer: hf_s2l.store.core -> hf_s2l.hub" in found
+    assert "layer: hf_s2l.store.lazy -> hf_s2l.data.rows" in found
+    assert "length: hf_s2l/data/rows.py" in found
+    assert "dynamic: hf_s2l/hub/loader.py:7" in found
+    assert why["layer: hf_s2l.store.core -> hf_s2l.hub"] == (
+        "hf_s2l/store/core.py:7 (layer 0 imports layer 1)"
+    )
+
+
+def test_the_real_graph_is_read():
     graph, _ = import_graph()
-    # relative module-level import
-    assert "hf_s2l.store.trajectory_store" in graph["hf_s2l.selection.selection"]
-    # f-string import_module over a module-level tuple (the CLI's sub-commands)
-    assert "hf_s2l.commands.select" in graph["hf_s2l.cli"]
-    # the package's __init__ runs when a submodule is imported from outside it
-    assert "hf_s2l.store" in graph["hf_s2l.selection.selection"]
+    assert len(graph) > 60
+    assert "hf_s2l.commands.select" in graph["hf_s2l.cli"]  # f-string over COMMANDS
 
 
 def test_cycle_finder_and_tolerance_rules():
