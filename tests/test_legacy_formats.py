@@ -189,3 +189,18 @@ def test_selected_dataset_from_legacy_selection_matches_the_export(legacy):
     assert [r["output"] for r in exported] == selected["output"]
     card = (legacy / "export" / "README.md").read_text()
     assert card.startswith("---\n") and "method: s2l" in card and "budget: 12" in card
+
+
+def test_report_on_the_legacy_store_and_selection(legacy, tmp_path):
+    from hf_s2l import build_report
+
+    report = build_report(legacy / "probe", legacy / "selection_s2l", out=tmp_path / "report")
+    assert set(report.figures) >= {"trajectories", "cluster_sizes", "groups", "lp", "data_map"}
+    assert not report.skipped
+    s = report.summary
+    assert (s["num_examples"], s["num_columns"], s["complete_columns"]) == (32, 3, 3)
+    assert s["group_column"] == "source"
+    assert s["groups"] == {g: {"full": 8, "selected": 3} for g in sorted(SOURCES)}
+    assert s["lp_columns"] == {"p0": 0, "p1": 1, "pn": 2}
+    assert s["nan_cells_complete_columns"] == 0 and s["rows_all_nan"] == 0
+    assert (tmp_path / "report" / "index.html").is_file()
