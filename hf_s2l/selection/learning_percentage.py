@@ -274,7 +274,14 @@ def rank_ascending(scores: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------- the method
-@register_method("lp", config=LPConfig, min_columns=2)
+def _read_columns(ctx: MethodContext, cfg: LPConfig) -> list[int]:
+    """P_0, P_1 and P_n (the only columns LP reads; for the unscored-row policy). Raises the
+    method's own error when the store lacks them, before anything runs."""
+    cols = find_lp_columns(ctx.store, cfg.variant, cfg.last_epoch)
+    return [c for c in (cols["p0"], cols["p1"], cols["pn"]) if c is not None]
+
+
+@register_method("lp", config=LPConfig, min_columns=2, columns=_read_columns)
 def learning_percentage(ctx: MethodContext, budget: int, cfg: LPConfig) -> MethodResult:
     """Learning Percentage: lowest LP(1) / LP_app first, inside sentence-embedding clusters."""
     cols = find_lp_columns(ctx.store, cfg.variant, cfg.last_epoch)
