@@ -42,6 +42,7 @@ import numpy as np
 from transformers.utils import logging
 
 from ._common import resolve_columns
+from .columns import is_before_training, kinds_of
 from .kmeans import faiss_kmeans
 from .registry import MethodContext, MethodResult, register_method
 
@@ -162,13 +163,45 @@ def _scalar(v: Any) -> Any:
     return v.item() if isinstance(v, np.generic) else v
 
 
+def s2l_feature_columns(ctx: MethodContext, cfg: S2LConfig) -> tuple[np.ndarray, str]:
+    """The trajectory columns before ``num_loss_ckpts``, and the rule that chose them.
+
+    ``columns`` given: those. ``select(..., column_kinds=...)`` given: the feature columns of
+    those kinds. Otherwise the *recording points* (kind ``point``, spaced evenly over
+    training: the official trajectories are evenly spaced checkpoints), not the extra
+    epoch-end / interval columns; a store with fewer than 2 point columns (in-step, or an
+    interval-only schedule) uses every feature column.
+    """
+    if cfg.columns is not None or ctx.columns.kinds is not None:
+        cols = resolve_columns(ctx, cfg.columns, method="s2l", minimum=2, exclude_train_begin=True)
+        rule = "columns given" if cfg.columns is not None else "feature columns of column_kinds"
+        return cols, rule
+    feats = ctx.feature_columns
+    is_point = [
+        "point" in kinds_of(ctx.store, int(c)) or is_before_training(ctx.store, int(c))
+        for c in feats
+    ]  # a before-training column is a feature only with include_initial=True
+    points = feats[np.asarray(is_point, dtype=bool)] if len(feats) else feats
+    n_points = sum(not is_before_training(ctx.store, int(c)) for c in points)
+    if n_points >= 2:
+        return points, POINTS_RULE
+    cols = resolve_columns(ctx, None, method="s2l", minimum=2, exclude_train_begin=True)
+    return cols, "every feature column (fewer than 2 recording points of kind 'point')"
+
+
+POINTS_RULE = (
+    "the recording points (kind 'point', evenly spaced over training, as the official "
+    "checkpoints); other feature columns (epoch ends, intervals) left out"
+)
+
+
 def s2l_columns(ctx: MethodContext, cfg: S2LConfig) -> np.ndarray:
     """The store columns S2L clusters on (``columns`` / ``num_loss_ckpts`` applied).
 
-    Default: the feature columns (recorded after training starts; the step-0 column only
-    with ``select(..., include_initial=True)``), as the official trajectories.
+    Default: the recording points among the feature columns (see
+    :func:`s2l_feature_columns`), as the official trajectories.
     """
-    cols = resolve_columns(ctx, cfg.columns, method="s2l", minimum=2, exclude_train_begin=True)
+    cols = s2l_feature_columns(ctx, cfg)[0]
     m = int(cfg.num_loss_ckpts)
     if m > -1 and len(cols) > m:
         if m < 1:
@@ -214,6 +247,7 @@ def s2l(ctx: MethodContext, budget: int, cfg: S2LConfig) -> MethodResult:
         stats.update(
             clustering="faiss k-means",
             columns=cols.tolist(),
+            columns_rule=s2l_feature_columns(ctx, cfg)[1],
             num_clusters_used=km.num_clusters,
             kmeans_seconds=round(time.perf_counter() - t0, 3),
         )
