@@ -149,18 +149,26 @@ def select(
             "targets recorded? examples whose labels are all -100 are stored as NaN)"
         )
     run_ctx, b_run = ctx, b
+    empty_groups: dict[str, int] = {}
     if num_bad and unscored == "exclude":
         run_ctx = ctx.subset(np.flatnonzero(~bad))
         b_run = min(b, run_ctx.num_rows)
+        if group_arr is not None and stratify:
+            empty_groups = _unscored_groups(group_arr, bad)
         logger.warning(
             "%s: %d of %d examples are unscored (NaN or infinite loss in columns %s, e.g. "
             "every label -100); they are excluded%s (unscored='zero' keeps them, as the "
-            "official S2L code does)",
+            "official S2L code does)%s",
             method,
             num_bad,
             n,
             used.tolist(),
             "" if b_run == b else f" until the {b_run} scored examples are all taken",
+            ""
+            if not empty_groups
+            else f"; {len(empty_groups)} group(s) of {group_name!s} have no scored row at all "
+            f"and get no share of the budget, which goes to the other groups: "
+            + ", ".join(f"{g!r} ({k} rows)" for g, k in empty_groups.items()),
         )
     elif num_bad:
         logger.warning(
@@ -203,6 +211,11 @@ def select(
             weights = np.concatenate([weights, np.ones(len(extra), dtype=np.float32)])
     if group_arr is not None and not stratify:
         stats["groups"] = group_counts(group_arr, chosen, quotas=None)
+    if empty_groups:  # groups with no scored row: in the counts too, with what they got
+        full = group_counts(group_arr, chosen, quotas=None)
+        for g in empty_groups:
+            stats["groups"]["counts"][g] = {**full[g], "quota": 0, "scored": 0}
+        stats["groups"]["unscored_groups"] = list(empty_groups)
     stats["unscored"] = {
         "policy": unscored,
         "columns": used.tolist(),
@@ -308,6 +321,16 @@ def _groups(
             "store's row order"
         )
     return group_arr, name
+
+
+def _unscored_groups(group_arr: np.ndarray, bad: np.ndarray) -> dict[str, int]:
+    """``{group label: size}`` of the groups whose rows are all unscored."""
+    from .stratified import group_label
+
+    uniq, inv = np.unique(group_arr, return_inverse=True)
+    sizes = np.bincount(inv, minlength=len(uniq))
+    scored = np.bincount(inv[~bad], minlength=len(uniq))
+    return {group_label(uniq[g]): int(sizes[g]) for g in np.flatnonzero(scored == 0)}
 
 
 def _used_columns(spec: MethodSpec, ctx: MethodContext, cfg: Any) -> np.ndarray:

@@ -72,9 +72,7 @@ def five_epoch_store(path, n_per_source=(40, 60, 90), seed=0):
     return store
 
 
-POINT_COLUMNS = [
-    i for i, (_, _, k) in enumerate(five_epoch_schedule()) if "point" in k.split("+")
-]
+POINT_COLUMNS = [i for i, (_, _, k) in enumerate(five_epoch_schedule()) if "point" in k.split("+")]
 
 
 def test_five_epoch_schedule_has_extra_epoch_end_columns():
@@ -105,3 +103,24 @@ def test_s2l_without_points_uses_every_feature_column(tmp_path):
     sel = select(store, "s2l", 10, num_clusters=3)
     assert sel.provenance["columns_used"] == [0, 1, 2, 3]
     assert "fewer than 2 recording points" in sel.stats["columns_rule"]
+
+
+# --- item 3: a group whose rows are all unscored is reported ------------------------------
+def test_a_group_of_unscored_rows_is_reported(tmp_path, caplog):
+    rng = np.random.default_rng(3)
+    x = rng.uniform(0.5, 3.0, size=(60, 4))
+    sources = np.array(["a"] * 25 + ["b"] * 25 + ["empty"] * 10)
+    x[50:] = np.nan  # the whole "empty" group has no target token
+    store = build_store(tmp_path / "g", x)
+    store.set_metadata("source", sources)
+    with caplog.at_level(logging.WARNING):
+        sel = select(store, "random", 30, seed=0, by_column="source")
+    groups = sel.stats["groups"]
+    assert groups["unscored_groups"] == ["empty"]
+    assert groups["counts"]["empty"] == {"size": 10, "selected": 0, "quota": 0, "scored": 0}
+    assert groups["counts"]["a"]["selected"] + groups["counts"]["b"]["selected"] == 30
+    assert len([r for r in caplog.records if r.levelno >= logging.WARNING]) == 1  # one
+    assert "'empty' (10 rows)" in caplog.text  # warning, naming the group and its size
+    # budget beyond the scored rows: the fill from unscored rows is counted in its group
+    big = select(store, "random", 55, seed=0, by_column="source")
+    assert big.stats["groups"]["counts"]["empty"]["selected"] == 5
