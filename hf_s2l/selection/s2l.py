@@ -215,7 +215,23 @@ def _s2l_used_columns(ctx: MethodContext, cfg: S2LConfig) -> np.ndarray | None:
     return None if cfg.clusters is not None else s2l_columns(ctx, cfg)
 
 
-@register_method("s2l", config=S2LConfig, min_columns=2, columns=_s2l_used_columns)
+# ``select(..., official=True)``: every choice of the official code at once (issue 19).
+OFFICIAL = {
+    "column_kinds": "point",  # the evenly spaced checkpoints, not extra epoch-end columns
+    "include_initial": False,  # the checkpoints are saved during training
+    "unscored": "zero",  # losses[isnan(losses)] = 0
+    "group_remainder": "last",  # n // groups_left, the remainder to the last groups
+    "kmeans_seed": 1234,  # faiss' default seed, which the official code leaves
+    "niter": 20,
+    "max_points_per_centroid": 256,  # faiss' default
+    "small_cluster_size": 2,
+    "columns": None,  # every checkpoint (num_loss_ckpts, an official option, stays free)
+}
+
+
+@register_method(
+    "s2l", config=S2LConfig, min_columns=2, columns=_s2l_used_columns, official=OFFICIAL
+)
 def s2l(ctx: MethodContext, budget: int, cfg: S2LConfig) -> MethodResult:
     """S2L: k-means on loss trajectories, then balanced sampling from small to large clusters."""
     stats: dict[str, Any] = {}

@@ -124,3 +124,150 @@ def test_a_group_of_unscored_rows_is_reported(tmp_path, caplog):
     # budget beyond the scored rows: the fill from unscored rows is counted in its group
     big = select(store, "random", 55, seed=0, by_column="source")
     assert big.stats["groups"]["counts"]["empty"]["selected"] == 5
+
+
+# --- item 1: official=True sets every official choice at once ------------------------------
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_official_switch_equals_the_transcription_on_a_five_epoch_store(tmp_path, seed):
+    from .test_s2l import official_query
+
+    store = five_epoch_store(tmp_path / "s", seed=seed)
+    sources = store.metadata("source")
+    # the official trajectories: the 12 evenly spaced checkpoints, NaN -> 0
+    x = np.nan_to_num(store.trajectories(POINT_COLUMNS), nan=0.0)
+    for budget in (20, 57, 120):
+        sel = select(
+            store, "s2l", budget, seed=seed, by_column="source", num_clusters=6, official=True
+        )
+        ref = official_query(
+            sources, None, budget, np.random.default_rng(seed), losses=x, n_components=6
+        )
+        assert sel.indices.tolist() == sorted(ref.tolist()), budget
+        assert sel.provenance["columns_used"] == POINT_COLUMNS
+        assert sel.provenance["official"] is True
+        choices = sel.provenance["official_choices"]
+        assert choices["kmeans_seed"] == 1234 and choices["unscored"] == "zero"
+        assert choices["group_remainder"] == "last" and choices["column_kinds"] == "point"
+        assert sel.params["official"] is True and sel.params["unscored"] == "zero"
+        assert "--official" in sel.provenance["command"]
+        assert "kmeans_seed" not in sel.provenance["command"]
+    # every feature column (the 4 extra epoch ends too) is not the official selection
+    allc = select(
+        store,
+        "s2l",
+        57,
+        seed=seed,
+        by_column="source",
+        num_clusters=6,
+        kmeans_seed=1234,
+        unscored="zero",
+        group_remainder="last",
+        column_kinds="probe",
+    )
+    assert len(allc.provenance["columns_used"]) == 16
+
+
+def test_official_switch_refuses_contradicting_arguments(tmp_path):
+    store = five_epoch_store(tmp_path / "s")
+    for bad, phrase in [
+        ({"unscored": "exclude"}, "unscored='exclude' \\(official: 'zero'\\)"),
+        ({"kmeans_seed": 0}, "kmeans_seed=0 \\(official: 1234\\)"),
+        ({"group_remainder": "random"}, "group_remainder='random'"),
+        ({"column_kinds": "probe"}, "column_kinds='probe'"),
+        ({"include_initial": True}, "include_initial=True"),
+        ({"columns": [1, 2, 3]}, "columns=\\[1, 2, 3\\]"),
+    ]:
+        with pytest.raises(ValueError, match="official=True sets every official choice.*" + phrase):
+            select(store, "s2l", 20, num_clusters=4, official=True, **bad)
+    # the same values as the official ones are fine
+    ok = select(
+        store, "s2l", 20, num_clusters=4, official=True, unscored="zero", column_kinds=["point"]
+    )
+    assert ok.provenance["official"] is True
+    plain = select(store, "s2l", 20, num_clusters=4)
+    assert plain.provenance["official"] is False and "official_choices" not in plain.provenance
+    with pytest.raises(ValueError, match="'random' has no official reference.*s2l"):
+        select(store, "random", 20, official=True)
+
+
+def test_official_switch_without_recording_points_says_why(tmp_path):
+    x = np.random.default_rng(0).random((30, 4))
+    sched = [(10 * (j + 1), float(j + 1), "epoch_end") for j in range(4)]
+    store = build_store(tmp_path / "e", x, sched)
+    with pytest.raises(ValueError, match="kinds \\['point'\\].*evenly spaced checkpoints"):
+        select(store, "s2l", 10, num_clusters=3, official=True)
+
+
+def _lp_store(path):
+    """200 rows: before training + 3 epoch ends (+ a mid point), 6 rows without targets."""
+    rng = np.random.default_rng(7)
+    n = 200
+    ppl0 = rng.uniform(5, 40, n)
+    ppl = [ppl0] + [ppl0 * rng.uniform(0.2, 1.0, n) ** e for e in (1, 1.5, 2, 3)]
+    losses = np.log(np.stack(ppl, 1))
+    losses[[3, 40, 41, 90, 150, 199]] = np.nan
+    sched = [(0, 0.0, "train_begin"), (10, 1.0, "epoch_end"), (15, 1.5, "point")]
+    sched += [(20, 2.0, "epoch_end"), (30, 3.0, "epoch_end")]
+    store = build_store(path, losses, sched)
+    labels = rng.integers(0, 8, n)
+    # the official code: loss 0 for no target token, perplexity exp(loss)
+    held = np.exp(np.nan_to_num(store.trajectories([0, 1, 3, 4]).astype(np.float64), nan=0.0))
+    return store, held, labels
+
+
+@pytest.mark.parametrize("percentage", [3, 10, 33])
+def test_official_switch_lp_equals_subset_py(tmp_path, percentage):
+    from .test_lp import _official_subset_py
+
+    store, held, labels = _lp_store(tmp_path / "lp")
+    low_l1, low_proxy = _official_subset_py(*held.T, labels, percentage)
+    budget = round(percentage * 200 / 100)
+    sel = select(store, "lp", budget, official=True, clusters=labels)
+    assert sel.indices.tolist() == low_l1
+    assert len(sel) > budget and sel.budget == len(low_l1)
+    assert sel.provenance["official_choices"]["percentage"] == percentage
+    assert sel.provenance["official_choices"]["cluster_sizes"] == "official"
+    app = select(store, "lp", budget, official=True, clusters=labels, variant="lp_app")
+    assert app.indices.tolist() == low_proxy
+    with pytest.raises(ValueError, match="cluster_sizes='exact'"):
+        select(store, "lp", budget, official=True, clusters=labels, cluster_sizes="exact")
+    with pytest.raises(ValueError, match="official=True clusters the examples"):
+        select(store, "lp", budget, official=True)
+    store.set_metadata("source", np.array(["a", "b"] * 100))
+    with pytest.raises(ValueError, match="has no groups"):
+        select(store, "lp", budget, official=True, clusters=labels, by_column="source")
+
+
+# --- item 5: official_lp_subset's default gives the paper's sizes --------------------------
+@pytest.mark.parametrize("percentage", [1, 10, 25])
+def test_official_lp_subset_default_reproduces_the_paper_sizes(tmp_path, percentage):
+    from hf_s2l.selection.learning_percentage import official_lp_subset
+
+    from .test_lp import _official_subset_py
+
+    store, held, labels = _lp_store(tmp_path / "lp")
+    low_l1, _ = _official_subset_py(*held.T, labels, percentage)
+    sel = official_lp_subset(store, percentage, clusters=labels)
+    assert len(sel) == len(low_l1)
+    assert sel.indices.tolist() == low_l1
+    # leaving the unscored rows out is still possible, and smaller
+    excl = official_lp_subset(store, percentage, clusters=labels, unscored="exclude")
+    assert not {3, 40, 41, 90, 150, 199} & set(excl.indices.tolist())
+
+
+def test_cli_official_flag(tmp_path, monkeypatch, capsys):
+    from hf_s2l.selection import Selection
+
+    from .test_inputs_and_api import _main
+
+    store = five_epoch_store(tmp_path / "s")
+    base = ["select", str(store.path), "--budget", "40", "--by-column", "source"]
+    args = base + ["--official", "--param", "num_clusters=5", "--out", str(tmp_path / "a")]
+    assert _main(args, monkeypatch) == 0
+    sel = Selection.load(tmp_path / "a")
+    api = select(store, "s2l", 40, by_column="source", num_clusters=5, official=True)
+    assert sel.indices.tolist() == api.indices.tolist()
+    assert sel.provenance["official"] is True and "--official" in sel.provenance["command"]
+    bad = base + ["--official", "--param", "unscored=exclude", "--out", str(tmp_path / "b")]
+    assert _main(bad, monkeypatch) != 0
+    assert "official=True sets every official choice" in capsys.readouterr().err
