@@ -22,8 +22,9 @@ examples by their sentence embeddings and takes, inside every cluster, its lowes
   id), so the selection has exactly ``budget`` examples;
 * ``cluster_sizes="official"``: ``subset.py``'s ``np.array_split(cluster, round(100 / p))[0]``,
   i.e. ``ceil(size / round(100 / p))`` per cluster for a percentage ``p`` — more than ``p``%
-  in total ("10%" of Alpaca is 5,667 of 52,002 rows). :func:`official_lp_subset` returns it
-  in one call.
+  in total ("10%" of Alpaca is 5,667 of 52,002 rows). ``select(..., official=True)`` (every
+  official choice at once, :data:`OFFICIAL`) or :func:`official_lp_subset` returns it in
+  one call.
 
 Without texts, embeddings or clusters the lowest LP over the whole set is taken — not the
 official method; a warning says so and the Selection's stats record ``clustering: none``.
@@ -394,7 +395,7 @@ def _select_in_clusters(
                 f"lp: the official subset.py sizes (ceil per cluster) for {pct}% of these "
                 f"{n} examples in {len(uniq)} clusters give {total} examples, not the budget "
                 f"{budget}: pass budget={total} with percentage={pct}, or use "
-                "hf_s2l.selection.learning_percentage.official_lp_subset(...) which does both"
+                "select(..., official=True) which does both"
             )
         stats["percentage"] = pct
     else:

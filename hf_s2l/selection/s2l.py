@@ -6,11 +6,13 @@ Faithful to the official code, ``schedules/s2l.py`` (``S2L.__init__``,
 https://github.com/BigML-CS-UCLA/S2L:
 
 1. Trajectories: row ``i`` is ``x_i = (L_i(t_1), ..., L_i(t_T))``, the example's loss at every
-   point recorded after training starts (the feature columns: never the step-0 column
-   unless ``select(..., include_initial=True)``, as the official trajectories are the saved
-   checkpoints), or ``columns``; with ``num_loss_ckpts = m`` every ``T // m``-th column,
-   as ``num_loss_ckpts`` in the official code. Rows with a NaN/±inf loss are left out by
-   :func:`~hf_s2l.select` (``unscored="zero"``: read as 0, the official NaN -> 0).
+   recording point (kind ``point``, evenly spaced over training, as the official evenly
+   spaced checkpoints; not the step-0 column unless ``include_initial=True``, nor extra
+   epoch-end columns; every feature column when the store has fewer than 2 points), or
+   ``columns`` / ``column_kinds``; with ``num_loss_ckpts = m`` every ``T // m``-th column,
+   as ``num_loss_ckpts`` in the official code. Rows with a NaN/±inf loss in those columns
+   are left out by :func:`~hf_s2l.select` (``unscored="zero"``: read as 0, the official
+   NaN -> 0).
 2. ``faiss.Kmeans(T, K, niter=20)`` (Euclidean) on the trajectories; each example gets its
    nearest centroid ``c(i)``. K is capped to the rows (said once in the stats).
 3. Clusters with more than 2 examples are visited by ascending size; with ``r`` the budget
@@ -28,8 +30,8 @@ Every departure from the official code, and why: ``docs/methods/s2l.md``. In sho
 draws use ``numpy.random.default_rng(seed)`` instead of the global ``np.random``; faiss'
 k-means seed is ``seed`` or ``kmeans_seed`` (official: faiss' default 1234); size ties are
 broken by cluster id; unscored rows are excluded and the group remainder is spread at
-random by default. ``kmeans_seed=1234, unscored="zero", group_remainder="last"``
-reproduces the official selection exactly.
+random by default. ``select(..., official=True)`` sets every official choice at once
+(:data:`OFFICIAL`) and reproduces the official selection.
 """
 
 from __future__ import annotations
