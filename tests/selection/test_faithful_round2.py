@@ -271,3 +271,15 @@ def test_cli_official_flag(tmp_path, monkeypatch, capsys):
     bad = base + ["--official", "--param", "unscored=exclude", "--out", str(tmp_path / "b")]
     assert _main(bad, monkeypatch) != 0
     assert "official=True sets every official choice" in capsys.readouterr().err
+
+
+# --- item 6: the README and both method pages show the one switch -------------------------
+def test_docs_show_the_official_switch():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    for page in ("README.md", "docs/methods/s2l.md", "docs/methods/learning_percentage.md"):
+        assert "official=True" in (root / page).read_text(encoding="utf-8"), page
+    s2l = (root / "docs/methods/s2l.md").read_text(encoding="utf-8")
+    assert "more than 16 clusters" not in s2l  # the tie order differs from 4 clusters on
+    assert '`column_kinds="point"`' in s2l and "raises `nx >= k`" in s2l
