@@ -100,13 +100,14 @@ def main() -> None:
         print(f"demo store built in {time.perf_counter() - t0:.0f} s: {store_dir}")
     store = TrajectoryStore.open(store_dir)
     sources = store.metadata("source")
-    feats = choose_columns(store).features  # after training starts: the official trajectories
+    # the official trajectories: the evenly spaced checkpoints = the recording points
+    feats = choose_columns(store, "point").features
     x = np.nan_to_num(store.trajectories(feats), nan=0.0)  # official: losses[isnan] = 0
     n = store.num_examples
     b = resolve_budget(args.budget, n)
     uniq, counts = np.unique(sources, return_counts=True)
     print(
-        f"store: {n} examples x {store.num_columns} columns ({len(feats)} after training "
+        f"store: {n} examples x {store.num_columns} columns ({len(feats)} recording points after training "
         f"starts: {feats.tolist()}); sources {dict(zip(uniq.tolist(), counts.tolist()))}; "
         f"budget {b}; unscored rows {int((~np.isfinite(store.trajectories(feats))).any(1).sum())}"
     )
@@ -151,14 +152,12 @@ def main() -> None:
                 seed=s,
                 by_column="source",
                 num_clusters=k,
-                kmeans_seed=1234,
-                unscored="zero",
-                group_remainder="last",
+                official=True,
             ).indices
             for s in seeds
         ]
         same = all(np.array_equal(np.sort(a), np.sort(o)) for a, o in zip(ours_official, off))
-        print(f"K={k}: hf-s2l with the official options == official, seed by seed: {same}")
+        print(f"K={k}: hf-s2l official=True == official, seed by seed: {same}")
         rows += [
             (k, "official vs official (faiss seed fixed at 1234, as the code)", off, off),
             (k, "official vs official (faiss seed varied too)", off_any, off_any),

@@ -85,6 +85,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument(
+        "--official",
+        action="store_true",
+        help="reproduce the method's official code: every official choice at once (s2l, "
+        "lp; see docs/methods/); a --param contradicting one is an error",
+    )
+    p.add_argument(
         "--param",
         action="append",
         type=_param,
@@ -121,6 +127,7 @@ def run(args: argparse.Namespace) -> int:
         by_column=args.by_column,
         embeddings=embeddings,
         stratify=not args.no_stratify,
+        official=args.official,
         **params,
     )
     sel.provenance["command"] = cli_command(
@@ -133,6 +140,7 @@ def run(args: argparse.Namespace) -> int:
         params,
         out=args.out,
         embeddings_file=args.embeddings,
+        official=args.official,
     )
     out = sel.save(args.out, overwrite=args.overwrite)
     print(  # noqa: T201

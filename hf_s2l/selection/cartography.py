@@ -47,7 +47,12 @@ def cartography_stats(losses: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return np.nanmean(p, axis=1), np.nanstd(p, axis=1)
 
 
-@register_method("cartography", config=CartographyConfig, min_columns=2)
+def _read_columns(ctx: MethodContext, cfg: CartographyConfig) -> list[int]:
+    """The columns summarised (for the unscored-row policy)."""
+    return trained_or_given_columns(ctx, cfg.columns, method="cartography", minimum=2).tolist()
+
+
+@register_method("cartography", config=CartographyConfig, min_columns=2, columns=_read_columns)
 def cartography(ctx: MethodContext, budget: int, cfg: CartographyConfig) -> MethodResult:
     """Dataset-cartography region: ambiguous (high variability), easy or hard."""
     cols = trained_or_given_columns(ctx, cfg.columns, method="cartography", minimum=2)

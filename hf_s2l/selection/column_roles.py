@@ -112,6 +112,16 @@ def final_trained_column(ctx: Any, column: int | None, *, method: str) -> tuple[
     }
 
 
+def final_trained_column_quiet(ctx: Any, column: int | None) -> int | None:
+    """The column :func:`final_trained_column` would score, without its checks or warnings
+    (``None`` when it would raise): for the columns-read hooks of the unscored-row policy."""
+    if column is not None:
+        c = int(column)
+        return ctx.store.num_columns + c if c < 0 else c
+    cols = trained_columns(ctx.store, ctx.complete_columns)
+    return int(cols[-1]) if len(cols) else None
+
+
 def trained_or_given_columns(
     ctx: Any, columns: Any, *, method: str, minimum: int = 1
 ) -> np.ndarray:

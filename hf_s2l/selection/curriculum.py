@@ -37,7 +37,14 @@ class CurriculumConfig:
             raise ValueError(f"curriculum: subset must be one of {SUBSETS}, got {self.subset!r}")
 
 
-@register_method("curriculum", config=CurriculumConfig, min_columns=1, orders=True)
+def _read_columns(ctx: MethodContext, cfg: CurriculumConfig) -> list[int]:
+    """The columns summarised (for the unscored-row policy)."""
+    return trained_or_given_columns(ctx, cfg.columns, method="curriculum", minimum=1).tolist()
+
+
+@register_method(
+    "curriculum", config=CurriculumConfig, min_columns=1, orders=True, columns=_read_columns
+)
 def curriculum(ctx: MethodContext, budget: int, cfg: CurriculumConfig) -> MethodResult:
     """Confidence curriculum: a subset ordered from easy (high confidence) to hard."""
     cols = trained_or_given_columns(ctx, cfg.columns, method="curriculum", minimum=1)

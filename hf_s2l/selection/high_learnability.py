@@ -20,6 +20,7 @@ from .column_roles import (
     before_training_columns,
     describe_columns,
     final_trained_column,
+    final_trained_column_quiet,
 )
 from .registry import MethodContext, MethodResult, register_method
 
@@ -33,7 +34,22 @@ class HighLearnabilityConfig:
     final_column: int | None = None
 
 
-@register_method("high_learnability", config=HighLearnabilityConfig, min_columns=2)
+def _read_columns(ctx: MethodContext, cfg: HighLearnabilityConfig) -> list[int] | None:
+    """The early and final columns (for the unscored-row policy); None: not determinable
+    (the method then raises its own error)."""
+    if cfg.early_column is not None:
+        early = int(cfg.early_column)
+        early = ctx.store.num_columns + early if early < 0 else early
+    else:
+        initial = before_training_columns(ctx.store, ctx.complete_columns)
+        early = initial[0] if initial else None
+    final = final_trained_column_quiet(ctx, cfg.final_column)
+    return None if early is None or final is None else [early, final]
+
+
+@register_method(
+    "high_learnability", config=HighLearnabilityConfig, min_columns=2, columns=_read_columns
+)
 def high_learnability(ctx: MethodContext, budget: int, cfg: HighLearnabilityConfig) -> MethodResult:
     """Largest loss drop between the model before training and the final model first."""
     store = ctx.store

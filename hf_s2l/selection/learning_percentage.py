@@ -22,8 +22,9 @@ examples by their sentence embeddings and takes, inside every cluster, its lowes
   id), so the selection has exactly ``budget`` examples;
 * ``cluster_sizes="official"``: ``subset.py``'s ``np.array_split(cluster, round(100 / p))[0]``,
   i.e. ``ceil(size / round(100 / p))`` per cluster for a percentage ``p`` — more than ``p``%
-  in total ("10%" of Alpaca is 5,667 of 52,002 rows). :func:`official_lp_subset` returns it
-  in one call.
+  in total ("10%" of Alpaca is 5,667 of 52,002 rows). ``select(..., official=True)`` (every
+  official choice at once, :data:`OFFICIAL`) or :func:`official_lp_subset` returns it in
+  one call.
 
 Without texts, embeddings or clusters the lowest LP over the whole set is taken — not the
 official method; a warning says so and the Selection's stats record ``clustering: none``.
@@ -274,7 +275,59 @@ def rank_ascending(scores: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------- the method
-@register_method("lp", config=LPConfig, min_columns=2)
+def _read_columns(ctx: MethodContext, cfg: LPConfig) -> list[int]:
+    """P_0, P_1 and P_n (the only columns LP reads; for the unscored-row policy). Raises the
+    method's own error when the store lacks them, before anything runs."""
+    cols = find_lp_columns(ctx.store, cfg.variant, cfg.last_epoch)
+    return [c for c in (cols["p0"], cols["p1"], cols["pn"]) if c is not None]
+
+
+# ``select(..., official=True)``: the official clustered LP (``clustering.py`` +
+# ``subset.py``); the number of clusters and the variant are official options and stay free.
+OFFICIAL = {
+    "unscored": "zero",  # dump_pplxs.py: no target token -> loss 0, perplexity 1, LP(1) 0
+    "cluster_sizes": "official",  # np.array_split(cluster, round(100 / p))[0]
+    "kmeans": "sklearn",
+    "kmeans_random_state": OFFICIAL_KMEANS_RANDOM_STATE,
+    "unclustered": False,
+}
+
+
+def official_budget(ctx: MethodContext, cfg: LPConfig, budget: int) -> int:
+    """``subset.py``'s size for ``budget``: the percentage ``p`` (``cfg.percentage``, else
+    ``round(100 * budget / N)``), then ``ceil(size / round(100 / p))`` per cluster, summed.
+    Sets ``cfg.percentage``; the clusters are computed once (cached for the method)."""
+    n = ctx.num_rows
+    pct = int(cfg.percentage) if cfg.percentage is not None else round(100 * budget / n)
+    if not 1 <= pct <= 100:
+        raise ValueError(
+            f"lp: official=True: the budget {budget} of {n} examples is {100 * budget / n:.2f}%; "
+            "the official subset.py percentage must be in 1..100"
+        )
+    cfg.percentage = pct
+    stats: dict[str, Any] = {}
+    labels = cluster_labels(ctx, cfg, stats)
+    if labels is None:
+        raise ValueError(
+            "lp: official=True clusters the examples as clustering.py does: pass texts=, "
+            "texts_file=, text_column=, embeddings= or clusters="
+        )
+    ctx._cache[_LABELS_KEY] = (labels, stats)
+    _, inv = np.unique(labels, return_inverse=True)
+    return int(official_cluster_quotas(np.bincount(inv), pct).sum())
+
+
+_LABELS_KEY = ("lp_official_labels",)
+
+
+@register_method(
+    "lp",
+    config=LPConfig,
+    min_columns=2,
+    columns=_read_columns,
+    official=OFFICIAL,
+    official_budget=official_budget,
+)
 def learning_percentage(ctx: MethodContext, budget: int, cfg: LPConfig) -> MethodResult:
     """Learning Percentage: lowest LP(1) / LP_app first, inside sentence-embedding clusters."""
     cols = find_lp_columns(ctx.store, cfg.variant, cfg.last_epoch)
@@ -342,7 +395,7 @@ def _select_in_clusters(
                 f"lp: the official subset.py sizes (ceil per cluster) for {pct}% of these "
                 f"{n} examples in {len(uniq)} clusters give {total} examples, not the budget "
                 f"{budget}: pass budget={total} with percentage={pct}, or use "
-                "hf_s2l.selection.learning_percentage.official_lp_subset(...) which does both"
+                "select(..., official=True) which does both"
             )
         stats["percentage"] = pct
     else:
@@ -359,6 +412,10 @@ def _select_in_clusters(
 # ---------------------------------------------------------------------------- clustering
 def cluster_labels(ctx: MethodContext, cfg: LPConfig, stats: dict) -> np.ndarray | None:
     """Cluster id of each row of ``ctx`` from the config's cluster source, or None."""
+    cached = ctx._cache.get(_LABELS_KEY) if ctx.rows is None else None
+    if cached is not None:  # official=True clustered all rows already (official_budget)
+        stats.update(cached[1])
+        return cached[0]
     if cfg.clusters is not None:
         stats["clustering"] = "given clusters"
         return ctx.take(np.asarray(cfg.clusters))
@@ -451,14 +508,14 @@ def official_lp_subset(
 ) -> Any:
     """The official ``subset.py`` LP subset in one call: ``ceil`` per cluster for ``percentage``.
 
-    Clusters once (from ``texts`` / ``texts_file`` / ``text_column`` / ``embeddings`` /
-    ``clusters`` in ``params``), computes the official total over the rows :func:`select`
-    runs on (the unscored ones are left out by default) and runs it. With
-    ``unscored="zero"`` the rows without target tokens read perplexity 1 and LP(1) 0, as in
-    ``dump_pplxs.py``/``subset.py``: the exact official selection.
+    ``select(store, "lp", percentage / 100, official=True, percentage=percentage, ...)``:
+    clusters (from ``texts`` / ``texts_file`` / ``text_column`` / ``embeddings`` /
+    ``clusters`` in ``params``) and takes the official total over all rows, the rows without
+    target tokens reading perplexity 1 and LP(1) 0 as in ``dump_pplxs.py``/``subset.py``: the
+    paper's sizes and selection. ``unscored="exclude"`` leaves those rows out first (then the
+    total is counted over the scored rows, not the paper's size).
     """
     from ..store import TrajectoryStore
-    from .columns import choose_columns
     from .context import MethodContext as _Ctx
     from .registry import build_config, get_method
     from .runner import select
@@ -466,6 +523,21 @@ def official_lp_subset(
 
     if not isinstance(store, TrajectoryStore):
         store = TrajectoryStore.open(store)
+    if not 1 <= int(percentage) <= 100:
+        raise ValueError(f"lp: percentage must be in 1..100, got {percentage}")
+    if params.get("unscored", "zero") == "zero":
+        params.pop("unscored", None)
+        return select(
+            store,
+            "lp",
+            max(1, round(int(percentage) * store.num_examples / 100)),
+            seed=seed,
+            embeddings=embeddings,
+            official=True,
+            percentage=int(percentage),
+            **params,
+        )
+    # unscored="exclude": cluster all rows once, count the official total over the scored ones
     options = {
         k: params.pop(k) for k in ("column_kinds", "include_initial", "unscored") if k in params
     }
@@ -482,13 +554,7 @@ def official_lp_subset(
         raise ValueError(
             "official_lp_subset needs texts, texts_file, text_column, embeddings or clusters"
         )
-    # the rows select() will run LP on: the unscored ones are left out unless unscored="zero"
-    keep = np.ones(store.num_examples, dtype=bool)
-    if options.get("unscored", "exclude") == "exclude":
-        used = choose_columns(
-            store, options.get("column_kinds"), bool(options.get("include_initial", False))
-        ).complete
-        keep = ~unscored_rows(store, used)
+    keep = ~unscored_rows(store, _read_columns(ctx, cfg))  # the rows select() runs LP on
     _, inv = np.unique(labels[keep], return_inverse=True)
     total = int(official_cluster_quotas(np.bincount(inv), percentage).sum())
     rest = {k: v for k, v in params.items() if k not in ("texts", "texts_file", "text_column")}

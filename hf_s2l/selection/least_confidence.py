@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._common import check_nan_rows, nan_fallback_stats, top_k_by_score
-from .column_roles import final_trained_column
+from .column_roles import final_trained_column, final_trained_column_quiet
 from .registry import MethodContext, MethodResult, register_method
 
 
@@ -25,7 +25,15 @@ class LeastConfidenceConfig:
     column: int | None = None
 
 
-@register_method("least_confidence", config=LeastConfidenceConfig, min_columns=1)
+def _read_columns(ctx: MethodContext, cfg: LeastConfidenceConfig) -> list[int] | None:
+    """The one column scored (for the unscored-row policy)."""
+    col = final_trained_column_quiet(ctx, cfg.column)
+    return None if col is None else [col]
+
+
+@register_method(
+    "least_confidence", config=LeastConfidenceConfig, min_columns=1, columns=_read_columns
+)
 def least_confidence(ctx: MethodContext, budget: int, cfg: LeastConfidenceConfig) -> MethodResult:
     """Lowest mean target-token probability exp(-loss) at the final column first."""
     col, cstats = final_trained_column(ctx, cfg.column, method="least_confidence")

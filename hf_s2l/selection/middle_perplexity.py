@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._common import check_nan_rows, nan_fallback_stats, nan_median, top_k_by_score
-from .column_roles import final_trained_column
+from .column_roles import final_trained_column, final_trained_column_quiet
 from .registry import MethodContext, MethodResult, register_method
 
 
@@ -24,7 +24,15 @@ class MiddlePerplexityConfig:
     column: int | None = None
 
 
-@register_method("middle_perplexity", config=MiddlePerplexityConfig, min_columns=1)
+def _read_columns(ctx: MethodContext, cfg: MiddlePerplexityConfig) -> list[int] | None:
+    """The one column scored (for the unscored-row policy)."""
+    col = final_trained_column_quiet(ctx, cfg.column)
+    return None if col is None else [col]
+
+
+@register_method(
+    "middle_perplexity", config=MiddlePerplexityConfig, min_columns=1, columns=_read_columns
+)
 def middle_perplexity(ctx: MethodContext, budget: int, cfg: MiddlePerplexityConfig) -> MethodResult:
     """Examples whose perplexity is closest to the median perplexity."""
     col, cstats = final_trained_column(ctx, cfg.column, method="middle_perplexity")

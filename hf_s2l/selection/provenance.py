@@ -43,6 +43,7 @@ def cli_command(
     params: dict[str, Any],
     out: str = "OUT_DIR",
     embeddings_file: str | None = None,
+    official: bool = False,
 ) -> str:
     """The ``hf-s2l select`` command line that reproduces a selection."""
     import json
@@ -55,6 +56,8 @@ def cli_command(
             cmd += ["--no-stratify"]
     if embeddings_file:
         cmd += ["--embeddings", embeddings_file]
+    if official:
+        cmd += ["--official"]
     for k, v in params.items():
         cmd += ["--param", f"{k}={v if isinstance(v, str) else json.dumps(v)}"]
     return shlex.join(cmd)

@@ -74,6 +74,8 @@ class MethodSpec:
     orders: bool = False
     description: str = ""
     columns: Callable[[MethodContext, Any], Sequence[int] | None] | None = None
+    official: dict[str, Any] | None = None
+    official_budget: Callable[[MethodContext, Any, int], int] | None = None
 
 
 # The only global mutable state of the package: name -> MethodSpec.
@@ -89,6 +91,8 @@ def register_method(
     min_columns: int = 0,
     orders: bool = False,
     columns: Callable[[MethodContext, Any], Sequence[int] | None] | None = None,
+    official: dict[str, Any] | None = None,
+    official_budget: Callable[[MethodContext, Any, int], int] | None = None,
     overwrite: bool = False,
 ) -> Any:
     """Register a selection method under ``name`` (usable as a decorator).
@@ -106,6 +110,13 @@ def register_method(
             unscored-row policy (:mod:`hf_s2l.selection.unscored`: a row with a NaN/±inf
             loss in them is excluded by default). ``None`` (or a hook returning ``None``):
             every complete column of the chosen kinds.
+        official: the settings ``select(..., official=True)`` pins, to reproduce the
+            method's official code: ``select`` options (``unscored``, ``group_remainder``,
+            ``column_kinds``, ``include_initial``) and the method's own parameters.
+            ``None``: the method has no official reference (``official=True`` is an error).
+        official_budget: ``official_budget(ctx, cfg, budget) -> size``: with
+            ``official=True``, the selection size the official code gives for ``budget``
+            (e.g. Learning Percentage's ``ceil`` per cluster); may set fields of ``cfg``.
         overwrite: replace an existing method of the same name.
     """
 
@@ -121,6 +132,8 @@ def register_method(
             orders=orders,
             description=doc[0] if doc else "",
             columns=columns,
+            official=official,
+            official_budget=official_budget,
         )
         return f
 

@@ -51,8 +51,9 @@ def select(
     stratify: bool = True,
     column_kinds: str | Sequence[str] | None = None,
     include_initial: bool = False,
-    unscored: str = "exclude",
-    group_remainder: str = "random",
+    unscored: str | None = None,
+    group_remainder: str | None = None,
+    official: bool = False,
     **params: Any,
 ) -> Selection:
     """Choose ``budget`` training examples from a trajectory store with ``method``.
@@ -85,6 +86,12 @@ def select(
         group_remainder: with groups, ``"random"`` (default): the remainder of the even
             split goes to groups drawn at random (seeded); ``"last"``: the official rule,
             the remainder rolls over to the last (largest) groups.
+        official: reproduce the method's official code: every official choice at once
+            (S2L: ``kmeans_seed=1234, unscored="zero", group_remainder="last",
+            column_kinds="point"``, faiss' defaults; Learning Percentage: the official
+            clusters and ``subset.py`` sizes, ``unscored="zero"``), recorded in
+            ``provenance["official"]`` / ``["official_choices"]``. An argument that
+            contradicts one of them is a ``ValueError``. See the method pages.
         **params: the method's own parameters (see its config dataclass).
 
     Returns:
@@ -99,6 +106,21 @@ def select(
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise ValueError(f"seed must be an int, got {seed!r}")
     seed = int(seed)
+    official_choices: dict[str, Any] = {}
+    if official:
+        opts = {
+            "column_kinds": column_kinds,
+            "include_initial": include_initial or None,
+            "unscored": unscored,
+            "group_remainder": group_remainder,
+        }
+        official_choices = _official_choices(spec, opts, params)
+        column_kinds = official_choices.get("column_kinds", column_kinds)
+        unscored = official_choices.get("unscored", unscored)
+        group_remainder = official_choices.get("group_remainder", group_remainder)
+        params = {**params, **{k: v for k, v in official_choices.items() if k not in opts}}
+    unscored = "exclude" if unscored is None else unscored
+    group_remainder = "random" if group_remainder is None else group_remainder
     check_policy(unscored)
     if group_remainder not in REMAINDER_POLICIES:
         raise ValueError(
@@ -109,6 +131,10 @@ def select(
     ncomplete = len(choice.complete)
     if ncomplete < spec.min_columns:
         kinds_note = "" if choice.kinds is None else f" of kinds {list(choice.kinds)}"
+        if official and choice.kinds is not None:
+            kinds_note += (
+                " (official=True: the official trajectories are the evenly spaced checkpoints)"
+            )
         raise ValueError(
             f"method {method!r} needs at least {spec.min_columns} complete trajectory columns "
             f"but the store at {store.path} has {ncomplete}{kinds_note} (of "
@@ -127,6 +153,11 @@ def select(
         if not np.isfinite(embeddings).all():
             raise ValueError("embeddings contain NaN or infinite values")
 
+    if official and spec.official_budget is not None and group_arr is not None:
+        raise ValueError(
+            f"official=True: the official {method} selection has no groups; drop by_column/"
+            "groups, or drop official=True to run it within groups"
+        )
     cfg = build_config(spec, params)
     rng = np.random.default_rng(seed)
     ctx = MethodContext(
@@ -137,6 +168,21 @@ def select(
         columns=choice,
         zero_nonfinite=unscored == "zero",
     )
+
+    if official and spec.official_budget is not None:
+        official_size = int(spec.official_budget(ctx, cfg, b))
+        if official_size != b:
+            logger.info(
+                "%s: official=True: the official code selects %d examples for a budget of %d",
+                method,
+                official_size,
+                b,
+            )
+        b = official_size
+        official_choices = {
+            **official_choices,
+            **{k: getattr(cfg, k) for k in ("percentage",) if hasattr(cfg, k)},
+        }
 
     # ---- the unscored-row policy, for every method
     used = _used_columns(spec, ctx, cfg)
@@ -149,18 +195,26 @@ def select(
             "targets recorded? examples whose labels are all -100 are stored as NaN)"
         )
     run_ctx, b_run = ctx, b
+    empty_groups: dict[str, int] = {}
     if num_bad and unscored == "exclude":
         run_ctx = ctx.subset(np.flatnonzero(~bad))
         b_run = min(b, run_ctx.num_rows)
+        if group_arr is not None and stratify:
+            empty_groups = _unscored_groups(group_arr, bad)
         logger.warning(
             "%s: %d of %d examples are unscored (NaN or infinite loss in columns %s, e.g. "
             "every label -100); they are excluded%s (unscored='zero' keeps them, as the "
-            "official S2L code does)",
+            "official S2L code does)%s",
             method,
             num_bad,
             n,
             used.tolist(),
             "" if b_run == b else f" until the {b_run} scored examples are all taken",
+            ""
+            if not empty_groups
+            else f"; {len(empty_groups)} group(s) of {group_name!s} have no scored row at all "
+            f"and get no share of the budget, which goes to the other groups: "
+            + ", ".join(f"{g!r} ({k} rows)" for g, k in empty_groups.items()),
         )
     elif num_bad:
         logger.warning(
@@ -203,6 +257,11 @@ def select(
             weights = np.concatenate([weights, np.ones(len(extra), dtype=np.float32)])
     if group_arr is not None and not stratify:
         stats["groups"] = group_counts(group_arr, chosen, quotas=None)
+    if empty_groups:  # groups with no scored row: in the counts too, with what they got
+        full = group_counts(group_arr, chosen, quotas=None)
+        for g in empty_groups:
+            stats["groups"]["counts"][g] = {**full[g], "quota": 0, "scored": 0}
+        stats["groups"]["unscored_groups"] = list(empty_groups)
     stats["unscored"] = {
         "policy": unscored,
         "columns": used.tolist(),
@@ -230,15 +289,23 @@ def select(
         "unscored": unscored,
         **({"group_remainder": group_remainder} if group_arr is not None else {}),
     }
-    user_params = dict(params)
+    user_params = {k: v for k, v in params.items() if k not in official_choices}
     cfg_dict = dataclasses.asdict(cfg) if dataclasses.is_dataclass(cfg) else dict(cfg)
     arrays_given = any(is_arraylike(v) for v in user_params.values()) or (
         groups is not None and by_column is None
     )
     command = None
     if not arrays_given and embeddings is None:
+        cli_options = {k: v for k, v in _cli(options).items() if k not in official_choices}
         command = cli_command(
-            store.path, method, budget, seed, by_column, stratify, {**user_params, **_cli(options)}
+            store.path,
+            method,
+            budget,
+            seed,
+            by_column,
+            stratify,
+            {**user_params, **cli_options},
+            official=official,
         )
     provenance = {
         "store_path": str(Path(store.path).resolve()),
@@ -255,6 +322,8 @@ def select(
             for i, c in enumerate(store.columns)
         ],
         "columns_used": ctx.columns_read,
+        "official": bool(official),
+        **({"official_choices": jsonable(official_choices)} if official else {}),
         "group_column": group_name,
         "stratified": bool(group_arr is not None and stratify),
         "embeddings": None if embeddings is None else jsonable(embeddings),
@@ -272,6 +341,7 @@ def select(
             **({"by_column": by_column} if by_column else {}),
             **({"stratify": stratify} if group_arr is not None else {}),
             **options,
+            **({"official": True} if official else {}),
             "requested_budget": budget,
         },
         budget=b,
@@ -308,6 +378,58 @@ def _groups(
             "store's row order"
         )
     return group_arr, name
+
+
+def _same_setting(given: Any, value: Any) -> bool:
+    """Whether a user's argument equals an official setting (``"point"`` == ``["point"]``)."""
+
+    def norm(v: Any) -> Any:
+        if isinstance(v, str):
+            return [v]
+        if isinstance(v, (list, tuple)):
+            return list(v)
+        return v
+
+    return norm(given) == norm(value)
+
+
+def _official_choices(
+    spec: MethodSpec, options: dict[str, Any], params: dict[str, Any]
+) -> dict[str, Any]:
+    """The settings ``official=True`` pins for ``spec``; a ``ValueError`` naming every
+    argument given that contradicts one (``options``: the select options, None = not given)."""
+    from .registry import available_methods, get_method
+
+    if spec.official is None:
+        having = [m for m in available_methods() if get_method(m).official is not None]
+        raise ValueError(
+            f"official=True: method {spec.name!r} has no official reference implementation "
+            f"to reproduce; official=True applies to: {', '.join(having)}"
+        )
+    conflicts = []
+    for key, value in spec.official.items():
+        given = options.get(key) if key in options else params.get(key, value)
+        if given is not None and not _same_setting(given, value):
+            conflicts.append(f"{key}={given!r} (official: {value!r})")
+        elif key in params and value is None and params[key] is not None:
+            conflicts.append(f"{key}={params[key]!r} (official: not set)")
+    if conflicts:
+        raise ValueError(
+            f"official=True sets every official choice of {spec.name!r} "
+            f"({', '.join(f'{k}={v!r}' for k, v in spec.official.items())}); these arguments "
+            f"contradict it: {'; '.join(conflicts)}. Drop them, or drop official=True"
+        )
+    return dict(spec.official)
+
+
+def _unscored_groups(group_arr: np.ndarray, bad: np.ndarray) -> dict[str, int]:
+    """``{group label: size}`` of the groups whose rows are all unscored."""
+    from .stratified import group_label
+
+    uniq, inv = np.unique(group_arr, return_inverse=True)
+    sizes = np.bincount(inv, minlength=len(uniq))
+    scored = np.bincount(inv[~bad], minlength=len(uniq))
+    return {group_label(uniq[g]): int(sizes[g]) for g in np.flatnonzero(scored == 0)}
 
 
 def _used_columns(spec: MethodSpec, ctx: MethodContext, cfg: Any) -> np.ndarray:

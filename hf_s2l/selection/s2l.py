@@ -6,11 +6,13 @@ Faithful to the official code, ``schedules/s2l.py`` (``S2L.__init__``,
 https://github.com/BigML-CS-UCLA/S2L:
 
 1. Trajectories: row ``i`` is ``x_i = (L_i(t_1), ..., L_i(t_T))``, the example's loss at every
-   point recorded after training starts (the feature columns: never the step-0 column
-   unless ``select(..., include_initial=True)``, as the official trajectories are the saved
-   checkpoints), or ``columns``; with ``num_loss_ckpts = m`` every ``T // m``-th column,
-   as ``num_loss_ckpts`` in the official code. Rows with a NaN/±inf loss are left out by
-   :func:`~hf_s2l.select` (``unscored="zero"``: read as 0, the official NaN -> 0).
+   recording point (kind ``point``, evenly spaced over training, as the official evenly
+   spaced checkpoints; not the step-0 column unless ``include_initial=True``, nor extra
+   epoch-end columns; every feature column when the store has fewer than 2 points), or
+   ``columns`` / ``column_kinds``; with ``num_loss_ckpts = m`` every ``T // m``-th column,
+   as ``num_loss_ckpts`` in the official code. Rows with a NaN/±inf loss in those columns
+   are left out by :func:`~hf_s2l.select` (``unscored="zero"``: read as 0, the official
+   NaN -> 0).
 2. ``faiss.Kmeans(T, K, niter=20)`` (Euclidean) on the trajectories; each example gets its
    nearest centroid ``c(i)``. K is capped to the rows (said once in the stats).
 3. Clusters with more than 2 examples are visited by ascending size; with ``r`` the budget
@@ -28,8 +30,8 @@ Every departure from the official code, and why: ``docs/methods/s2l.md``. In sho
 draws use ``numpy.random.default_rng(seed)`` instead of the global ``np.random``; faiss'
 k-means seed is ``seed`` or ``kmeans_seed`` (official: faiss' default 1234); size ties are
 broken by cluster id; unscored rows are excluded and the group remainder is spread at
-random by default. ``kmeans_seed=1234, unscored="zero", group_remainder="last"``
-reproduces the official selection exactly.
+random by default. ``select(..., official=True)`` sets every official choice at once
+(:data:`OFFICIAL`) and reproduces the official selection.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ import numpy as np
 from transformers.utils import logging
 
 from ._common import resolve_columns
+from .columns import is_before_training, kinds_of
 from .kmeans import faiss_kmeans
 from .registry import MethodContext, MethodResult, register_method
 
@@ -162,13 +165,45 @@ def _scalar(v: Any) -> Any:
     return v.item() if isinstance(v, np.generic) else v
 
 
+def s2l_feature_columns(ctx: MethodContext, cfg: S2LConfig) -> tuple[np.ndarray, str]:
+    """The trajectory columns before ``num_loss_ckpts``, and the rule that chose them.
+
+    ``columns`` given: those. ``select(..., column_kinds=...)`` given: the feature columns of
+    those kinds. Otherwise the *recording points* (kind ``point``, spaced evenly over
+    training: the official trajectories are evenly spaced checkpoints), not the extra
+    epoch-end / interval columns; a store with fewer than 2 point columns (in-step, or an
+    interval-only schedule) uses every feature column.
+    """
+    if cfg.columns is not None or ctx.columns.kinds is not None:
+        cols = resolve_columns(ctx, cfg.columns, method="s2l", minimum=2, exclude_train_begin=True)
+        rule = "columns given" if cfg.columns is not None else "feature columns of column_kinds"
+        return cols, rule
+    feats = ctx.feature_columns
+    is_point = [
+        "point" in kinds_of(ctx.store, int(c)) or is_before_training(ctx.store, int(c))
+        for c in feats
+    ]  # a before-training column is a feature only with include_initial=True
+    points = feats[np.asarray(is_point, dtype=bool)] if len(feats) else feats
+    n_points = sum(not is_before_training(ctx.store, int(c)) for c in points)
+    if n_points >= 2:
+        return points, POINTS_RULE
+    cols = resolve_columns(ctx, None, method="s2l", minimum=2, exclude_train_begin=True)
+    return cols, "every feature column (fewer than 2 recording points of kind 'point')"
+
+
+POINTS_RULE = (
+    "the recording points (kind 'point', evenly spaced over training, as the official "
+    "checkpoints); other feature columns (epoch ends, intervals) left out"
+)
+
+
 def s2l_columns(ctx: MethodContext, cfg: S2LConfig) -> np.ndarray:
     """The store columns S2L clusters on (``columns`` / ``num_loss_ckpts`` applied).
 
-    Default: the feature columns (recorded after training starts; the step-0 column only
-    with ``select(..., include_initial=True)``), as the official trajectories.
+    Default: the recording points among the feature columns (see
+    :func:`s2l_feature_columns`), as the official trajectories.
     """
-    cols = resolve_columns(ctx, cfg.columns, method="s2l", minimum=2, exclude_train_begin=True)
+    cols = s2l_feature_columns(ctx, cfg)[0]
     m = int(cfg.num_loss_ckpts)
     if m > -1 and len(cols) > m:
         if m < 1:
@@ -182,7 +217,23 @@ def _s2l_used_columns(ctx: MethodContext, cfg: S2LConfig) -> np.ndarray | None:
     return None if cfg.clusters is not None else s2l_columns(ctx, cfg)
 
 
-@register_method("s2l", config=S2LConfig, min_columns=2, columns=_s2l_used_columns)
+# ``select(..., official=True)``: every choice of the official code at once (issue 19).
+OFFICIAL = {
+    "column_kinds": "point",  # the evenly spaced checkpoints, not extra epoch-end columns
+    "include_initial": False,  # the checkpoints are saved during training
+    "unscored": "zero",  # losses[isnan(losses)] = 0
+    "group_remainder": "last",  # n // groups_left, the remainder to the last groups
+    "kmeans_seed": 1234,  # faiss' default seed, which the official code leaves
+    "niter": 20,
+    "max_points_per_centroid": 256,  # faiss' default
+    "small_cluster_size": 2,
+    "columns": None,  # every checkpoint (num_loss_ckpts, an official option, stays free)
+}
+
+
+@register_method(
+    "s2l", config=S2LConfig, min_columns=2, columns=_s2l_used_columns, official=OFFICIAL
+)
 def s2l(ctx: MethodContext, budget: int, cfg: S2LConfig) -> MethodResult:
     """S2L: k-means on loss trajectories, then balanced sampling from small to large clusters."""
     stats: dict[str, Any] = {}
@@ -214,6 +265,7 @@ def s2l(ctx: MethodContext, budget: int, cfg: S2LConfig) -> MethodResult:
         stats.update(
             clustering="faiss k-means",
             columns=cols.tolist(),
+            columns_rule=s2l_feature_columns(ctx, cfg)[1],
             num_clusters_used=km.num_clusters,
             kmeans_seconds=round(time.perf_counter() - t0, 3),
         )

@@ -64,7 +64,7 @@ def run_stratified(
     chosen_parts, key_parts, w_parts = [], [], []
     per_group: dict[str, Any] = {}
     warnings: list[str] = []
-    any_key = any_w = False
+    any_key = any_w = ran = False
     for g in visit:
         rows = members[bounds[g] : bounds[g + 1]]
         take = int(quotas[g])
@@ -74,6 +74,7 @@ def run_stratified(
                 res = MethodResult(indices=np.zeros(0, dtype=np.int64))
             else:
                 res = spec.fn(ctx.subset(rows), take, cfg)
+            ran |= take > 0
             idx, key, w = check_result(res, len(rows), take, spec.name)
             picked = rows[idx]
             per_group[label] = res.stats
@@ -88,6 +89,13 @@ def run_stratified(
         any_w |= w is not None
         logger.info("group %s: %d of %d examples selected", label, len(picked), len(rows))
     chosen = np.concatenate(chosen_parts) if chosen_parts else np.zeros(0, dtype=np.int64)
+    if not ran and budget > 0:
+        # Every group was taken whole (e.g. a 100% budget): run the method once anyway, so
+        # that its own checks (columns it needs, inputs) hold as without groups; its choice
+        # is all rows, so the result is unchanged.
+        res = spec.fn(ctx, budget, cfg)
+        check_result(res, ctx.num_rows, budget, spec.name)
+        warnings.extend(res.warnings)
     if len(chosen) != budget:  # cannot happen for budget <= N; guard against silent errors
         raise RuntimeError(f"group split selected {len(chosen)} examples for a budget of {budget}")
     gstats = {

@@ -385,3 +385,34 @@ def test_cli_select_refuses_to_overwrite(tmp_path):
     )
     assert r.returncode == 0, r.stderr
     assert len(Selection.load(d)) == 2
+
+
+# --- issue 19 (item 14, part): groups taken whole still run the method's own checks --------
+def _grouped_store(path, schedule):
+    n = 12
+    store = TrajectoryStore.create(path, n)
+    rng = np.random.default_rng(0)
+    for step, epoch, kind in schedule:
+        c = store.add_column(step, epoch, kind)
+        store.write(c, np.arange(n), rng.uniform(0.5, 3.0, n).astype(np.float32))
+        store.mark_complete(c)
+    store.set_metadata("source", np.array(["a", "b", "c"] * 4))
+    return store
+
+
+@pytest.mark.parametrize(
+    "method, schedule, phrase",
+    [
+        # LP without a before-training column: it cannot run on this store
+        ("lp", [(10, 1.0, "epoch_end"), (20, 2.0, "epoch_end")], "before-training column"),
+        # least confidence on a store holding only the untrained model's losses
+        ("least_confidence", [(0, 0.0, "train_begin")], "scores the trained proxy"),
+    ],
+)
+@pytest.mark.parametrize("budget", [1.0, 12])
+def test_groups_taken_whole_still_run_the_method_checks(tmp_path, method, schedule, phrase, budget):
+    store = _grouped_store(tmp_path / "s", schedule)
+    with pytest.raises(ValueError, match=phrase):
+        select(store, method, budget)  # without groups: the method's error
+    with pytest.raises(ValueError, match=phrase):
+        select(store, method, budget, by_column="source")  # every group taken whole

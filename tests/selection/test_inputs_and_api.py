@@ -103,12 +103,14 @@ def test_all_nan(tmp_path, caplog):
 
 
 def _unscored_store(path):
-    """40 rows, LP-ready columns; rows 0-5 unscored: all NaN (0-3), +inf (4), -inf (5)."""
+    """40 rows, LP-ready columns; rows 0-5 unscored: all NaN (0-3), +inf (4), -inf (5), the
+    infinities in the last column, which every method reads (issue 19.4: a method checks
+    only the columns it reads)."""
     rng = np.random.default_rng(7)
     x = np.log(rng.uniform(2, 12, size=(40, 4)))
     x[:, 1:] = x[:, :1] - np.cumsum(rng.uniform(0.05, 0.4, size=(40, 3)), axis=1)
     x[:4] = np.nan
-    x[4, 2] = np.inf
+    x[4, 3] = np.inf
     x[5, 3] = -np.inf
     sched = [(0, 0.0, "train_begin"), (10, 1.0, "epoch_end"), (15, 1.5, "point")]
     store = build_store(path, x, [*sched, (20, 2.0, "epoch_end")])
