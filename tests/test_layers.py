@@ -99,6 +99,7 @@ KNOWN_VIOLATIONS: list[str] = [
     "length: hf_s2l/record/in_step.py",  # 699 lines
     # WP4 selection
     "length: hf_s2l/selection/learning_percentage.py",  # 506 lines
+    "length: hf_s2l/selection/runner.py",  # 462 lines after h-faith
     # WP5 experiments
     "length: hf_s2l/demo/run.py",  # 554 lines
 ]
