@@ -47,6 +47,10 @@ class Snapshots(TrainerCallback):
     def on_train_begin(self, args, state, control, model=None, **kwargs):
         if self.initial is None:
             self.initial = copy.deepcopy(model)
+            # a fresh model: drop forwards patched onto instances (TRL's fused LM head binds
+            # the TRAINED head into the copy's forward); the class's own forward is the reference
+            for module in self.initial.modules():
+                vars(module).pop("forward", None)
         self._take(state, model)
 
     def on_step_end(self, args, state, control, model=None, **kwargs):
