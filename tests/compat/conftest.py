@@ -231,7 +231,7 @@ def check_run(run: Run, **kw: Any) -> None:
         check_store(path, run, **kw)
 
 
-WAY_OUT = re.compile(r"mode\s*=\s*['\"]?(probe|in_step)|packing|padding_free|use ", re.I)
+WAY_OUT = re.compile(r"mode\s*=\s*['\"]?(probe|in_step)|packing|padding_free|use |convert", re.I)
 
 
 def assert_stops_early(
