@@ -52,8 +52,9 @@ matched and are counted in a warning; rows with identical ``input_ids`` but diff
 
 **Writing.** Only the writer opens and writes the store: the global main process, or with
 ``TrainingArguments.save_on_each_node`` the local main process of every node (each writes
-its own full copy). At each flush point (``on_epoch_end``, ``on_save``, ``on_train_end`` and
-every ``flush_every_steps`` steps if set) every rank sends its collected ``(key, step,
+its own full copy). At each flush point (``on_epoch_end``, ``on_step_end`` of a step the
+Trainer checkpoints, i.e. *before* the checkpoint is written, ``on_train_end`` and every
+``flush_every_steps`` steps if set) every rank sends its collected ``(key, step,
 loss)`` records to the writer(s) (``gather_object``), which resolve duplicates across ranks
 and write (no concurrent writers, no shared file system needed; other ranks never touch the
 store folder). The writers create the store in ``on_train_begin`` while the others wait; a
@@ -305,7 +306,11 @@ class InStepRecorder(TrainerCallback):
             return
         if len(self._pending) and state.global_step % self.materialize_every == 0:
             self._materialize()
-        if self.flush_every_steps and state.global_step % self.flush_every_steps == 0:
+        if getattr(control, "should_save", False) or (
+            self.flush_every_steps and state.global_step % self.flush_every_steps == 0
+        ):
+            # A checkpoint follows this event: the store must hold every cell it covers
+            # before the checkpoint exists (a crash right after it must lose nothing).
             self._flush(args)
 
     def on_epoch_end(self, args, state, control, **kwargs):
