@@ -52,8 +52,9 @@ matched and are counted in a warning; rows with identical ``input_ids`` but diff
 
 **Writing.** Only the writer opens and writes the store: the global main process, or with
 ``TrainingArguments.save_on_each_node`` the local main process of every node (each writes
-its own full copy). At each flush point (``on_epoch_end``, ``on_save``, ``on_train_end`` and
-every ``flush_every_steps`` steps if set) every rank sends its collected ``(key, step,
+its own full copy). At each flush point (``on_epoch_end``, ``on_step_end`` of a step the
+Trainer checkpoints, i.e. *before* the checkpoint is written, ``on_train_end`` and every
+``flush_every_steps`` steps if set) every rank sends its collected ``(key, step,
 loss)`` records to the writer(s) (``gather_object``), which resolve duplicates across ranks
 and write (no concurrent writers, no shared file system needed; other ranks never touch the
 store folder). The writers create the store in ``on_train_begin`` while the others wait; a
@@ -175,6 +176,13 @@ class InStepRecorder(TrainerCallback):
         self._columns: dict[int, tuple[int, np.ndarray]] = {}  # epoch -> (column, taken)
         self._warned: set[str] = set()
         self.error: str | None = None
+        self._example_ids: np.ndarray | None = None
+        self._metadata: dict[str, np.ndarray] = {}
+
+    def set_columns(self, example_ids: Any, metadata: dict[str, Any]) -> None:
+        """Example ids and metadata columns to save with the store (as a probe store does)."""
+        self._example_ids = None if example_ids is None else np.asarray(example_ids)
+        self._metadata = dict(metadata)
 
     # ------------------------------------------------------------------ events
     def on_train_begin(self, args, state, control, **kwargs):
@@ -187,8 +195,9 @@ class InStepRecorder(TrainerCallback):
             n = len(dataset)
         except TypeError:
             raise ValueError(
-                "in-step recording needs a map-style training dataset (with a length); "
-                f"got {type(dataset).__name__}"
+                "in-step recording needs a map-style training dataset (with a length; its rows "
+                f"are the store's rows); got {type(dataset).__name__}. Convert a streaming "
+                "IterableDataset first, e.g. datasets.Dataset.from_list(list(stream.take(n)))"
             ) from None
         self._state = state
         self._rank = int(getattr(args, "process_index", 0))
@@ -215,6 +224,10 @@ class InStepRecorder(TrainerCallback):
             self.table = ContentTable(*dataset_keys(dataset, self._pad))
             store = self._open_store(args, n, int(state.global_step), dataset, config)
             self._continue(store, int(state.global_step))
+            if self._example_ids is not None and store.example_ids is None:
+                store.set_example_ids(self._example_ids)
+            for name, values in self._metadata.items():
+                store.set_metadata(name, values)
             self.store = store
             dup = int((self.table.group_size > 1).sum())
             logger.info(
@@ -293,7 +306,11 @@ class InStepRecorder(TrainerCallback):
             return
         if len(self._pending) and state.global_step % self.materialize_every == 0:
             self._materialize()
-        if self.flush_every_steps and state.global_step % self.flush_every_steps == 0:
+        if getattr(control, "should_save", False) or (
+            self.flush_every_steps and state.global_step % self.flush_every_steps == 0
+        ):
+            # A checkpoint follows this event: the store must hold every cell it covers
+            # before the checkpoint exists (a crash right after it must lose nothing).
             self._flush(args)
 
     def on_epoch_end(self, args, state, control, **kwargs):
