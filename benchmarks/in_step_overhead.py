@@ -64,6 +64,32 @@ class AlternatingTimer(TrainerCallback):
             self.times[self._on].append(dt)
 
 
+def _graph_breaks(model, ds, tok, recorder) -> dict:
+    """``torch._dynamo.explain`` of one training forward, with and without the recorder's hook."""
+    import torch
+    from transformers import DataCollatorForSeq2Seq
+
+    batch = DataCollatorForSeq2Seq(tok, padding=True, label_pad_token_id=-100)(
+        [ds[i] for i in range(8)]
+    )
+    model.train()
+    out: dict = {}
+    for on in (False, True):
+        recorder.resume() if on else recorder.pause()
+        torch._dynamo.reset()
+        ex = torch._dynamo.explain(model)(**batch)
+        out[on] = ex.graph_break_count
+        if on:
+            seen = []
+            for b in ex.break_reasons:
+                reason = str(getattr(b, "reason", b)).splitlines()[0][:160]
+                if reason not in seen:
+                    seen.append(reason)
+            out["reasons"] = seen
+    recorder.pause()
+    return out
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", required=True, help="a math_mix/ folder (see tests/fixtures/data)")
@@ -78,6 +104,11 @@ def main() -> None:
     p.add_argument("--block", type=int, default=4, help="steps per block")
     p.add_argument("--slow-path", action="store_true", help="recompute from the logits")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0 = default)")
+    p.add_argument(
+        "--compile",
+        action="store_true",
+        help="TrainingArguments(torch_compile=True); also prints dynamo's graph breaks",
+    )
     a = p.parse_args()
 
     import torch
@@ -120,6 +151,7 @@ def main() -> None:
             use_cpu=True,
             disable_tqdm=True,
             seed=0,
+            torch_compile=a.compile,
         )
         trainer = Trainer(
             model=model,
@@ -128,9 +160,15 @@ def main() -> None:
             data_collator=DataCollatorForSeq2Seq(tok, padding=True, label_pad_token_id=-100),
             callbacks=[recorder, timer],
         )
+        if a.compile:
+            from torch._dynamo.utils import counters
+
+            counters.clear()
         t0 = time.perf_counter()
         trainer.train()
         total = time.perf_counter() - t0
+        if a.compile:
+            breaks = _graph_breaks(model, ds, tok, recorder)
     on, off = timer.times[True], timer.times[False]
     med_on, med_off = statistics.median(on), statistics.median(off)
     mean_on, mean_off = statistics.fmean(on), statistics.fmean(off)
@@ -145,6 +183,11 @@ def main() -> None:
     print(f"mean step    without: {mean_off * 1e3:8.2f} ms   with: {mean_on * 1e3:8.2f} ms")
     print(f"overhead ratio (median with / without): {med_on / med_off:.4f}")
     print(f"overhead ratio (mean with / without):   {mean_on / mean_off:.4f}")
+    if a.compile:
+        print(f"torch_compile: graph breaks per forward without recording: {breaks[False]}")
+        print(f"torch_compile: graph breaks per forward with recording:    {breaks[True]}")
+        for reason in breaks["reasons"]:
+            print(f"  break: {reason}")
     per_step = own[0] / max(1, recorder.stats["forwards"] // a.grad_accum)
     print(
         f"recorder's own time per recorded step: {per_step * 1e3:.3f} ms "

@@ -19,9 +19,10 @@ from __future__ import annotations
 import copy
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -191,8 +192,7 @@ def check_store(
         cell_steps = np.broadcast_to(np.asarray(store.steps)[None, :], losses.shape)
     if complete:
         assert store.complete_columns().tolist() == list(range(store.num_columns)), (
-            f"{path}: complete columns {store.complete_columns().tolist()} "
-            f"of {store.num_columns}"
+            f"{path}: complete columns {store.complete_columns().tolist()} of {store.num_columns}"
         )
     checked = 0
     for c in range(store.num_columns):
@@ -242,7 +242,8 @@ def assert_stops_early(
     match: str | None = None,
     **callback_kw: Any,
 ) -> BaseException:
-    """Training stops before its second optimizer step with an error naming a way out."""
+    """Training stops before its second optimizer step (or the Trainer refuses the set-up) with
+    an error naming a way out."""
     from hf_s2l import TrajectoryCallback
 
     callback_kw.setdefault("at_epoch_end", False)
@@ -250,9 +251,8 @@ def assert_stops_early(
         tmp_path / f"traj-{mode}", mode=mode, num_points=2, batch_size=8, **callback_kw
     )
     snaps = Snapshots()
-    trainer = make_trainer([snaps, cb])
     with pytest.raises(Exception) as info:  # noqa: PT011 - the type is the recorder's choice
-        trainer.train()
+        make_trainer([snaps, cb]).train()  # refusing already in Trainer(...) is fine too
     steps_done = max(snaps.states) if snaps.states else 0
     assert steps_done <= 1, f"stopped only after {steps_done} steps: {info.value}"
     msg = str(info.value)

@@ -72,7 +72,9 @@ def test_flattening_collator(tmp_path, compat_ds, causal_lm, mode):
     for at_begin in (True, False):
         assert_stops_early(
             tmp_path / str(at_begin),
-            _trainer(tmp_path / str(at_begin), causal_lm(), compat_ds, DataCollatorWithFlattening()),
+            _trainer(
+                tmp_path / str(at_begin), causal_lm(), compat_ds, DataCollatorWithFlattening()
+            ),
             mode,
             at_train_begin=at_begin,
         )
@@ -86,7 +88,8 @@ def test_streaming_dataset_advice_works(tmp_path, tokenizer, compat_ds, causal_l
     stream = compat_ds.to_iterable_dataset()
     collator = DataCollatorForSeq2Seq(tokenizer, padding=True, label_pad_token_id=-100)
     err = assert_stops_early(
-        tmp_path / "stream", _trainer(tmp_path / "stream", causal_lm(), stream, collator, max_steps=3),
+        tmp_path / "stream",
+        _trainer(tmp_path / "stream", causal_lm(), stream, collator, max_steps=3),
         mode,
     )
     msg = str(err)

@@ -34,7 +34,11 @@ def _make(tmp_path, tokenizer, model, ds, trainer_cls=Trainer, **args):
 @pytest.mark.parametrize("mode", MODES)
 def test_gradient_accumulation(tmp_path, tokenizer, compat_ds, causal_lm, mode):
     make = _make(
-        tmp_path, tokenizer, causal_lm(), compat_ds, per_device_train_batch_size=4,
+        tmp_path,
+        tokenizer,
+        causal_lm(),
+        compat_ds,
+        per_device_train_batch_size=4,
         gradient_accumulation_steps=2,
     )
     check_run(record(tmp_path, make, mode))
@@ -172,10 +176,8 @@ def test_metadata_and_ids_in_in_step_store(tmp_path, tokenizer, compat_tokenized
     """metadata_columns and id_column are kept in the in-step store as in the probe store."""
     import hf_s2l
 
-    make = _make(tmp_path, tokenizer, causal_lm(), compat_tokenized)
-    run = record(
-        tmp_path, make, mode, metadata_columns=("source",), id_column="example_id"
-    )
+    make = _make(tmp_path, tokenizer, causal_lm(), compat_tokenized, num_train_epochs=2)
+    run = record(tmp_path, make, mode, metadata_columns=("source",), id_column="example_id")
     for kind, path in run.stores.items():
         store = check_store(path, run, batch_fn=_model_columns_batch)
         assert "source" in store.metadata_columns, (kind, store.metadata_columns)
@@ -183,7 +185,7 @@ def test_metadata_and_ids_in_in_step_store(tmp_path, tokenizer, compat_tokenized
         assert store.example_ids is not None, kind
         assert list(store.example_ids) == compat_tokenized["example_id"]
     in_step = hf_s2l.TrajectoryStore.open(run.stores["in_step"])
-    sel = hf_s2l.select(in_step, "s2l", budget=8, seed=0, by_column="source", include_initial=True)
+    sel = hf_s2l.select(in_step, "s2l", budget=8, seed=0, by_column="source")
     assert len(sel) == 8
     picked = hf_s2l.SelectedDataset(compat_tokenized, sel, id_column="example_id")
     assert len(picked) == 8

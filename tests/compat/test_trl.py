@@ -179,7 +179,12 @@ def test_sft_padding_free(tmp_path, tokenizer, causal_lm, sft_data, mode):
         run = record(tmp_path, make, mode)
     except Exception:  # noqa: BLE001 - then it must be the early, explained stop
         again = _sft(
-            tmp_path / "2", causal_lm(), tokenizer, sft_data["text"], padding_free=True, max_length=None
+            tmp_path / "2",
+            causal_lm(),
+            tokenizer,
+            sft_data["text"],
+            padding_free=True,
+            max_length=None,
         )
         assert_stops_early(tmp_path / "2", again, mode, match="padding_free|flatten")
         return
