@@ -136,7 +136,8 @@ def main() -> None:
             Path(tmp) / "in_step", materialize_every=1, fast_path=not a.slow_path
         )
         own = [0.0]  # seconds spent inside the recorder's hook and step-end work
-        recorder._hook = _timed(recorder._hook, own)
+        if not a.compile:  # dynamo would trace the timer into the graph (a graph break)
+            recorder._hook = _timed(recorder._hook, own)
         recorder.on_step_end = _timed(recorder.on_step_end, own)
         timer = AlternatingTimer(recorder, a.block)
         args = TrainingArguments(
