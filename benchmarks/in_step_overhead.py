@@ -64,30 +64,17 @@ class AlternatingTimer(TrainerCallback):
             self.times[self._on].append(dt)
 
 
-def _graph_breaks(model, ds, tok, recorder) -> dict:
-    """``torch._dynamo.explain`` of one training forward, with and without the recorder's hook."""
-    import torch
-    from transformers import DataCollatorForSeq2Seq
+def _dynamo_counts() -> dict:
+    """Graph breaks (with their reasons) and compiled graphs dynamo counted during the run."""
+    from torch._dynamo.utils import counters
 
-    batch = DataCollatorForSeq2Seq(tok, padding=True, label_pad_token_id=-100)(
-        [ds[i] for i in range(8)]
-    )
-    model.train()
-    out: dict = {}
-    for on in (False, True):
-        recorder.resume() if on else recorder.pause()
-        torch._dynamo.reset()
-        ex = torch._dynamo.explain(model)(**batch)
-        out[on] = ex.graph_break_count
-        if on:
-            seen = []
-            for b in ex.break_reasons:
-                reason = str(getattr(b, "reason", b)).splitlines()[0][:160]
-                if reason not in seen:
-                    seen.append(reason)
-            out["reasons"] = seen
-    recorder.pause()
-    return out
+    breaks = counters["graph_break"]
+    return {
+        "graph_breaks": sum(breaks.values()),
+        "reasons": [f"{n} x {r.splitlines()[0][:150]}" for r, n in breaks.most_common(8)],
+        "unique_graphs": counters["stats"].get("unique_graphs", 0),
+        "recompiles": sum(counters["recompiles"].values()) if "recompiles" in counters else 0,
+    }
 
 
 def main() -> None:
@@ -168,8 +155,7 @@ def main() -> None:
         t0 = time.perf_counter()
         trainer.train()
         total = time.perf_counter() - t0
-        if a.compile:
-            breaks = _graph_breaks(model, ds, tok, recorder)
+        dyn = _dynamo_counts() if a.compile else None
     on, off = timer.times[True], timer.times[False]
     med_on, med_off = statistics.median(on), statistics.median(off)
     mean_on, mean_off = statistics.fmean(on), statistics.fmean(off)
@@ -184,10 +170,12 @@ def main() -> None:
     print(f"mean step    without: {mean_off * 1e3:8.2f} ms   with: {mean_on * 1e3:8.2f} ms")
     print(f"overhead ratio (median with / without): {med_on / med_off:.4f}")
     print(f"overhead ratio (mean with / without):   {mean_on / mean_off:.4f}")
-    if a.compile:
-        print(f"torch_compile: graph breaks per forward without recording: {breaks[False]}")
-        print(f"torch_compile: graph breaks per forward with recording:    {breaks[True]}")
-        for reason in breaks["reasons"]:
+    if dyn is not None:
+        print(
+            f"torch_compile: {dyn['graph_breaks']} graph breaks, {dyn['unique_graphs']} graphs "
+            f"compiled in the run"
+        )
+        for reason in dyn["reasons"]:
             print(f"  break: {reason}")
     per_step = own[0] / max(1, recorder.stats["forwards"] // a.grad_accum)
     print(

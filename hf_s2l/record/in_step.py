@@ -299,7 +299,11 @@ class InStepRecorder(TrainerCallback):
     def resume(self) -> None:
         """(Re-)attach the forward hook to the training model."""
         if self._handle is None and self._model is not None and self._active:
-            self._handle = self._model.register_forward_hook(self._hook, with_kwargs=True)
+            # Never traced by dynamo (torch_compile=True): the hook runs eagerly after the
+            # compiled forward (one graph break at its end) instead of being compiled into it,
+            # which split the graph and recompiled on the recorder's changing step counters.
+            hook = torch.compiler.disable(self._hook, recursive=True)
+            self._handle = self._model.register_forward_hook(hook, with_kwargs=True)
 
     def on_step_end(self, args, state, control, **kwargs):
         if not self._active:

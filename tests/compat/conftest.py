@@ -47,7 +47,7 @@ class Snapshots(TrainerCallback):
 
     def on_train_begin(self, args, state, control, model=None, **kwargs):
         if self.initial is None:
-            self.initial = copy.deepcopy(model)
+            self.initial = copy.deepcopy(getattr(model, "_orig_mod", model))
             # a fresh model: drop forwards patched onto instances (TRL's fused LM head binds
             # the TRAINED head into the copy's forward); the class's own forward is the reference
             for module in self.initial.modules():
@@ -149,7 +149,8 @@ def alone_losses(
     out = np.full(len(rows), np.nan)
     for s in np.unique(steps):
         assert int(s) in run.states, f"no snapshot of step {s} (have {sorted(run.states)})"
-        model.load_state_dict(run.states[int(s)])
+        state = run.states[int(s)]
+        model.load_state_dict({k.replace("_orig_mod.", ""): v for k, v in state.items()})
         for j in np.flatnonzero(steps == s):
             batch = batch_fn(run.trainer, int(rows[j]))
             if not _has_target(batch["labels"], enc_dec):

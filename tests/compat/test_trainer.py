@@ -195,3 +195,22 @@ def _model_columns_batch(trainer, row):
     ex = {k: trainer.train_dataset[row][k] for k in ("input_ids", "attention_mask", "labels")}
     batch = trainer.data_collator([ex])
     return {"input_ids": batch["input_ids"], "labels": batch["labels"]}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", MODES)
+def test_torch_compile(tmp_path, tokenizer, compat_ds, causal_lm, mode):
+    """torch_compile=True: the compiled training forward records the same values."""
+    make = _make(tmp_path, tokenizer, causal_lm(), compat_ds, torch_compile=True)
+    check_run(record(tmp_path, make, mode))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_check_fails_on_wrong_weights(tmp_path, tokenizer, compat_ds, causal_lm, mode):
+    """The reference can fail: with every step's weights replaced by the last ones, no store
+    of a real run passes."""
+    run = record(tmp_path, _make(tmp_path, tokenizer, causal_lm(), compat_ds), mode)
+    last = run.states[max(run.states)]
+    run.snapshots.states = {k: last for k in run.states}
+    with pytest.raises(AssertionError, match="cells off"):
+        check_run(run)
