@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import torch
 from transformers import DataCollatorForSeq2Seq, Trainer, TrainingArguments
 
 from hf_s2l import TrajectoryCallback, TrajectoryStore
@@ -94,3 +95,115 @@ def test_in_step_store_keeps_ids_and_metadata(tmp_path, dataset, tokenizer):
     sel = select(store, "random", budget=0.5, by_column="source")
     picked = SelectedDataset(dataset, sel, id_column="example_id")
     assert len(picked) == len(sel.indices)
+
+
+def _ce_loss_func(outputs, labels, num_items_in_batch=None):
+    logits = outputs.logits[:, :-1].float()
+    return torch.nn.functional.cross_entropy(
+        logits.reshape(-1, logits.shape[-1]), labels[:, 1:].reshape(-1), ignore_index=-100
+    )
+
+
+class PopLabelsTrainer(Trainer):
+    """A ``compute_loss`` override that pops the labels and computes the loss itself."""
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        labels = inputs.pop("labels")
+        outputs = model(**inputs)
+        loss = _ce_loss_func(outputs, labels)
+        return (loss, outputs) if return_outputs else loss
+
+
+@pytest.mark.parametrize(
+    "setup",
+    [
+        {"arg_overrides": {"label_smoothing_factor": 0.1}},
+        {"trainer_kwargs": {"compute_loss_func": _ce_loss_func}},
+        {"trainer_cls": PopLabelsTrainer},
+    ],
+    ids=["label_smoothing", "compute_loss_func", "compute_loss_pops_labels"],
+)
+def test_labels_kept_from_the_model_are_read(tmp_path, dataset, tokenizer, setup):
+    """The unsmoothed per-example CE is recorded when the Trainer keeps labels from the model."""
+    _, states = run(
+        tmp_path,
+        dataset,
+        tokenizer,
+        trainer_cls=setup.get("trainer_cls", Trainer),
+        trainer_kwargs=setup.get("trainer_kwargs"),
+        **setup.get("arg_overrides", {}),
+    )
+    check_alone(tmp_path / "store", dataset, tokenizer, states)
+
+
+class SelfLabellingTrainer(Trainer):
+    """No labels anywhere: the loss is built from the input ids after the model call."""
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        outputs = model(**inputs)
+        loss = _ce_loss_func(outputs, inputs["input_ids"])
+        return (loss, outputs) if return_outputs else loss
+
+
+def test_no_labels_stop_at_first_step(tmp_path, dataset, tokenizer):
+    """Where no labels reach the model or compute_loss: an error at the first step naming
+    the way out, never a warning and an empty store."""
+    from transformers import DataCollatorWithPadding
+
+    from hf_s2l.record.stacks import InStepError
+
+    ds = dataset.remove_columns(["labels", "source", "example_id"])
+    with pytest.raises(InStepError, match="no labels.*mode='probe'") as err:
+        run(
+            tmp_path,
+            ds,
+            tokenizer,
+            trainer_cls=SelfLabellingTrainer,
+            collator=DataCollatorWithPadding(tokenizer),
+        )
+    assert "SelfLabellingTrainer" in str(err.value)
+
+
+def _prompt_tuning_model(tokenizer):
+    peft = pytest.importorskip("peft")
+    return peft.get_peft_model(
+        h.make_model(tokenizer),
+        peft.PromptTuningConfig(task_type="CAUSAL_LM", num_virtual_tokens=4),
+    )
+
+
+def test_prompt_tuning_every_token_a_target(tmp_path, dataset, tokenizer):
+    """PEFT virtual tokens: labels aligned in both modes (the first token is a target too)."""
+    ds = dataset.map(lambda ex: {"labels": list(ex["input_ids"])})
+    _, states = run(tmp_path, ds, tokenizer, model=_prompt_tuning_model(tokenizer))
+    check_alone(tmp_path / "store", ds, tokenizer, states, model=_prompt_tuning_model(tokenizer))
+
+    snaps = h.Snapshots()
+    model = _prompt_tuning_model(tokenizer)
+    trainer = Trainer(
+        model=model,
+        args=TrainingArguments(
+            output_dir=str(tmp_path / "run_probe"),
+            per_device_train_batch_size=4,
+            max_steps=1,
+            report_to=[],
+            use_cpu=True,
+            disable_tqdm=True,
+            save_strategy="no",
+        ),
+        train_dataset=ds,
+        data_collator=DataCollatorForSeq2Seq(tokenizer, padding=True),
+        callbacks=[snaps, TrajectoryCallback(tmp_path / "probe", num_points=1, batch_size=5)],
+    )
+    trainer.train()
+    probe = TrajectoryStore.open(tmp_path / "probe")
+    ref = h.independent_losses(
+        ds,
+        tokenizer,
+        snaps.states,
+        np.arange(len(ds)),
+        np.zeros(len(ds), int),
+        _prompt_tuning_model(tokenizer),
+    )
+    rel = np.abs(np.asarray(probe.losses[:, 0]) - ref) / np.abs(ref)
+    assert rel.max() <= 1e-4, rel.max()
