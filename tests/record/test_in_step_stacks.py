@@ -41,6 +41,7 @@ def run(
     collator: Any = None,
     callback_kwargs: dict[str, Any] | None = None,
     trainer_kwargs: dict[str, Any] | None = None,
+    args_cls: type = TrainingArguments,
     **arg_overrides: Any,
 ):
     """Train one epoch with ``TrajectoryCallback(mode="in_step")`` and weight snapshots."""
@@ -60,7 +61,7 @@ def run(
     cb = TrajectoryCallback(tmp_path / "store", mode="in_step", **(callback_kwargs or {}))
     trainer = trainer_cls(
         model=h.make_model(tokenizer) if model is None else model,
-        args=TrainingArguments(**kw),
+        args=args_cls(**kw),
         train_dataset=dataset,
         data_collator=collator or DataCollatorForSeq2Seq(tokenizer, padding=True),
         callbacks=[snaps, cb],
@@ -207,3 +208,72 @@ def test_prompt_tuning_every_token_a_target(tmp_path, dataset, tokenizer):
     )
     rel = np.abs(np.asarray(probe.losses[:, 0]) - ref) / np.abs(ref)
     assert rel.max() <= 1e-4, rel.max()
+
+
+def _bart(tokenizer):
+    import transformers as tf
+
+    torch.manual_seed(0)
+    cfg = tf.BartConfig(
+        vocab_size=len(tokenizer),
+        d_model=32,
+        encoder_layers=1,
+        decoder_layers=1,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=64,
+        decoder_ffn_dim=64,
+        max_position_embeddings=128,
+        pad_token_id=0,
+        bos_token_id=1,
+        eos_token_id=1,
+        decoder_start_token_id=1,
+        forced_eos_token_id=None,
+        dropout=0.0,
+        attention_dropout=0.0,
+        activation_dropout=0.0,
+    )
+    return _no_dropout(tf.BartForConditionalGeneration(cfg))
+
+
+def _t5(tokenizer):
+    from hf_s2l.tiny import tiny_model
+
+    return _no_dropout(
+        tiny_model(family="t5", vocab_size=len(tokenizer), hidden_size=32, num_layers=1)
+    )
+
+
+def _no_dropout(model):
+    """Training forward == the alone (eval) forward: no dropout."""
+    for m in model.modules():
+        if isinstance(m, torch.nn.Dropout):
+            m.p = 0.0
+        if isinstance(getattr(m, "dropout", None), float):  # functional dropout (attention)
+            m.dropout = 0.0
+    return model
+
+
+@pytest.mark.parametrize("make", [_t5, _bart], ids=["t5", "bart"])
+def test_seq2seq_rows_sharing_their_input_keep_their_own_loss(tmp_path, dataset, tokenizer, make):
+    """Seq2SeqTrainer: rows with the same encoder input and different labels (findings shared,
+    impressions differ) are keyed by the whole example and get their own losses."""
+    from datasets import Dataset
+    from transformers import Seq2SeqTrainer, Seq2SeqTrainingArguments
+
+    rows = []
+    for ex in dataset:
+        n_prompt = sum(1 for t in ex["labels"] if t == -100)
+        rows.append({"input_ids": ex["input_ids"][:n_prompt], "labels": ex["input_ids"][n_prompt:]})
+    for i in range(6):  # same input as row i, the answer of row i + 6
+        rows.append({"input_ids": rows[i]["input_ids"], "labels": rows[i + 6]["labels"]})
+    ds = Dataset.from_list([{**r, "attention_mask": [1] * len(r["input_ids"])} for r in rows])
+    _, states = run(
+        tmp_path,
+        ds,
+        tokenizer,
+        trainer_cls=Seq2SeqTrainer,
+        model=make(tokenizer),
+        args_cls=Seq2SeqTrainingArguments,
+    )
+    check_alone(tmp_path / "store", ds, tokenizer, states, model=make(tokenizer))
