@@ -277,3 +277,103 @@ def test_seq2seq_rows_sharing_their_input_keep_their_own_loss(tmp_path, dataset,
         args_cls=Seq2SeqTrainingArguments,
     )
     check_alone(tmp_path / "store", ds, tokenizer, states, model=make(tokenizer))
+
+
+def _sft(tmp_path, rows, tokenizer, *, mode="in_step", model=None, **config):
+    """Train TRL's SFTTrainer one epoch on ``rows``; return (trainer, snapshots)."""
+    trl = pytest.importorskip("trl")
+    from datasets import Dataset
+
+    kw: dict[str, Any] = dict(
+        output_dir=str(tmp_path / "run"),
+        per_device_train_batch_size=4,
+        num_train_epochs=1,
+        learning_rate=3e-3,
+        save_strategy="no",
+        report_to=[],
+        use_cpu=True,
+        bf16=False,
+        seed=0,
+        disable_tqdm=True,
+        max_length=48,
+        gradient_checkpointing=False,
+    )
+    kw.update(config)
+    snaps = h.Snapshots()
+    trainer = trl.SFTTrainer(
+        model=h.make_model(tokenizer) if model is None else model,
+        args=trl.SFTConfig(**kw),
+        train_dataset=Dataset.from_list(rows),
+        processing_class=tokenizer,
+        callbacks=[snaps, TrajectoryCallback(tmp_path / "store", mode=mode, num_points=1)],
+    )
+    trainer.train()
+    return trainer, snaps.states
+
+
+def _sft_labelled(trainer):
+    """The rows SFTTrainer trained on, with the labels its collator builds."""
+    ds = trainer.train_dataset
+
+    def labels(ex):
+        ids = list(ex["labels"] if "labels" in ex else ex["input_ids"])
+        for name in ("completion_mask", "assistant_masks"):
+            if name in ex and ex[name] is not None:
+                ids = [t if m else -100 for t, m in zip(ids, ex[name])]
+        return {"labels": ids, "attention_mask": [1] * len(ex["input_ids"])}
+
+    return ds.map(labels)
+
+
+def _texts(math_raw, n=24):
+    return [math_raw[3 * i] for i in range(n)]
+
+
+@pytest.mark.parametrize("kind", ["text", "prompt_completion", "lora_checkpointing"])
+def test_trl_sft_fused_head_recorded(tmp_path, math_raw, tokenizer, kind):
+    """TRL SFTTrainer's fused LM head (log_probs + label_mask, no logits) is read in-step."""
+    ex = _texts(math_raw)
+    model, config = None, {}
+    if kind == "prompt_completion":
+        rows = [
+            {"prompt": "Q: " + r["instruction"][:80], "completion": " " + r["output"]} for r in ex
+        ]
+        config["completion_only_loss"] = True
+    else:
+        rows = [{"text": r["instruction"][:80] + " " + r["output"]} for r in ex]
+    if kind == "lora_checkpointing":
+        peft = pytest.importorskip("peft")
+        config["gradient_checkpointing"] = True
+        model = peft.get_peft_model(
+            h.make_model(tokenizer),
+            peft.LoraConfig(
+                r=4, lora_alpha=8, target_modules=["query_key_value"], lora_dropout=0.0
+            ),
+        )
+    trainer, states = _sft(tmp_path, rows, tokenizer, model=model, **config)
+    ds = _sft_labelled(trainer)
+    ref_model = None
+    if kind == "lora_checkpointing":
+        ref_model = peft.get_peft_model(
+            h.make_model(tokenizer),
+            peft.LoraConfig(
+                r=4, lora_alpha=8, target_modules=["query_key_value"], lora_dropout=0.0
+            ),
+        )
+    check_alone(tmp_path / "store", ds, tokenizer, states, model=ref_model)
+
+
+@pytest.mark.parametrize("mode", ["probe", "in_step"])
+def test_trl_packing_refused_at_train_begin(tmp_path, math_raw, tokenizer, mode):
+    """Packed rows are not examples: both modes refuse them before the first step."""
+    rows = [{"text": r["instruction"] + " " + r["output"]} for r in _texts(math_raw)]
+    with pytest.raises(ValueError, match="packing=True.*not an example"):
+        _sft(
+            tmp_path,
+            rows,
+            tokenizer,
+            mode=mode,
+            packing=True,
+            packing_strategy="wrapped",
+        )
+    assert not (tmp_path / "run" / "checkpoint-1").exists()
