@@ -329,7 +329,9 @@ def _texts(math_raw, n=24):
     return [math_raw[3 * i] for i in range(n)]
 
 
-@pytest.mark.parametrize("kind", ["text", "prompt_completion", "lora_checkpointing"])
+@pytest.mark.parametrize(
+    "kind", ["text", "prompt_completion", "lora_checkpointing", "padding_free"]
+)
 def test_trl_sft_fused_head_recorded(tmp_path, math_raw, tokenizer, kind):
     """TRL SFTTrainer's fused LM head (log_probs + label_mask, no logits) is read in-step."""
     ex = _texts(math_raw)
@@ -341,6 +343,8 @@ def test_trl_sft_fused_head_recorded(tmp_path, math_raw, tokenizer, kind):
         config["completion_only_loss"] = True
     else:
         rows = [{"text": r["instruction"][:80] + " " + r["output"]} for r in ex]
+    if kind == "padding_free":  # one row per batch, examples as position_ids segments
+        config.update(padding_free=True, max_length=None)
     if kind == "lora_checkpointing":
         peft = pytest.importorskip("peft")
         config["gradient_checkpointing"] = True
