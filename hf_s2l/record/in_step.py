@@ -25,6 +25,14 @@ bit-identical). Two ways to get per-token losses:
   change the reduction after that node, so they do not matter. The first forward checks
   the fast path against the slow one; if they disagree (label smoothing, a custom loss,
   Liger kernels...) the slow path is used for the rest of the run.
+* TRL's fused LM head (``SFTTrainer``) returns per-token ``log_probs`` and a ``label_mask``
+  and no logits: those are read (:func:`hf_s2l.record.stacks.fused_token_losses`).
+* labels the model never receives (label smoothing, ``compute_loss_func``, a
+  ``compute_loss`` that pops them) are taken from the Trainer's ``compute_loss`` inputs
+  (:class:`hf_s2l.record.stacks.LabelTap`); the unsmoothed cross-entropy is recorded.
+* where none of this is possible the hook raises
+  :class:`~hf_s2l.record.stacks.InStepError` at the first training forward: training stops
+  with the way out (``mode="probe"``) instead of ending with an empty store.
 * slow path: from the detached logits, float32 ``logsumexp - logit[target]`` over chunks
   of ``chunk_tokens`` tokens, i.e. at most ``chunk_tokens x V`` float32 extra at once
   (unpacked rows go through :func:`hf_s2l.record.losses.per_example_loss`).
@@ -47,8 +55,9 @@ occurrence goes to the k-th dataset row with that content (ascending index); occ
 beyond the number of such rows are dropped, which is exactly what happens to the samples
 accelerate repeats to even out the last batch (``even_batches``): they are never recorded
 twice. Limits: items the collator changes (truncation, on-the-fly tokenisation) cannot be
-matched and are counted in a warning; rows with identical ``input_ids`` but different
-``labels`` are treated as duplicates.
+matched and are counted in a warning; causal-LM rows with identical ``input_ids`` but
+different ``labels`` are treated as duplicates (encoder-decoder rows are keyed by their
+``labels`` too).
 
 **Writing.** Only the writer opens and writes the store: the global main process, or with
 ``TrainingArguments.save_on_each_node`` the local main process of every node (each writes
