@@ -167,6 +167,9 @@ def test_sft_packing_stops_early(tmp_path, tokenizer, causal_lm, sft_data, mode,
     """Packed rows are not examples: both modes refuse at the first step, naming the way out."""
     make = _sft(tmp_path, causal_lm(), tokenizer, sft_data["text"], **packing)
     assert_stops_early(tmp_path, make, mode, match="pack")
+    if mode == "probe":  # whatever the schedule: no step-0 probe must not delay the refusal
+        again = _sft(tmp_path / "late", causal_lm(), tokenizer, sft_data["text"], **packing)
+        assert_stops_early(tmp_path / "late", again, mode, match="pack", at_train_begin=False)
 
 
 @pytest.mark.parametrize("mode", MODES)
