@@ -165,22 +165,26 @@ def test_no_labels_stop_at_first_step(tmp_path, dataset, tokenizer):
     assert "SelfLabellingTrainer" in str(err.value)
 
 
-def _prompt_tuning_model(tokenizer):
+def _prompt_tuning_model(tokenizer, kind="prompt"):
     peft = pytest.importorskip("peft")
-    return peft.get_peft_model(
-        h.make_model(tokenizer),
-        peft.PromptTuningConfig(task_type="CAUSAL_LM", num_virtual_tokens=4),
-    )
+    if kind == "prompt":
+        cfg = peft.PromptTuningConfig(task_type="CAUSAL_LM", num_virtual_tokens=4)
+    else:
+        cfg = peft.PrefixTuningConfig(task_type="CAUSAL_LM", num_virtual_tokens=4)
+    return peft.get_peft_model(h.make_model(tokenizer), cfg)
 
 
-def test_prompt_tuning_every_token_a_target(tmp_path, dataset, tokenizer):
+@pytest.mark.parametrize("kind", ["prompt", "prefix"])
+def test_prompt_tuning_every_token_a_target(tmp_path, dataset, tokenizer, kind):
     """PEFT virtual tokens: labels aligned in both modes (the first token is a target too)."""
     ds = dataset.map(lambda ex: {"labels": list(ex["input_ids"])})
-    _, states = run(tmp_path, ds, tokenizer, model=_prompt_tuning_model(tokenizer))
-    check_alone(tmp_path / "store", ds, tokenizer, states, model=_prompt_tuning_model(tokenizer))
+    _, states = run(tmp_path, ds, tokenizer, model=_prompt_tuning_model(tokenizer, kind))
+    check_alone(
+        tmp_path / "store", ds, tokenizer, states, model=_prompt_tuning_model(tokenizer, kind)
+    )
 
     snaps = h.Snapshots()
-    model = _prompt_tuning_model(tokenizer)
+    model = _prompt_tuning_model(tokenizer, kind)
     trainer = Trainer(
         model=model,
         args=TrainingArguments(
@@ -204,7 +208,7 @@ def test_prompt_tuning_every_token_a_target(tmp_path, dataset, tokenizer):
         snaps.states,
         np.arange(len(ds)),
         np.zeros(len(ds), int),
-        _prompt_tuning_model(tokenizer),
+        _prompt_tuning_model(tokenizer, kind),
     )
     rel = np.abs(np.asarray(probe.losses[:, 0]) - ref) / np.abs(ref)
     assert rel.max() <= 1e-4, rel.max()
