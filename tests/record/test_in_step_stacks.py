@@ -4,6 +4,7 @@ weights of the step that cell records), or training stops at the first step with
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 from pathlib import Path
 from typing import Any
@@ -329,12 +330,19 @@ def _sft_labelled(trainer):
     return ds.map(labels)
 
 
+_CHAT_TEMPLATE = (
+    "{% for m in messages %}{% if m['role'] == 'assistant' %}A: {% generation %}"
+    "{{ m['content'] }}{{ eos_token }}{% endgeneration %}{% else %}Q: {{ m['content'] }}\n"
+    "{% endif %}{% endfor %}{% if add_generation_prompt %}A: {% endif %}"
+)
+
+
 def _texts(math_raw, n=24):
     return [math_raw[3 * i] for i in range(n)]
 
 
 @pytest.mark.parametrize(
-    "kind", ["text", "prompt_completion", "lora_checkpointing", "padding_free"]
+    "kind", ["text", "prompt_completion", "messages", "lora_checkpointing", "padding_free"]
 )
 def test_trl_sft_fused_head_recorded(tmp_path, math_raw, tokenizer, kind):
     """TRL SFTTrainer's fused LM head (log_probs + label_mask, no logits) is read in-step."""
@@ -345,6 +353,19 @@ def test_trl_sft_fused_head_recorded(tmp_path, math_raw, tokenizer, kind):
             {"prompt": "Q: " + r["instruction"][:80], "completion": " " + r["output"]} for r in ex
         ]
         config["completion_only_loss"] = True
+    elif kind == "messages":  # assistant_only_loss: a chat template with generation marks
+        tokenizer = copy.deepcopy(tokenizer)
+        tokenizer.chat_template = _CHAT_TEMPLATE
+        rows = [
+            {
+                "messages": [
+                    {"role": "user", "content": r["instruction"][:80]},
+                    {"role": "assistant", "content": r["output"]},
+                ]
+            }
+            for r in ex
+        ]
+        config["assistant_only_loss"] = True
     else:
         rows = [{"text": r["instruction"][:80] + " " + r["output"]} for r in ex]
     if kind == "padding_free":  # one row per batch, examples as position_ids segments
