@@ -442,3 +442,18 @@ def test_trl_sftconfig_defaults(tmp_path, math_raw, tokenizer):
     )
     trainer.train()
     check_alone(tmp_path / "store", _sft_labelled(trainer), tokenizer, snaps.states, rtol=2e-2)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        pytest.param({"bf16": True}, id="bf16"),
+        pytest.param({"torch_compile": True}, id="torch_compile", marks=pytest.mark.slow),
+    ],
+)
+def test_plain_trainer_kept_right(tmp_path, dataset, tokenizer, overrides):
+    """bf16 autocast and torch.compile: every cell recorded, equal to the alone forward
+    (bf16: within its precision)."""
+    _, states = run(tmp_path, dataset, tokenizer, **overrides)
+    rtol = 2e-2 if overrides.get("bf16") else 1e-4
+    check_alone(tmp_path / "store", dataset, tokenizer, states, rtol=rtol)
