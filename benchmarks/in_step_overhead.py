@@ -64,6 +64,19 @@ class AlternatingTimer(TrainerCallback):
             self.times[self._on].append(dt)
 
 
+def _dynamo_counts() -> dict:
+    """Graph breaks (with their reasons) and compiled graphs dynamo counted during the run."""
+    from torch._dynamo.utils import counters
+
+    breaks = counters["graph_break"]
+    return {
+        "graph_breaks": sum(breaks.values()),
+        "reasons": [f"{n} x {r.splitlines()[0][:150]}" for r, n in breaks.most_common(8)],
+        "unique_graphs": counters["stats"].get("unique_graphs", 0),
+        "recompiles": sum(counters["recompiles"].values()) if "recompiles" in counters else 0,
+    }
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", required=True, help="a math_mix/ folder (see tests/fixtures/data)")
@@ -78,6 +91,11 @@ def main() -> None:
     p.add_argument("--block", type=int, default=4, help="steps per block")
     p.add_argument("--slow-path", action="store_true", help="recompute from the logits")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0 = default)")
+    p.add_argument(
+        "--compile",
+        action="store_true",
+        help="TrainingArguments(torch_compile=True); also prints dynamo's graph breaks",
+    )
     a = p.parse_args()
 
     import torch
@@ -105,7 +123,8 @@ def main() -> None:
             Path(tmp) / "in_step", materialize_every=1, fast_path=not a.slow_path
         )
         own = [0.0]  # seconds spent inside the recorder's hook and step-end work
-        recorder._hook = _timed(recorder._hook, own)
+        if not a.compile:  # dynamo would trace the timer into the graph (a graph break)
+            recorder._hook = _timed(recorder._hook, own)
         recorder.on_step_end = _timed(recorder.on_step_end, own)
         timer = AlternatingTimer(recorder, a.block)
         args = TrainingArguments(
@@ -120,6 +139,7 @@ def main() -> None:
             use_cpu=True,
             disable_tqdm=True,
             seed=0,
+            torch_compile=a.compile,
         )
         trainer = Trainer(
             model=model,
@@ -128,9 +148,14 @@ def main() -> None:
             data_collator=DataCollatorForSeq2Seq(tok, padding=True, label_pad_token_id=-100),
             callbacks=[recorder, timer],
         )
+        if a.compile:
+            from torch._dynamo.utils import counters
+
+            counters.clear()
         t0 = time.perf_counter()
         trainer.train()
         total = time.perf_counter() - t0
+        dyn = _dynamo_counts() if a.compile else None
     on, off = timer.times[True], timer.times[False]
     med_on, med_off = statistics.median(on), statistics.median(off)
     mean_on, mean_off = statistics.fmean(on), statistics.fmean(off)
@@ -145,6 +170,13 @@ def main() -> None:
     print(f"mean step    without: {mean_off * 1e3:8.2f} ms   with: {mean_on * 1e3:8.2f} ms")
     print(f"overhead ratio (median with / without): {med_on / med_off:.4f}")
     print(f"overhead ratio (mean with / without):   {mean_on / mean_off:.4f}")
+    if dyn is not None:
+        print(
+            f"torch_compile: {dyn['graph_breaks']} graph breaks, {dyn['unique_graphs']} graphs "
+            f"compiled in the run"
+        )
+        for reason in dyn["reasons"]:
+            print(f"  break: {reason}")
     per_step = own[0] / max(1, recorder.stats["forwards"] // a.grad_accum)
     print(
         f"recorder's own time per recorded step: {per_step * 1e3:.3f} ms "

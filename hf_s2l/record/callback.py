@@ -69,6 +69,7 @@ from .probe import (
     unwrap_model,
 )
 from .schedule import RecordingSchedule, join_kinds
+from .stacks import check_rows_are_examples
 
 logger = logging.get_logger(__name__)
 
@@ -309,6 +310,7 @@ class TrajectoryCallback(TrainerCallback):
             raise ProbeError("the training dataset is empty: nothing to record")
         collate_fn = getattr(loader, "collate_fn", None)
         check_collator(collate_fn)
+        check_rows_are_examples(args, collate_fn, "probe")
 
         writers = _dist.Writers.from_args(args)
         self._resume_step = int(state.global_step)

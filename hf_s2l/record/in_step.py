@@ -25,6 +25,14 @@ bit-identical). Two ways to get per-token losses:
   change the reduction after that node, so they do not matter. The first forward checks
   the fast path against the slow one; if they disagree (label smoothing, a custom loss,
   Liger kernels...) the slow path is used for the rest of the run.
+* TRL's fused LM head (``SFTTrainer``) returns per-token ``log_probs`` and a ``label_mask``
+  and no logits: those are read (:func:`hf_s2l.record.stacks.fused_token_losses`).
+* labels the model never receives (label smoothing, ``compute_loss_func``, a
+  ``compute_loss`` that pops them) are taken from the Trainer's ``compute_loss`` inputs
+  (:class:`hf_s2l.record.stacks.LabelTap`); the unsmoothed cross-entropy is recorded.
+* where none of this is possible the hook raises
+  :class:`~hf_s2l.record.stacks.InStepError` at the first training forward: training stops
+  with the way out (``mode="probe"``) instead of ending with an empty store.
 * slow path: from the detached logits, float32 ``logsumexp - logit[target]`` over chunks
   of ``chunk_tokens`` tokens, i.e. at most ``chunk_tokens x V`` float32 extra at once
   (unpacked rows go through :func:`hf_s2l.record.losses.per_example_loss`).
@@ -47,13 +55,15 @@ occurrence goes to the k-th dataset row with that content (ascending index); occ
 beyond the number of such rows are dropped, which is exactly what happens to the samples
 accelerate repeats to even out the last batch (``even_batches``): they are never recorded
 twice. Limits: items the collator changes (truncation, on-the-fly tokenisation) cannot be
-matched and are counted in a warning; rows with identical ``input_ids`` but different
-``labels`` are treated as duplicates.
+matched and are counted in a warning; causal-LM rows with identical ``input_ids`` but
+different ``labels`` are treated as duplicates (encoder-decoder rows are keyed by their
+``labels`` too).
 
 **Writing.** Only the writer opens and writes the store: the global main process, or with
 ``TrainingArguments.save_on_each_node`` the local main process of every node (each writes
-its own full copy). At each flush point (``on_epoch_end``, ``on_save``, ``on_train_end`` and
-every ``flush_every_steps`` steps if set) every rank sends its collected ``(key, step,
+its own full copy). At each flush point (``on_epoch_end``, ``on_step_end`` of a step the
+Trainer checkpoints, i.e. *before* the checkpoint is written, ``on_train_end`` and every
+``flush_every_steps`` steps if set) every rank sends its collected ``(key, step,
 loss)`` records to the writer(s) (``gather_object``), which resolve duplicates across ranks
 and write (no concurrent writers, no shared file system needed; other ranks never touch the
 store folder). The writers create the store in ``on_train_begin`` while the others wait; a
@@ -86,6 +96,13 @@ from . import _dist
 from .in_step_hash import ContentTable, dataset_keys, hash_segments
 from .losses import IGNORE_INDEX, per_example_loss
 from .probe import is_encoder_decoder, unwrap_collator, unwrap_model
+from .stacks import (
+    InStepError,
+    LabelTap,
+    check_rows_are_examples,
+    combine_keys,
+    fused_token_losses,
+)
 
 logger = logging.get_logger(__name__)
 
@@ -106,6 +123,7 @@ class _Pending:
     input_ids: torch.Tensor  # B x L
     keep: torch.Tensor | None  # B x L attention mask
     seg_start: torch.Tensor | None  # B x L bool, packed rows only
+    key_labels: torch.Tensor | None  # B x L' labels, part of the key (encoder-decoder)
     sums: torch.Tensor  # per item (row or segment): summed token loss
     counts: torch.Tensor  # per item: target tokens
 
@@ -176,6 +194,8 @@ class InStepRecorder(TrainerCallback):
         self._warned: set[str] = set()
         self.error: str | None = None
         self._example_ids: np.ndarray | None = None
+        self._tap = LabelTap()
+        self._key_labels = False
         self._metadata: dict[str, np.ndarray] = {}
 
     def set_columns(self, example_ids: Any, metadata: dict[str, Any]) -> None:
@@ -198,6 +218,7 @@ class InStepRecorder(TrainerCallback):
                 f"are the store's rows); got {type(dataset).__name__}. Convert a streaming "
                 "IterableDataset first, e.g. datasets.Dataset.from_list(list(stream.take(n)))"
             ) from None
+        check_rows_are_examples(args, loader.collate_fn, "in-step")
         self._state = state
         self._rank = int(getattr(args, "process_index", 0))
         self._writers = _dist.Writers.from_args(args)
@@ -220,7 +241,10 @@ class InStepRecorder(TrainerCallback):
 
         def setup() -> bool:
             t0 = time.time()
-            self.table = ContentTable(*dataset_keys(dataset, self._pad))
+            keys = dataset_keys(dataset, self._pad)
+            if self._key_labels:
+                keys = combine_keys(keys, dataset_keys(dataset, IGNORE_INDEX, column="labels"))
+            self.table = ContentTable(*keys)
             store = self._open_store(args, n, int(state.global_step), dataset, config)
             self._continue(store, int(state.global_step))
             if self._example_ids is not None and store.example_ids is None:
@@ -240,7 +264,13 @@ class InStepRecorder(TrainerCallback):
                 )
             return True
 
+        # Encoder-decoder rows sharing their input (findings) differ by their labels
+        # (impression): key them by both.
+        self._key_labels = not self._shift and "labels" in (
+            getattr(dataset, "column_names", None) or []
+        )
         self._writers.run(setup)  # non-writers never touch the store folder
+        self._tap.install(_find_trainer(self))
         self._model = model
         self._active = True
         self.resume()
@@ -298,14 +328,22 @@ class InStepRecorder(TrainerCallback):
     def resume(self) -> None:
         """(Re-)attach the forward hook to the training model."""
         if self._handle is None and self._model is not None and self._active:
-            self._handle = self._model.register_forward_hook(self._hook, with_kwargs=True)
+            # Never traced by dynamo (torch_compile=True): the hook runs eagerly after the
+            # compiled forward (one graph break at its end) instead of being compiled into it,
+            # which split the graph and recompiled on the recorder's changing step counters.
+            hook = torch.compiler.disable(self._hook, recursive=True)
+            self._handle = self._model.register_forward_hook(hook, with_kwargs=True)
 
     def on_step_end(self, args, state, control, **kwargs):
         if not self._active:
             return
         if len(self._pending) and state.global_step % self.materialize_every == 0:
             self._materialize()
-        if self.flush_every_steps and state.global_step % self.flush_every_steps == 0:
+        if getattr(control, "should_save", False) or (
+            self.flush_every_steps and state.global_step % self.flush_every_steps == 0
+        ):
+            # A checkpoint follows this event: the store must hold every cell it covers
+            # before the checkpoint exists (a crash right after it must lose nothing).
             self._flush(args)
 
     def on_epoch_end(self, args, state, control, **kwargs):
@@ -325,6 +363,7 @@ class InStepRecorder(TrainerCallback):
             return
         self._flush(args)
         self.pause()
+        self._tap.remove()
         self._active = False
         self._model = None
         if self.store is not None:
@@ -342,23 +381,36 @@ class InStepRecorder(TrainerCallback):
         try:
             with torch.no_grad():
                 self._capture(args, kwargs, output)
-        except Exception as e:  # never break training because of recording
+        except Exception as e:  # never record nothing (or something wrong) silently
             self.error = f"{type(e).__name__}: {e}"
             self._active = False
-            logger.warning(
-                f"in-step recording disabled after an error: {self.error}", exc_info=True
-            )
+            self.pause()
+            self._tap.remove()
+            if isinstance(e, InStepError):
+                raise
+            raise InStepError(
+                f"in-step recording failed at step {int(self._state.global_step)}: {self.error}. "
+                "Record this setup with TrajectoryCallback(mode='probe') (its own forward pass)"
+            ) from e
 
     def _capture(self, args: tuple, kwargs: dict, output: Any) -> None:
         input_ids = kwargs.get("input_ids", args[0] if args else None)
-        labels = kwargs.get("labels")
-        if input_ids is None or labels is None or input_ids.dim() != 2:
-            self._warn_once(
-                "nolabels",
-                "in-step recording needs input_ids and labels passed to the model (a label "
-                "smoother or compute_loss_func that pops the labels is not supported); skipping",
+        if not torch.is_tensor(input_ids) or input_ids.dim() != 2:
+            raise InStepError(
+                "in-step recording needs the input_ids (B x L) the model is called with; "
+                f"{self._setup_name()} passes none (inputs_embeds?). Record this setup with "
+                "TrajectoryCallback(mode='probe')"
             )
-            return
+        labels = kwargs.get("labels")
+        if labels is None:  # popped by label smoothing / compute_loss_func / compute_loss
+            labels = self._tap.get(input_ids.shape[0])
+        if labels is None:
+            raise InStepError(
+                f"in-step recording found no labels for the training forward of "
+                f"{self._setup_name()}: neither the model call nor the Trainer's compute_loss "
+                "inputs hold a 'labels' tensor. Pass the labels in the batch, or record this "
+                "setup with TrajectoryCallback(mode='probe')"
+            )
         step = int(self._state.global_step)
         if step != self._last_step:
             self._last_step, self._micro = step, 0
@@ -373,9 +425,13 @@ class InStepRecorder(TrainerCallback):
             seg_start[:, 1:] = p[:, 1:] <= p[:, :-1]
 
         tok = None
-        if self.fast_path:
+        if self.fast_path and kwargs.get("labels") is not None:
             tok = self._fast_token_losses(output, b)
-        if tok is not None and not self._fast_checked:
+        if tok is None:
+            tok = fused_token_losses(output)  # TRL's fused LM head: log-probs, no logits
+            if tok is not None and tok[0].shape[0] != b:
+                tok = None
+        elif not self._fast_checked:
             slow = self._slow_items(output, labels, seg_start)
             fast = self._reduce(tok, seg_start)
             if slow is None or not _close(fast, slow):
@@ -388,10 +444,12 @@ class InStepRecorder(TrainerCallback):
         else:
             res = self._slow_items(output, labels, seg_start)
             if res is None:
-                self._warn_once(
-                    "nologits", "in-step recording: the model returned no logits; skipping"
+                raise InStepError(
+                    f"in-step recording cannot read per-token losses from the output of "
+                    f"{self._setup_name()} ({type(output).__name__}): it holds no logits, no "
+                    "per-token log_probs/label_mask and no cross-entropy node. Record this setup "
+                    "with TrajectoryCallback(mode='probe')"
                 )
-                return
             sums, counts = res
         mask = kwargs.get("attention_mask")
         keep = (
@@ -399,8 +457,9 @@ class InStepRecorder(TrainerCallback):
             if (mask is not None and mask.dim() == 2 and mask.shape == input_ids.shape)
             else None
         )
+        key_labels = labels if self._key_labels else None
         self._pending.append(
-            _Pending(self._epoch, step, micro, input_ids, keep, seg_start, sums, counts)
+            _Pending(self._epoch, step, micro, input_ids, keep, seg_start, key_labels, sums, counts)
         )
         self.stats["forwards"] += 1
 
@@ -483,6 +542,12 @@ class InStepRecorder(TrainerCallback):
                 starts = np.flatnonzero(p.seg_start.cpu().numpy().reshape(-1))
             keep = None if p.keep is None else p.keep.detach().cpu().numpy().reshape(-1) != 0
             h1, h2, ln = hash_segments(ids, starts, keep, self._pad)
+            if p.key_labels is not None:
+                lab = p.key_labels.detach().cpu().numpy().astype(np.int64)
+                lstarts = np.arange(lab.shape[0], dtype=np.int64) * lab.shape[1]
+                h1, h2, ln = combine_keys(
+                    (h1, h2, ln), hash_segments(lab.reshape(-1), lstarts, None, IGNORE_INDEX)
+                )
             nseg = len(starts)
             sums = p.sums[:nseg].cpu().numpy().astype(np.float64)
             counts = p.counts[:nseg].cpu().numpy().astype(np.int64)
@@ -632,6 +697,13 @@ class InStepRecorder(TrainerCallback):
                 h.update(np.ascontiguousarray(part).tobytes())
             return "content-" + h.hexdigest()[:16]
         return getattr(loader_dataset, "_fingerprint", None)
+
+    def _setup_name(self) -> str:
+        trainer = self._tap.trainer or _find_trainer(self)
+        model = unwrap_model(self._model) if self._model is not None else None
+        return f"{type(trainer).__name__ if trainer is not None else 'this trainer'} with " + (
+            f"{type(model).__name__}" if model is not None else "this model"
+        )
 
     def _warn_once(self, key: str, msg: str) -> None:
         if key not in self._warned:

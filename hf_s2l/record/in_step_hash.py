@@ -121,15 +121,21 @@ def _arrow_list_column(dataset: Any, name: str) -> tuple[np.ndarray, np.ndarray]
 
 
 def dataset_keys(
-    dataset: Any, pad_token_id: int | None, chunk: int = 4096
+    dataset: Any, pad_token_id: int | None, chunk: int = 4096, column: str = "input_ids"
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Keys ``(h1, h2, length)`` of every row's ``input_ids`` (masked by its ``attention_mask``)."""
+    """Keys ``(h1, h2, length)`` of every row's ``column`` (``input_ids`` masked by its
+    ``attention_mask``; ``labels`` unmasked, ``pad_token_id`` then is the label padding)."""
     n = len(dataset)
     cols = getattr(dataset, "column_names", None)
-    ids = _arrow_list_column(dataset, "input_ids")
+    masked = column == "input_ids"
+    ids = _arrow_list_column(dataset, column)
     if ids is not None:
         values, offsets = ids
-        mask = _arrow_list_column(dataset, "attention_mask") if "attention_mask" in cols else None
+        mask = (
+            _arrow_list_column(dataset, "attention_mask")
+            if masked and "attention_mask" in cols
+            else None
+        )
         keep = None
         if mask is not None and len(mask[0]) == len(values):
             keep = mask[0] != 0
@@ -151,22 +157,25 @@ def dataset_keys(
         return h1, h2, ln
     parts = []
     for lo in range(0, n, chunk):
-        rows, masks = _fetch_rows(dataset, range(lo, min(n, lo + chunk)))
+        rows, masks = _fetch_rows(dataset, range(lo, min(n, lo + chunk)), column)
+        masks = masks if masked else None
         parts.append(hash_rows(rows, masks, pad_token_id))
     return tuple(np.concatenate(p) for p in zip(*parts))  # type: ignore[return-value]
 
 
-def _fetch_rows(dataset: Any, idx: Iterable[int]) -> tuple[list[Any], list[Any] | None]:
+def _fetch_rows(
+    dataset: Any, idx: Iterable[int], column: str = "input_ids"
+) -> tuple[list[Any], list[Any] | None]:
     idx = list(idx)
     if hasattr(dataset, "column_names") and hasattr(dataset, "select"):  # datasets.Dataset
         batch = dataset[idx[0] : idx[-1] + 1]
-        rows = batch["input_ids"]
+        rows = batch[column]
         masks = batch.get("attention_mask")
     else:
         items = [dataset[i] for i in idx]
-        if not all(isinstance(it, dict) and "input_ids" in it for it in items):
-            raise ValueError("in-step recording needs dataset items with an 'input_ids' field")
-        rows = [it["input_ids"] for it in items]
+        if not all(isinstance(it, dict) and column in it for it in items):
+            raise ValueError(f"in-step recording needs dataset items with an {column!r} field")
+        rows = [it[column] for it in items]
         masks = (
             [it["attention_mask"] for it in items]
             if all("attention_mask" in it for it in items)

@@ -20,12 +20,18 @@ def per_example_loss(
     ``logits`` is ``B x L x V`` and ``labels`` ``B x L``. With ``shift=True`` (causal LMs)
     position ``t`` predicts label ``t + 1`` exactly as ``model(..., labels=y).loss`` does in
     transformers; encoder-decoder models pass ``shift=False``. Only target positions
-    (labels != ``ignore_index``) are evaluated, in float32, at most ``chunk_rows x L`` of
-    them at a time, so at most that many float32 rows of logits are copied at once.
+    (labels != ``ignore_index``) are evaluated; logits longer than the labels (PEFT virtual
+    tokens prepended) are aligned at the right, as PEFT aligns its labels. Targets are
+    evaluated in float32, at most ``chunk_rows x L`` of them at a time, so at most that many float32 rows of logits are copied at once.
 
     Returns ``(loss, num_tokens)``: float32 ``B`` (NaN where a row has no target token)
     and int64 ``B``.
     """
+    if shift and logits.shape[1] > labels.shape[1]:
+        # PEFT prompt learning: virtual tokens come first; their positions have no target
+        # (the last one predicts the example's first token, as in the model's own loss).
+        pad = labels.new_full((labels.shape[0], logits.shape[1] - labels.shape[1]), ignore_index)
+        labels = torch.cat([pad, labels], dim=1)
     if shift:
         logits = logits[:, :-1, :]
         labels = labels[:, 1:]

@@ -152,6 +152,12 @@ def check_collator(collate_fn: Callable | None) -> None:
             f"{type(inner).__name__}(mlm=True) masks tokens at random; per-example losses are only "
             "defined for fixed targets. Use mlm=False (causal LM) or a Seq2Seq collator."
         )
+    if type(inner).__name__ == "DataCollatorWithFlattening":
+        raise ProbeError(
+            "DataCollatorWithFlattening concatenates a batch into one packed row; the probe pass "
+            "needs one row per example. Use a padding collator (e.g. DataCollatorForSeq2Seq) for "
+            "the proxy run, or record with TrajectoryCallback(mode='in_step')."
+        )
     if getattr(inner, "padding_free", False):
         raise ProbeError(
             f"{type(inner).__name__}(padding_free=True) flattens a batch into one packed row; the "
@@ -273,6 +279,9 @@ class ProbeForward:
         self.device = device if device is not None else model_device(model)
         self.bf16, self.fp16 = bf16, fp16
         self.dropped: set[str] = set()
+        from .stacks import virtual_tokens
+
+        self.virtual = virtual_tokens(model)  # PEFT prompt learning: logits start earlier
 
     def inputs(
         self, batch: Mapping[str, Any], num_examples: int
@@ -316,7 +325,12 @@ class ProbeForward:
                 kwargs["labels"] = labels
         if "use_cache" in self.params:
             kwargs["use_cache"] = False
-        if not self.encoder_decoder and "logits_to_keep" in self.params and labels.dim() == 2:
+        if (
+            not self.encoder_decoder
+            and not self.virtual
+            and "logits_to_keep" in self.params
+            and labels.dim() == 2
+        ):
             # Positions before the first target of every row (masked prompts) need no
             # logits: keep the last k positions only (the LM head and softmax dominate).
             targets = (labels[:, 1:] != IGNORE_INDEX).any(dim=0)

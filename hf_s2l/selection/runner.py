@@ -126,6 +126,8 @@ def select(
         raise ValueError(
             f"group_remainder must be one of {REMAINDER_POLICIES}, got {group_remainder!r}"
         )
+    if store.num_columns == 0 and spec.min_columns > 0:
+        raise ValueError(_recorded_nothing(store))
     choice = choose_columns(store, column_kinds, include_initial)
 
     ncomplete = len(choice.complete)
@@ -460,3 +462,19 @@ def _log_once(messages: list[str]) -> list[dict[str, Any]]:
         logger.warning("%s%s", msg, f" ({k} groups)" if k > 1 else "")
         out.append({"message": msg, "count": k})
     return out
+
+
+def _recorded_nothing(store: TrajectoryStore) -> str:
+    """Why a store without a single column cannot be selected from."""
+    why = (
+        "its in-step recorder never wrote an epoch column (training stopped before its "
+        "first flush, or the recorder was not attached to the Trainer that trained)"
+        if store.mode == "in_step"
+        else "no recording point was reached (training stopped before the first point, or "
+        "the callback was not attached to the Trainer that trained)"
+    )
+    return (
+        f"the trajectory store at {store.path} recorded nothing: it has 0 columns for its "
+        f"{store.num_examples} examples; {why}. Record it again (hf_s2l.TrajectoryCallback on "
+        "the proxy run) before selecting"
+    )

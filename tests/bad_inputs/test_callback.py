@@ -371,3 +371,29 @@ def test_non_unique_id_column_refused_at_train_begin(
     with pytest.raises(ValueError, match="not unique.*'id2'"):
         trainer.train()
     assert steps == []
+
+
+@pytest.mark.parametrize("mode", ["probe", "in_step"])
+def test_store_with_no_column_says_it_recorded_nothing(tmp_path, mode):
+    """select() on a store that recorded nothing says so (not "record more points")."""
+    from hf_s2l import select
+
+    TrajectoryStore.create(tmp_path / "empty", 10, mode=mode, track_cell_steps=mode == "in_step")
+    with pytest.raises(ValueError, match="recorded nothing: it has 0 columns") as err:
+        select(TrajectoryStore.open(tmp_path / "empty"), "s2l", budget=0.5)
+    assert "record more points" not in str(err.value)
+
+
+def test_flattening_collator_refused_at_train_begin(
+    tmp_path, record_ds, tokenizer, make_causal_lm, helpers
+):
+    """Probe mode refuses DataCollatorWithFlattening before any step, at_train_begin or not."""
+    from transformers import DataCollatorWithFlattening
+
+    cb = TrajectoryCallback(tmp_path / "traj", at_train_begin=False, num_points=2)
+    trainer = _trainer(
+        tmp_path, make_causal_lm(), record_ds, DataCollatorWithFlattening(), cb, helpers
+    )
+    with pytest.raises(ProbeError, match="DataCollatorWithFlattening.*mode='in_step'"):
+        trainer.train()
+    assert trainer.state.global_step == 0

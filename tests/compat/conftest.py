@@ -1,0 +1,328 @@
+"""Compatibility matrix (issue 18): set-up shared by every stack's test.
+
+Two helpers do the work:
+
+* :func:`record` trains a real Trainer (built by the test from the callbacks it is given) with
+  a :class:`~hf_s2l.TrajectoryCallback` in the requested mode and a :class:`Snapshots`
+  callback keeping the weights of every optimizer step;
+* :func:`check_store` compares EVERY stored cell with the example's loss computed alone,
+  ``model(input_ids=x[None], labels=y[None]).loss``, on a fresh copy of the model loaded with
+  the weights of the step the cell records (probe: the column's step; in-step: the cell's
+  ``cell_steps``). ``x``/``y`` come from the Trainer's own collator applied to that one row.
+
+A stack that cannot be recorded must instead stop at the first training step with an error
+naming the way out: :func:`assert_stops_early`.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from transformers import TrainerCallback
+
+MODES = ("probe", "in_step")
+MAX_LEN = 48
+
+
+class Snapshots(TrainerCallback):
+    """A copy of the model (at train begin) and of its weights after every optimizer step."""
+
+    def __init__(self) -> None:
+        self.states: dict[int, dict[str, torch.Tensor]] = {}
+        self.initial: torch.nn.Module | None = None
+
+    def _take(self, state: Any, model: Any) -> None:
+        self.states[int(state.global_step)] = {
+            k: v.detach().clone() for k, v in model.state_dict().items()
+        }
+
+    def on_train_begin(self, args, state, control, model=None, **kwargs):
+        if self.initial is None:
+            self.initial = copy.deepcopy(getattr(model, "_orig_mod", model))
+            # a fresh model: drop forwards patched onto instances (TRL's fused LM head binds
+            # the TRAINED head into the copy's forward); the class's own forward is the reference
+            for module in self.initial.modules():
+                vars(module).pop("forward", None)
+        self._take(state, model)
+
+    def on_step_end(self, args, state, control, model=None, **kwargs):
+        self._take(state, model)
+
+
+@dataclass
+class Run:
+    trainer: Any
+    snapshots: Snapshots
+    stores: dict[str, Path] = field(default_factory=dict)  # "probe" / "in_step" -> path
+
+    @property
+    def states(self) -> dict[int, dict[str, torch.Tensor]]:
+        return self.snapshots.states
+
+
+def training_args(out_dir: Path, cls: Any = None, **overrides: Any):
+    """Small, deterministic, CPU, fp32 arguments (``cls``: TrainingArguments or a subclass)."""
+    from transformers import TrainingArguments
+
+    kw: dict[str, Any] = dict(
+        output_dir=str(out_dir),
+        per_device_train_batch_size=4,
+        max_steps=4,
+        learning_rate=5e-3,
+        warmup_steps=0,
+        logging_steps=1,
+        save_strategy="no",
+        report_to=[],
+        disable_tqdm=True,
+        use_cpu=True,
+        seed=0,
+        data_seed=0,
+        dataloader_num_workers=0,
+    )
+    kw.update(overrides)
+    return (cls or TrainingArguments)(**kw)
+
+
+def record(
+    tmp_path: Path,
+    make_trainer: Callable[[list[TrainerCallback]], Any],
+    mode: str,
+    *,
+    num_points: int = 2,
+    **callback_kw: Any,
+) -> Run:
+    """Train ``make_trainer(callbacks)`` with a TrajectoryCallback in ``mode``; keep the weights.
+
+    The probe records at step 0 and ``num_points`` evenly spaced points (no epoch-end column
+    unless asked), batch 8. Returns the trainer, the snapshots and the store path(s).
+    """
+    from hf_s2l import TrajectoryCallback
+
+    out = tmp_path / f"traj-{mode}"
+    callback_kw.setdefault("at_epoch_end", False)
+    cb = TrajectoryCallback(out, mode=mode, num_points=num_points, batch_size=8, **callback_kw)
+    snaps = Snapshots()
+    trainer = make_trainer([snaps, cb])
+    trainer.train()
+    stores = {}
+    if mode in ("probe", "both"):
+        stores["probe"] = out
+    if mode == "in_step":
+        stores["in_step"] = out
+    if mode == "both":
+        stores["in_step"] = out / "in_step"
+    return Run(trainer, snaps, stores)
+
+
+def alone_batch(trainer: Any, row: int) -> dict[str, torch.Tensor]:
+    """The Trainer's collator applied to dataset row ``row`` alone: ``input_ids``, ``labels``."""
+    ex = dict(trainer.train_dataset[row])
+    batch = trainer.data_collator([ex])
+    return {"input_ids": batch["input_ids"], "labels": batch["labels"]}
+
+
+def _has_target(labels: torch.Tensor, encoder_decoder: bool) -> bool:
+    return bool((labels[..., 0 if encoder_decoder else 1 :] != -100).any())
+
+
+def alone_losses(
+    run: Run,
+    rows: np.ndarray,
+    steps: np.ndarray,
+    *,
+    batch_fn: Callable[[Any, int], dict[str, torch.Tensor]] = alone_batch,
+    autocast: torch.dtype | None = None,
+) -> np.ndarray:
+    """``model(input_ids=x[None], labels=y[None]).loss`` of each row with its step's weights."""
+    model = copy.deepcopy(run.snapshots.initial)
+    model.eval()
+    enc_dec = bool(getattr(getattr(model, "config", None), "is_encoder_decoder", False))
+    out = np.full(len(rows), np.nan)
+    for s in np.unique(steps):
+        assert int(s) in run.states, f"no snapshot of step {s} (have {sorted(run.states)})"
+        state = run.states[int(s)]
+        model.load_state_dict({k.replace("_orig_mod.", ""): v for k, v in state.items()})
+        for j in np.flatnonzero(steps == s):
+            batch = batch_fn(run.trainer, int(rows[j]))
+            if not _has_target(batch["labels"], enc_dec):
+                continue
+            ctx = (
+                torch.autocast("cpu", dtype=autocast)
+                if autocast is not None
+                else torch.autocast("cpu", enabled=False)
+            )
+            with torch.no_grad(), ctx:
+                out[j] = model(**batch).loss.float().item()
+    return out
+
+
+def check_store(
+    path: Path,
+    run: Run,
+    *,
+    rtol: float = 1e-4,
+    complete: bool = True,
+    batch_fn: Callable[[Any, int], dict[str, torch.Tensor]] = alone_batch,
+    autocast: torch.dtype | None = None,
+    min_columns: int = 1,
+) -> Any:
+    """Every stored cell of the store at ``path`` == the row's loss alone at the cell's step.
+
+    ``complete``: every column must be complete (every row with a target scored); otherwise
+    only the cells present are compared. Returns the opened store.
+    """
+    from hf_s2l import TrajectoryStore
+
+    store = TrajectoryStore.open(path)
+    n = len(run.trainer.train_dataset)
+    assert store.num_examples == n, (store.num_examples, n)
+    assert store.num_columns >= min_columns, f"{path}: {store.num_columns} columns recorded"
+    losses = np.asarray(store.losses, dtype=np.float64)
+    if store.mode == "in_step":
+        cell_steps = np.asarray(store.cell_steps)
+    else:
+        cell_steps = np.broadcast_to(np.asarray(store.steps)[None, :], losses.shape)
+    if complete:
+        assert store.complete_columns().tolist() == list(range(store.num_columns)), (
+            f"{path}: complete columns {store.complete_columns().tolist()} of {store.num_columns}"
+        )
+    checked = 0
+    for c in range(store.num_columns):
+        if complete:
+            rows = np.arange(n)
+        else:
+            rows = np.flatnonzero(~np.isnan(losses[:, c]))
+        if store.mode == "in_step":
+            assert (cell_steps[rows, c] >= 0).all() or not complete, (c, cell_steps[rows, c])
+            rows = rows[cell_steps[rows, c] >= 0]
+        ref = alone_losses(run, rows, cell_steps[rows, c], batch_fn=batch_fn, autocast=autocast)
+        got = losses[rows, c]
+        assert np.array_equal(np.isnan(got), np.isnan(ref)), (
+            f"column {c}: NaN pattern differs: stored NaN at rows "
+            f"{rows[np.isnan(got)].tolist()}, alone NaN at {rows[np.isnan(ref)].tolist()}"
+        )
+        ok = ~np.isnan(ref)
+        rel = np.abs(got[ok] - ref[ok]) / np.abs(ref[ok])
+        if rel.size:
+            worst = int(np.argmax(rel))
+            assert rel.max() <= rtol, (
+                f"{path} column {c} (step {int(cell_steps[rows[ok][worst], c])}): row "
+                f"{int(rows[ok][worst])} stored {got[ok][worst]:.6f}, alone "
+                f"{ref[ok][worst]:.6f} (rel {rel.max():.2e} > {rtol}); "
+                f"{int((rel > rtol).sum())} of {rel.size} cells off"
+            )
+        checked += int(ok.sum())
+    assert checked > 0, f"{path}: no cell compared"
+    return store
+
+
+def check_run(run: Run, **kw: Any) -> None:
+    """:func:`check_store` on every store the run wrote."""
+    assert run.stores
+    for path in run.stores.values():
+        check_store(path, run, **kw)
+
+
+WAY_OUT = re.compile(r"mode\s*=\s*['\"]?(probe|in_step)|packing|padding_free|use |convert", re.I)
+
+
+def assert_stops_early(
+    tmp_path: Path,
+    make_trainer: Callable[[list[TrainerCallback]], Any],
+    mode: str,
+    *,
+    match: str | None = None,
+    **callback_kw: Any,
+) -> BaseException:
+    """Training stops before its second optimizer step (or the Trainer refuses the set-up) with
+    an error naming a way out."""
+    from hf_s2l import TrajectoryCallback
+
+    callback_kw.setdefault("at_epoch_end", False)
+    cb = TrajectoryCallback(
+        tmp_path / f"traj-{mode}", mode=mode, num_points=2, batch_size=8, **callback_kw
+    )
+    snaps = Snapshots()
+    with pytest.raises(Exception) as info:  # noqa: PT011 - the type is the recorder's choice
+        make_trainer([snaps, cb]).train()  # refusing already in Trainer(...) is fine too
+    steps_done = max(snaps.states) if snaps.states else 0
+    assert steps_done <= 1, f"stopped only after {steps_done} steps: {info.value}"
+    msg = str(info.value)
+    assert WAY_OUT.search(msg), f"the error names no way out: {msg}"
+    if match is not None:
+        assert re.search(match, msg, re.I), msg
+    return info.value
+
+
+# ----------------------------------------------------------------------------- data + models
+
+
+def _tokenize(example: dict[str, Any], tokenizer: Any) -> dict[str, list[int]]:
+    p = tokenizer("Q: " + example["instruction"], add_special_tokens=False)["input_ids"][:16]
+    p = p + tokenizer("\nA:", add_special_tokens=False)["input_ids"]
+    r = tokenizer(" " + example["output"] + tokenizer.eos_token, add_special_tokens=False)
+    ids = (p + r["input_ids"])[:MAX_LEN]
+    labels = ([-100] * len(p) + r["input_ids"])[:MAX_LEN]
+    return {"input_ids": ids, "attention_mask": [1] * len(ids), "labels": labels}
+
+
+@pytest.fixture(scope="session")
+def compat_raw(math_raw):
+    """24 real math rows (6 per source) with ``example_id`` and ``source``."""
+    by_source: dict[str, list[int]] = {}
+    for i, s in enumerate(math_raw["source"]):
+        by_source.setdefault(s, []).append(i)
+    keep = sorted(i for idx in by_source.values() for i in idx[:6])
+    ds = math_raw.select(keep)
+    return ds.add_column("example_id", [f"ex{i:03d}" for i in range(len(ds))])
+
+
+@pytest.fixture(scope="session")
+def compat_tokenized(compat_raw, tokenizer):
+    """The 24 rows tokenised (prompt masked): input_ids, attention_mask, labels (+ id, source)."""
+    return compat_raw.map(
+        _tokenize, fn_kwargs={"tokenizer": tokenizer}, remove_columns=["instruction", "output"]
+    )
+
+
+@pytest.fixture(scope="session")
+def compat_ds(compat_tokenized):
+    """Only the model columns."""
+    return compat_tokenized.remove_columns(["example_id", "source"])
+
+
+@pytest.fixture
+def causal_lm(tokenizer):
+    """A factory of fresh tiny GPT-NeoX models (fp32, no dropout)."""
+
+    def make(seed: int = 0, family: str = "gpt_neox"):
+        from hf_s2l.tiny import tiny_model
+
+        model = tiny_model(
+            family=family, vocab_size=len(tokenizer), hidden_size=32, num_layers=2, seed=seed
+        )
+        model.config.use_cache = False
+        return model
+
+    return make
+
+
+@pytest.fixture
+def helpers():
+    """The module-level helpers of this conftest."""
+    import sys
+
+    return sys.modules[__name__]
+
+
+def nan_free(x: float) -> bool:
+    return not math.isnan(x)

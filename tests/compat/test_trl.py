@@ -1,0 +1,194 @@
+"""TRL ``SFTTrainer`` stacks (issue 18): every stored cell == the row's loss alone, or an early,
+explained stop."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from .conftest import MODES, assert_stops_early, check_run, record, training_args
+
+trl = pytest.importorskip("trl")
+
+CHAT_TEMPLATE = (
+    "{% for m in messages %}"
+    "{% if m['role'] == 'assistant' %}A: {% generation %}{{ m['content'] }}{{ eos_token }}"
+    "{% endgeneration %}\n"
+    "{% else %}Q: {{ m['content'] }}\n{% endif %}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}A: {% endif %}"
+)
+
+
+def _short(raw, n=24):
+    rows = [
+        {"q": r["instruction"][:80], "a": r["output"][:80], "source": r["source"]}
+        for r in raw.select(range(n))
+    ]
+    return rows
+
+
+@pytest.fixture
+def sft_data(compat_raw):
+    from datasets import Dataset
+
+    rows = _short(compat_raw)
+    return {
+        "text": Dataset.from_list([{"text": "Q: " + r["q"] + "\nA: " + r["a"]} for r in rows]),
+        "prompt_completion": Dataset.from_list(
+            [{"prompt": "Q: " + r["q"] + "\nA:", "completion": " " + r["a"]} for r in rows]
+        ),
+        "messages": Dataset.from_list(
+            [
+                {
+                    "messages": [
+                        {"role": "user", "content": r["q"]},
+                        {"role": "assistant", "content": r["a"]},
+                    ]
+                }
+                for r in rows
+            ]
+        ),
+    }
+
+
+@pytest.fixture
+def chat_tokenizer(tokenizer):
+    import copy
+
+    tok = copy.deepcopy(tokenizer)
+    tok.chat_template = CHAT_TEMPLATE
+    return tok
+
+
+def _sft(tmp_path, model, tok, ds, peft_config=None, defaults=False, **cfg):
+    from trl import SFTConfig, SFTTrainer
+
+    if defaults:  # SFTConfig's own defaults, only sized down for the test
+        kw = dict(
+            output_dir=str(tmp_path / "run"),
+            per_device_train_batch_size=8,
+            num_train_epochs=1,
+            max_length=64,
+            report_to=[],
+            use_cpu=True,
+            save_strategy="no",
+            disable_tqdm=True,
+        )
+        kw.update(cfg)
+        args = SFTConfig(**kw)
+    else:
+        cfg.setdefault("max_length", 64)
+        cfg.setdefault("bf16", False)
+        cfg.setdefault("gradient_checkpointing", False)
+        args = training_args(
+            tmp_path / "run",
+            cls=SFTConfig,
+            num_train_epochs=1,
+            max_steps=-1,
+            per_device_train_batch_size=8,
+            **cfg,
+        )
+
+    def make(callbacks):
+        return SFTTrainer(
+            model=model,
+            args=args,
+            train_dataset=ds,
+            processing_class=tok,
+            peft_config=peft_config,
+            callbacks=callbacks,
+        )
+
+    return make
+
+
+def _autocast(run):
+    return torch.bfloat16 if run.trainer.args.bf16 else None
+
+
+def _check(run):
+    bf16 = run.trainer.args.bf16
+    check_run(run, autocast=_autocast(run), rtol=2e-2 if bf16 else 1e-4)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_sft_plain_text(tmp_path, tokenizer, causal_lm, sft_data, mode):
+    make = _sft(tmp_path, causal_lm(), tokenizer, sft_data["text"])
+    _check(record(tmp_path, make, mode))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_sft_prompt_completion_only_loss(tmp_path, tokenizer, causal_lm, sft_data, mode):
+    make = _sft(
+        tmp_path, causal_lm(), tokenizer, sft_data["prompt_completion"], completion_only_loss=True
+    )
+    _check(record(tmp_path, make, mode))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_sft_messages_assistant_only_loss(tmp_path, chat_tokenizer, causal_lm, sft_data, mode):
+    make = _sft(
+        tmp_path, causal_lm(), chat_tokenizer, sft_data["messages"], assistant_only_loss=True
+    )
+    _check(record(tmp_path, make, mode))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_sft_peft_lora_gradient_checkpointing(tmp_path, tokenizer, causal_lm, sft_data, mode):
+    from peft import LoraConfig
+
+    make = _sft(
+        tmp_path,
+        causal_lm(),
+        tokenizer,
+        sft_data["text"],
+        peft_config=LoraConfig(r=4, lora_alpha=8, target_modules=["query_key_value"]),
+        gradient_checkpointing=True,
+    )
+    _check(record(tmp_path, make, mode))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", MODES)
+def test_sft_config_defaults(tmp_path, tokenizer, causal_lm, sft_data, mode):
+    """SFTConfig's defaults (bf16, gradient checkpointing where TRL turns them on)."""
+    make = _sft(tmp_path, causal_lm(), tokenizer, sft_data["text"], defaults=True)
+    _check(record(tmp_path, make, mode))
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(
+    "packing",
+    [{"packing": True, "packing_strategy": "wrapped"}, {"packing": True}],
+    ids=["wrapped", "bfd"],
+)
+def test_sft_packing_stops_early(tmp_path, tokenizer, causal_lm, sft_data, mode, packing):
+    """Packed rows are not examples: both modes refuse at the first step, naming the way out."""
+    make = _sft(tmp_path, causal_lm(), tokenizer, sft_data["text"], **packing)
+    assert_stops_early(tmp_path, make, mode, match="pack")
+    if mode == "probe":  # whatever the schedule: no step-0 probe must not delay the refusal
+        again = _sft(tmp_path / "late", causal_lm(), tokenizer, sft_data["text"], **packing)
+        assert_stops_early(tmp_path / "late", again, mode, match="pack", at_train_begin=False)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_sft_padding_free(tmp_path, tokenizer, causal_lm, sft_data, mode):
+    """padding_free=True keeps one example per row: recorded right, or an early explained stop."""
+    make = _sft(
+        tmp_path, causal_lm(), tokenizer, sft_data["text"], padding_free=True, max_length=None
+    )
+    try:
+        run = record(tmp_path, make, mode)
+    except Exception:  # noqa: BLE001 - then it must be the early, explained stop
+        again = _sft(
+            tmp_path / "2",
+            causal_lm(),
+            tokenizer,
+            sft_data["text"],
+            padding_free=True,
+            max_length=None,
+        )
+        assert_stops_early(tmp_path / "2", again, mode, match="padding_free|flatten")
+        return
+    _check(run)

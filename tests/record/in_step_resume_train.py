@@ -1,0 +1,87 @@
+"""Train a tiny Phi with in-step recording, killed right after a Trainer checkpoint.
+
+Usage: in_step_resume_train.py DATA_DIR TOKENIZER_DIR WORK_DIR MODE
+MODE ``kill``: train 2 epochs (6 steps each, checkpoints every 3 steps) into WORK_DIR/run and
+WORK_DIR/traj and die (os._exit) in ``on_save`` of step 3: the checkpoint is on disk, the
+recorder's own ``on_save`` never ran. MODE ``resume``: continue with
+``resume_from_checkpoint=True``, then train an uninterrupted reference run into
+WORK_DIR/full_run + WORK_DIR/full_traj.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import torch
+
+torch.set_num_threads(1)
+
+import datasets  # noqa: E402
+from transformers import (  # noqa: E402
+    AutoTokenizer,
+    DataCollatorForSeq2Seq,
+    Trainer,
+    TrainerCallback,
+    TrainingArguments,
+)
+
+from hf_s2l import TrajectoryCallback  # noqa: E402
+from hf_s2l.tiny import tiny_model  # noqa: E402
+
+KILL_STEP = 3
+EXIT_CODE = 3
+
+
+class DieAfterCheckpoint(TrainerCallback):
+    """Exit once the checkpoint of ``KILL_STEP`` is written (before later callbacks' on_save)."""
+
+    def on_save(self, args, state, control, **kwargs):
+        if state.global_step == KILL_STEP:
+            os._exit(EXIT_CODE)
+
+
+def train(data_dir: str, tok_dir: str, run_dir: Path, store_dir: Path, kill: bool, resume: bool):
+    ds = datasets.load_from_disk(data_dir)
+    tok = AutoTokenizer.from_pretrained(tok_dir)
+    model = tiny_model(family="phi", vocab_size=len(tok), hidden_size=32, num_layers=2)
+    args = TrainingArguments(
+        output_dir=str(run_dir),
+        per_device_train_batch_size=8,
+        num_train_epochs=2,
+        learning_rate=5e-3,
+        save_strategy="steps",
+        save_steps=3,
+        report_to=[],
+        disable_tqdm=True,
+        use_cpu=True,
+        seed=0,
+    )
+    callbacks = [DieAfterCheckpoint()] if kill else []
+    callbacks.append(TrajectoryCallback(store_dir, mode="in_step"))
+    trainer = Trainer(
+        model=model,
+        args=args,
+        train_dataset=ds,
+        data_collator=DataCollatorForSeq2Seq(tok, padding=True),
+        callbacks=callbacks,
+    )
+    trainer.train(resume_from_checkpoint=True if resume else None)
+
+
+def main() -> None:
+    data_dir, tok_dir, work, mode = sys.argv[1:5]
+    w = Path(work)
+    if mode == "kill":
+        train(data_dir, tok_dir, w / "run", w / "traj", kill=True, resume=False)
+        raise SystemExit("training finished although it should have been killed")
+    if mode == "resume":
+        train(data_dir, tok_dir, w / "run", w / "traj", kill=False, resume=True)
+        train(data_dir, tok_dir, w / "full_run", w / "full_traj", kill=False, resume=False)
+        return
+    raise SystemExit(f"unknown mode {mode}")
+
+
+if __name__ == "__main__":
+    main()
