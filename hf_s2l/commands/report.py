@@ -32,6 +32,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--num-clusters", type=int, default=None, help="k-means clusters to plot")
     p.add_argument("--seed", type=int, default=0, help="seed for k-means and sampling")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="write into a non-empty --out folder that is not an earlier report",
+    )
     p.set_defaults(func=run)
 
 
@@ -44,9 +49,13 @@ def default_out_dir(store: str) -> str:
 def run(args: argparse.Namespace) -> int:
     from ..hub.trajectories import open_store
     from ..report import build_report
-    from . import check_out_dir
+    from . import check_out_dir, mark_out_dir
 
-    out = str(check_out_dir(args.out or default_out_dir(args.store)))
+    out = str(
+        check_out_dir(
+            args.out or default_out_dir(args.store), kind="report", overwrite=args.overwrite
+        )
+    )
     report = build_report(
         open_store(args.store),
         selection=args.selection,
@@ -55,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
         num_clusters=args.num_clusters,
         seed=args.seed,
     )
+    mark_out_dir(out, "report")
     for name, fig in report.figures.items():
         print(f"  {name:14s} {fig.path}")
     for name, why in report.skipped.items():
