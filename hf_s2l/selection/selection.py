@@ -245,6 +245,8 @@ class Selection:
             if not isinstance(meta, dict) or meta.get("format") != SELECTION_FORMAT:
                 raise ValueError(f"{meta_path} is not an hf-s2l selection")
 
+            found: dict[str, str | None] = {}  # sha256 of each array file as read
+
             def arr(name: str, required: bool = False) -> np.ndarray | None:
                 try:
                     data = read(name)
@@ -252,6 +254,7 @@ class Selection:
                     if required:
                         raise SelectionCorruptError(d / name, "is missing") from None
                     return None
+                found[name] = hashlib.sha256(data).hexdigest()
                 try:
                     return np.load(io.BytesIO(data), allow_pickle=False)
                 except (ValueError, OSError, EOFError) as e:
@@ -264,9 +267,8 @@ class Selection:
                 "example_ids": arr(EXAMPLE_IDS_FILE),
             }
             _check_counts(d, meta, indices, arrays)
-            _check_digests(d, meta, read)
         try:
-            return cls(
+            sel = cls(
                 indices=indices,
                 method=meta["method"],
                 params=meta.get("params", {}),
@@ -281,6 +283,8 @@ class Selection:
             )
         except (KeyError, TypeError, ValueError) as e:
             raise SelectionCorruptError(d, f"does not hold a valid selection ({e})") from None
+        _check_digests(d, meta, found)  # after the checks with the more precise messages
+        return sel
 
     def __repr__(self) -> str:
         return (
@@ -319,7 +323,7 @@ def _check_counts(d: Path, meta: dict[str, Any], indices: np.ndarray, arrays: di
         raise SelectionCorruptError(d / ORDER_FILE, "is not a permutation of indices.npy")
 
 
-def _check_digests(d: Path, meta: dict[str, Any], read: Any) -> None:
+def _check_digests(d: Path, meta: dict[str, Any], found: dict[str, str | None]) -> None:
     """The arrays are the ones saved with ``selection.json`` (selections saved since the
     digests exist; older ones have none). Catches e.g. ``example_ids.npy`` naming other
     rows than ``indices.npy`` (the published rows would differ from the counted ones)."""
@@ -331,18 +335,16 @@ def _check_digests(d: Path, meta: dict[str, Any], read: Any) -> None:
             d / SELECTION_META_FILE, f"has files_sha256 = {digests!r}, expected a mapping"
         )
     for name in (INDICES_FILE, ORDER_FILE, WEIGHTS_FILE, EXAMPLE_IDS_FILE):
-        want = digests.get(name)
-        try:
-            data = read(name)
-        except FileNotFoundError:
+        want, got = digests.get(name), found.get(name)
+        if got is None:
             if want is not None:
-                raise SelectionCorruptError(d / name, "is missing") from None
+                raise SelectionCorruptError(d / name, "is missing")
             continue
         if want is None:
             raise SelectionCorruptError(
                 d / name, "was not saved with this selection (selection.json does not list it)"
             )
-        if hashlib.sha256(data).hexdigest() != want:
+        if got != want:
             what = (
                 "no longer matches indices.npy: its ids would name other rows than the "
                 "selected indices"
