@@ -7,7 +7,7 @@ import os
 
 import numpy as np
 
-from hf_s2l import Selection
+from hf_s2l import Selection, TrajectoryStore
 from hf_s2l.selection.selection import SelectionExistsError
 
 TRIALS = 20
@@ -88,3 +88,61 @@ def test_killed_saves_temp_folders_are_cleaned_by_the_next_save(tmp_path):
         alive.join(30)
     Selection(indices=np.array([3]), method="again", num_examples=4).save(path)
     assert not list(tmp_path.glob(".sel.tmp-*"))
+
+
+STORE_N = 64
+READ_SECONDS = 6.0
+
+
+def _replace_forever(path: str, started, stop) -> None:
+    """Writer: replace the store again and again; generation g holds the loss g everywhere."""
+    g = 1
+    while not stop.is_set():
+        with TrajectoryStore.create(
+            path, STORE_N, dataset_fingerprint="fp", replace=True, extra={"gen": g}
+        ) as s:
+            for j in range(3):
+                c = s.add_column(j, float(j), "point")
+                s.write(c, np.arange(STORE_N), np.full(STORE_N, g, np.float32))
+                s.mark_complete(c)
+        started.set()
+        g += 1
+
+
+def test_reader_never_mixes_generations_of_a_store_being_replaced(tmp_path):
+    """Every open during replaces sees one generation: meta.json's gen == every loss, and
+    the store keeps reading that generation after the next replace."""
+    import time
+
+    path = tmp_path / "store"
+    ctx = mp.get_context("fork")
+    started, stop = ctx.Event(), ctx.Event()
+    writer = ctx.Process(target=_replace_forever, args=(str(path), started, stop))
+    writer.start()
+    problems, opens, held = [], 0, []
+    try:
+        assert started.wait(60)
+        end = time.monotonic() + READ_SECONDS
+        while time.monotonic() < end:
+            try:
+                st = TrajectoryStore.open(path)
+                gen = st.meta["extra"]["gen"]
+                losses = np.asarray(st.losses)
+            except Exception as e:  # noqa: BLE001 - every failure counts
+                problems.append(f"{type(e).__name__}: {e}")
+                continue
+            opens += 1
+            seen = np.unique(losses[~np.isnan(losses)])
+            if len(seen) and seen.tolist() != [gen]:
+                problems.append(f"meta.json of generation {gen}, losses {seen.tolist()}")
+            if opens % 50 == 0:
+                held.append((st, gen))
+    finally:
+        stop.set()
+        writer.join(60)
+    for st, gen in held:  # opened long ago; the folder holds later generations now
+        seen = np.unique(st.trajectories()[~np.isnan(st.trajectories())])
+        if len(seen) and seen.tolist() != [gen]:
+            problems.append(f"store opened at generation {gen} later read {seen.tolist()}")
+    assert opens > 100, opens
+    assert not problems, f"{len(problems)} of {opens + len(problems)} opens: {problems[:5]}"
