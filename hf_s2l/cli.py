@@ -13,13 +13,54 @@ with status 141 (128 + SIGPIPE, as ``yes | head`` does).
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import os
+import signal
 import sys
-from collections.abc import Sequence
+from typing import Any
 
-from .version import __version__
+
+def _exit_interrupted() -> None:
+    try:
+        os.write(2, b"error: interrupted\n")
+    finally:
+        os._exit(130)
+
+
+_raise_on_sigint = False
+
+
+def _on_sigint(signum: int, frame: Any) -> None:
+    """Ctrl-C in the command line: ``KeyboardInterrupt`` (``main`` prints ``error:
+    interrupted``, ``finally`` blocks run), except while a module is being imported.
+
+    An import interrupted midway is not a clean exception: numpy turns it into an
+    ImportError ("Importing the numpy C-extensions failed"), C extensions leave the
+    interpreter flagged so it kills itself with SIGINT at exit. Nothing of ours is open
+    yet at such a point (every write is atomic), so the process ends there, with the line.
+    """
+    if not _raise_on_sigint:  # outside main()'s try: nothing would catch it
+        _exit_interrupted()
+    f = frame
+    while f is not None:
+        if f.f_code.co_filename.startswith("<frozen importlib"):
+            _exit_interrupted()
+        f = f.f_back
+    raise KeyboardInterrupt
+
+
+# Installed first (before the imports below and the commands' heavy ones): a Ctrl-C in the
+# first moments of `hf-s2l ...` ends as `error: interrupted`, not an import traceback.
+# Only when this module runs the command line, never when a program imports it.
+if (__name__ == "__main__" or os.path.basename(sys.argv[0] or "") == "hf-s2l") and (
+    signal.getsignal(signal.SIGINT) is signal.default_int_handler
+):
+    signal.signal(signal.SIGINT, _on_sigint)
+
+import argparse  # noqa: E402
+import importlib  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
+
+from .version import __version__  # noqa: E402
 
 COMMANDS = ("demo", "select", "report", "transfer", "push", "export", "info")
 EXIT_ERROR = 2
@@ -67,30 +108,40 @@ def _silence_stdout() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``hf-s2l``; returns the exit status (0 ok, 2 error, 141 closed pipe)."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return EXIT_ERROR
-    debug = _debug_requested(args)
+    """Run ``hf-s2l``; returns the exit status (0 ok, 2 error, 130 interrupted, 141 closed pipe)."""
+    global _raise_on_sigint
+    debug = _debug_requested(argparse.Namespace())
     try:
+        _raise_on_sigint = True
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "func", None):
+            parser.print_help()
+            return EXIT_ERROR
+        debug = _debug_requested(args)
+        if debug and signal.getsignal(signal.SIGINT) is _on_sigint:
+            signal.signal(signal.SIGINT, signal.default_int_handler)  # the full traceback
         status = int(args.func(args) or 0)
         sys.stdout.flush()  # a closed pipe shows up here, not at interpreter exit
         return status
     except BrokenPipeError:
+        _raise_on_sigint = False
         _silence_stdout()
         return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
+        _raise_on_sigint = False
         if debug:
             raise
         print("error: interrupted", file=sys.stderr)  # noqa: T201
         return EXIT_INTERRUPTED
     except Exception as err:  # noqa: BLE001 - every runtime error becomes one line
+        _raise_on_sigint = False
         if debug:
             raise
         print(f"error: {error_message(err)}", file=sys.stderr)  # noqa: T201
         return EXIT_ERROR
+    finally:
+        _raise_on_sigint = False
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -14,14 +14,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_dataset_args(p)
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--format", choices=("parquet", "jsonl"), default="parquet")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="write into a non-empty --out folder that is not an earlier export",
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from . import check_out_dir
+    from . import check_out_dir, mark_out_dir
 
-    check_out_dir(args.out)
+    check_out_dir(args.out, kind="export", overwrite=args.overwrite)
     selected, counts = build_selected(args)
+    mark_out_dir(args.out, "export")  # before writing: a failed export can be retried
     cmd = command_line("export", args, ["--out", args.out, "--format", args.format])
     out = selected.export(
         args.out,

@@ -38,6 +38,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="a target model's store over the same examples: adds the transfer section "
         "(does the proxy stand for the target? see hf-s2l transfer)",
     )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="write into a non-empty --out folder that is not an earlier report",
+    )
     p.set_defaults(func=run)
 
 
@@ -50,9 +55,13 @@ def default_out_dir(store: str) -> str:
 def run(args: argparse.Namespace) -> int:
     from ..hub.trajectories import open_store
     from ..report import build_report
-    from . import check_out_dir
+    from . import check_out_dir, mark_out_dir
 
-    out = str(check_out_dir(args.out or default_out_dir(args.store)))
+    out = str(
+        check_out_dir(
+            args.out or default_out_dir(args.store), kind="report", overwrite=args.overwrite
+        )
+    )
     report = build_report(
         open_store(args.store),
         selection=args.selection,
@@ -62,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         target_store=open_store(args.target_store) if args.target_store else None,
     )
+    mark_out_dir(out, "report")
     for name, fig in report.figures.items():
         print(f"  {name:14s} {fig.path}")
     for name, why in report.skipped.items():

@@ -118,6 +118,21 @@ def selection_ids(selection: Selection, store: TrajectoryStore | None = None) ->
             raise AlignmentError(
                 f"selection has {len(ids)} example ids for {len(selection.indices)} indices"
             )
+        recorded = store.example_ids if store is not None else None
+        if (
+            recorded is not None
+            and len(selection.indices)
+            and selection.indices[-1] < len(recorded)
+        ):
+            a, b = _comparable(_normalize_ids(recorded)[selection.indices], ids)
+            wrong = np.flatnonzero(a != b)
+            if len(wrong):
+                raise AlignmentError(
+                    f"the selection's example_ids disagree with its indices: {len(wrong)} of "
+                    f"{len(ids)} ids are not the store's ids of the selected rows (first at rows "
+                    f"{_first(selection.indices[wrong])}); the selection files were changed "
+                    "after saving: run the selection again"
+                )
         return ids
     if store is not None:
         all_ids = store.example_ids

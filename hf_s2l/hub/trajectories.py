@@ -84,7 +84,39 @@ def parse_hub_uri(uri: str) -> tuple[str, str | None, str]:
             f"{uri!r} is not a dataset repo ({m['type']}); trajectory stores are published as "
             "dataset repos: hf://datasets/<owner>/<name>"
         )
-    return m["repo"], m["rev"], (m["sub"] or "").strip("/")
+    for part in m["repo"].split("/"):
+        _check_part(part, uri)
+    if m["rev"] is not None:
+        _check_part(m["rev"], uri, what="revision")
+    return m["repo"], m["rev"], check_path_in_repo(m["sub"] or "", uri)
+
+
+def _check_part(part: str, where: str, what: str = "path") -> None:
+    if part in (".", "..") or "\\" in part or "\x00" in part:
+        raise ValueError(
+            f"{where!r}: the {what} part {part!r} is not allowed in a Hub path ('.', '..' and "
+            "backslashes could reach files outside the repo's snapshot in the Hub cache)"
+        )
+
+
+def check_path_in_repo(path: str, where: str | None = None) -> str:
+    """``path`` (a folder of a Hub repo) without its outer slashes; refuses ``..``, ``.``,
+    empty and absolute parts, which would resolve outside the repo's cached snapshot."""
+    if not isinstance(path, str):
+        raise TypeError(f"path_in_repo must be a string, got {type(path).__name__}")
+    where = where if where is not None else path
+    if path.startswith("/") and path.strip("/"):
+        raise ValueError(
+            f"{where!r}: a folder in a Hub repo must be relative, not the absolute path {path!r}"
+        )
+    inner = path.strip("/")
+    if not inner:
+        return ""
+    for part in inner.split("/"):
+        if part == "":
+            raise ValueError(f"{where!r}: empty folder name ('//') in a Hub path")
+        _check_part(part, where)
+    return inner
 
 
 def _store_files(store: TrajectoryStore) -> list[str]:
@@ -261,7 +293,7 @@ def push_store_to_hub(
             f"{store.path} has {incomplete} incomplete column(s); they are published as they "
             "are and ignored by selection"
         )
-    prefix = path_in_repo.strip("/")
+    prefix = check_path_in_repo(path_in_repo)
     files = _store_files(store)
     ops = [
         CommitOperationAdd(
@@ -312,7 +344,7 @@ def store_from_hub(
     """
     from huggingface_hub import snapshot_download
 
-    prefix = path_in_repo.strip("/")
+    prefix = check_path_in_repo(path_in_repo)
     pat = (lambda p: f"{prefix}/{p}") if prefix else (lambda p: p)
     patterns = [pat(f) for f in (*STORE_FILES, f"{METADATA_DIR}/*.npy", CARD_FILENAME)]
     folder = snapshot_download(
@@ -325,6 +357,8 @@ def store_from_hub(
         local_files_only=local_files_only,
     )
     path = Path(folder) / prefix if prefix else Path(folder)
+    if not path.resolve().is_relative_to(Path(folder).resolve()):  # e.g. a symlinked folder
+        raise ValueError(f"{repo_id}/{prefix} resolves outside the repo's snapshot: {path}")
     if not (path / META_FILE).is_file():
         where = f"{repo_id}/{prefix}" if prefix else repo_id
         raise FileNotFoundError(

@@ -255,7 +255,15 @@ def build_report(
     traj = store.trajectories(complete)[rows] if len(complete) >= 2 else None
     # the selection's policy: a row with a NaN/±inf loss is unscored and not clustered
     scored = np.flatnonzero(~unscored_mask(traj)) if traj is not None else np.zeros(0, int)
-    if len(scored) >= 2:
+    faiss_problem = None
+    if len(scored) >= 2:  # the check every faiss caller applies (a diverged proxy's losses)
+        from ..selection.kmeans import check_faiss_input
+
+        try:
+            check_faiss_input(traj[scored], "report k-means", rows=rows[scored])
+        except ValueError as e:
+            faiss_problem = str(e)
+    if len(scored) >= 2 and faiss_problem is None:
         from ..selection.kmeans import faiss_kmeans
 
         report.summary["unscored_rows_plotted"] = int(len(rows) - len(scored))
@@ -303,6 +311,7 @@ def build_report(
             if traj is None
             else f"needs >= 2 examples with a finite loss in every column, found {len(scored)}"
         )
+        why = faiss_problem or why
         report.skipped["trajectories"] = why
         report.skipped["cluster_sizes"] = why
 

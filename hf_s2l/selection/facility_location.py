@@ -60,7 +60,10 @@ def knn_graph(
     """``(neighbors, sims)``, both ``n x (k+1)``: column 0 is the row itself (similarity 1)."""
     import faiss
 
+    from .kmeans import check_faiss_input
+
     x = np.ascontiguousarray(x, dtype=np.float32)
+    check_faiss_input(x, "facility_location k-NN")
     n, d = x.shape
     k = min(int(k), n - 1)
     if k <= 0:

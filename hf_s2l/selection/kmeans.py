@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -87,7 +88,7 @@ def faiss_kmeans(
         train = x[sample] if dense else x.take(sample)
     else:
         train = x if dense else x.take(np.arange(n))
-    _check_finite(train, what)
+    check_faiss_input(train, what, rows=sample if n > n_train else None)
     km.train(train)
     del train
     labels = np.empty(n, dtype=np.int16 if k <= np.iinfo(np.int16).max else np.int64)
@@ -97,15 +98,51 @@ def faiss_kmeans(
         else x.chunks(ASSIGN_CHUNK_ROWS)
     )
     for start, block in chunks:
-        _check_finite(block, what)
+        check_faiss_input(block, what, first_row=start)
         _, idx = km.index.search(block, 1)
         labels[start : start + len(block)] = idx[:, 0]
     return KMeansResult(labels=labels, centroids=np.asarray(km.centroids), num_clusters=k)
 
 
-def _check_finite(x: np.ndarray, what: str) -> None:
-    if not np.isfinite(x).all():
+def faiss_value_limit(d: int) -> float:
+    """Largest magnitude :func:`check_faiss_input` lets through for ``d`` features.
+
+    faiss computes squared L2 distances and norms in float32: with every value below this
+    limit, ``d * (2 * limit) ** 2`` stays 256x below float32's maximum. For losses the limit
+    is ~1e17 or more: only a diverged proxy's values exceed it.
+    """
+    return math.sqrt(float(np.finfo(np.float32).max) / (4 * max(int(d), 1))) / 16
+
+
+def check_faiss_input(
+    x: np.ndarray, what: str, *, first_row: int = 0, rows: np.ndarray | None = None
+) -> None:
+    """The one policy applied before every faiss call (k-means, k-NN, the report's plots).
+
+    ``ValueError`` naming the first bad row if ``x`` holds NaN/±inf (apply the unscored-row
+    policy first) or a value so large that faiss' float32 distances overflow: faiss would
+    then abort the process (SIGABRT) or return garbage. Row numbers are ``first_row +
+    i``, or ``rows[i]`` when ``x`` holds those rows of a larger matrix.
+    """
+    x = np.asarray(x)
+    if x.size == 0:
+        return
+    limit = faiss_value_limit(x.shape[-1] if x.ndim > 1 else 1)
+    finite = np.isfinite(x)
+    bad = ~finite | (np.abs(np.where(finite, x, 0)) > limit)
+    if not bad.any():
+        return
+    i = int(np.flatnonzero(bad.reshape(len(x), -1).any(axis=1))[0])
+    row = int(rows[i]) if rows is not None else first_row + i
+    v = x[i][bad[i]].flat[0] if x.ndim > 1 else x[i]
+    if not np.isfinite(v):
         raise ValueError(
-            f"{what}: the input holds NaN or infinite values; faiss cannot cluster them "
+            f"{what}: row {row} holds a NaN or infinite value ({v}); faiss cannot cluster it "
             "(exclude the unscored rows first, see hf_s2l.selection.unscored)"
         )
+    raise ValueError(
+        f"{what}: row {row} holds the value {float(v):.3g}, too large for faiss (magnitude "
+        f"above {limit:.3g}: its float32 distances overflow and faiss aborts). A loss that "
+        "large means the proxy diverged: re-record with a stable proxy, or leave that row "
+        "out of the store's selection"
+    )

@@ -13,17 +13,21 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import hashlib
 import io
 import json
 import os
 import shutil
+import socket
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from transformers.utils import logging
 
 from ..store._fs import make_temp_dir
 from ..store.trajectory_store import _json_default
@@ -36,6 +40,8 @@ ORDER_FILE = "order.npy"
 WEIGHTS_FILE = "weights.npy"
 SELECTION_META_FILE = "selection.json"
 EXAMPLE_IDS_FILE = "example_ids.npy"
+
+logger = logging.get_logger(__name__)
 
 
 class SelectionCorruptError(ValueError):
@@ -167,20 +173,29 @@ class Selection:
             "stats": self.stats,
             "provenance": self.provenance,
         }
+        arrays: dict[str, bytes] = {}
+        for name, arr in (
+            (INDICES_FILE, self.indices),
+            (ORDER_FILE, self.order),
+            (WEIGHTS_FILE, self.weights),
+            (EXAMPLE_IDS_FILE, self.example_ids),
+        ):
+            if arr is not None:
+                buf = io.BytesIO()
+                np.save(buf, np.asarray(arr), allow_pickle=False)
+                arrays[name] = buf.getvalue()
+        # load() checks the arrays against these: ids and indices edited apart are caught
+        meta["files_sha256"] = {n: hashlib.sha256(b).hexdigest() for n, b in arrays.items()}
         text = json.dumps(meta, indent=2, default=_jsonable)  # fails before anything is written
-        tmp = make_temp_dir(d.parent, prefix=f".{d.name}.tmp-")
+        _clean_stale_temps(d)
+        tmp = make_temp_dir(d.parent, prefix=_temp_prefix(d))
         try:
-            np.save(tmp / INDICES_FILE, self.indices, allow_pickle=False)
-            for name, arr in (
-                (ORDER_FILE, self.order),
-                (WEIGHTS_FILE, self.weights),
-                (EXAMPLE_IDS_FILE, self.example_ids),
-            ):
-                if arr is not None:
-                    np.save(tmp / name, np.asarray(arr), allow_pickle=False)
+            for name, data in arrays.items():
+                with open(tmp / name, "wb") as f:
+                    f.write(data)
             (tmp / SELECTION_META_FILE).write_text(text)
             _fsync_dir_files(tmp)
-            _swap_in(tmp, d)
+            _swap_in(tmp, d, overwrite=overwrite)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)  # after an exchange: the old folder
         for stale in d.parent.glob(f".{d.name}.old-*"):  # left by an interrupted fallback swap
@@ -230,6 +245,8 @@ class Selection:
             if not isinstance(meta, dict) or meta.get("format") != SELECTION_FORMAT:
                 raise ValueError(f"{meta_path} is not an hf-s2l selection")
 
+            found: dict[str, str | None] = {}  # sha256 of each array file as read
+
             def arr(name: str, required: bool = False) -> np.ndarray | None:
                 try:
                     data = read(name)
@@ -237,6 +254,7 @@ class Selection:
                     if required:
                         raise SelectionCorruptError(d / name, "is missing") from None
                     return None
+                found[name] = hashlib.sha256(data).hexdigest()
                 try:
                     return np.load(io.BytesIO(data), allow_pickle=False)
                 except (ValueError, OSError, EOFError) as e:
@@ -248,9 +266,9 @@ class Selection:
                 "weights": arr(WEIGHTS_FILE),
                 "example_ids": arr(EXAMPLE_IDS_FILE),
             }
-        _check_counts(d, meta, indices, arrays)
+            _check_counts(d, meta, indices, arrays)
         try:
-            return cls(
+            sel = cls(
                 indices=indices,
                 method=meta["method"],
                 params=meta.get("params", {}),
@@ -265,6 +283,8 @@ class Selection:
             )
         except (KeyError, TypeError, ValueError) as e:
             raise SelectionCorruptError(d, f"does not hold a valid selection ({e})") from None
+        _check_digests(d, meta, found)  # after the checks with the more precise messages
+        return sel
 
     def __repr__(self) -> str:
         return (
@@ -303,6 +323,39 @@ def _check_counts(d: Path, meta: dict[str, Any], indices: np.ndarray, arrays: di
         raise SelectionCorruptError(d / ORDER_FILE, "is not a permutation of indices.npy")
 
 
+def _check_digests(d: Path, meta: dict[str, Any], found: dict[str, str | None]) -> None:
+    """The arrays are the ones saved with ``selection.json`` (selections saved since the
+    digests exist; older ones have none). Catches e.g. ``example_ids.npy`` naming other
+    rows than ``indices.npy`` (the published rows would differ from the counted ones)."""
+    digests = meta.get("files_sha256")
+    if digests is None:
+        return
+    if not isinstance(digests, dict):
+        raise SelectionCorruptError(
+            d / SELECTION_META_FILE, f"has files_sha256 = {digests!r}, expected a mapping"
+        )
+    for name in (INDICES_FILE, ORDER_FILE, WEIGHTS_FILE, EXAMPLE_IDS_FILE):
+        want, got = digests.get(name), found.get(name)
+        if got is None:
+            if want is not None:
+                raise SelectionCorruptError(d / name, "is missing")
+            continue
+        if want is None:
+            raise SelectionCorruptError(
+                d / name, "was not saved with this selection (selection.json does not list it)"
+            )
+        if got != want:
+            what = (
+                "no longer matches indices.npy: its ids would name other rows than the "
+                "selected indices"
+                if name in (EXAMPLE_IDS_FILE, INDICES_FILE)
+                else "no longer matches indices.npy"
+            )
+            raise SelectionCorruptError(
+                d / name, f"differs from the file saved with selection.json and {what}"
+            )
+
+
 @contextlib.contextmanager
 def _reader(d: Path) -> Iterator[Any]:
     """``read(name) -> bytes`` of files of folder ``d``, all from the same folder even if a
@@ -333,6 +386,7 @@ def _fsync_dir_files(d: Path) -> None:
             os.fsync(f.fileno())
 
 
+_RENAME_NOREPLACE = 1
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
 
@@ -354,8 +408,70 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(err, os.strerror(err), str(b))
 
 
-def _swap_in(tmp: Path, d: Path) -> None:
+def _rename_noreplace(a: Path, b: Path) -> bool:
+    """Rename ``a`` to ``b`` only if ``b`` does not exist (``renameat2(RENAME_NOREPLACE)``).
+
+    False if the OS lacks it; ``FileExistsError`` if ``b`` exists.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    if fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_NOREPLACE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False
+    if err in (errno.EEXIST, errno.ENOTEMPTY):
+        raise FileExistsError(err, os.strerror(err), str(b))
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def _claim_new(tmp: Path, d: Path) -> None:
+    """``overwrite=False``: put ``tmp`` at ``d`` only if no other save got there first.
+
+    An empty ``d`` is removed first (``rmdir`` fails if a concurrent save filled it); the
+    rename then must not replace anything, so of two saves racing for one folder exactly
+    one wins and the other gets :class:`SelectionExistsError`.
+    """
+    taken = SelectionExistsError(
+        f"{d} already holds a saved selection (another save wrote it meanwhile); pass "
+        "overwrite=True (hf-s2l select --overwrite) to replace it, or choose another directory"
+    )
+    try:
+        os.rmdir(d)
+    except FileNotFoundError:
+        pass
+    except OSError as e:
+        if e.errno in (errno.ENOTEMPTY, errno.EEXIST):
+            raise taken from None
+        if e.errno != errno.ENOTDIR:
+            raise
+        raise FileExistsError(
+            f"{d} exists and is not a directory; choose another directory"
+        ) from None
+    try:
+        if _rename_noreplace(tmp, d):
+            return
+        # No renameat2: rename() onto an existing non-empty folder fails; the window left
+        # (another save creating an empty folder at d meanwhile) is the OS's limit.
+        os.rename(tmp, d)
+    except FileExistsError:
+        raise taken from None
+    except OSError as e:
+        if e.errno in (errno.ENOTEMPTY, errno.EEXIST):
+            raise taken from None
+        raise
+
+
+def _swap_in(tmp: Path, d: Path, *, overwrite: bool = True) -> None:
     """Put folder ``tmp`` at ``d``; afterwards ``tmp`` holds the old folder (if any)."""
+    if not overwrite:
+        _claim_new(tmp, d)
+        return
     if not d.exists() or not any(d.iterdir()):
         os.replace(tmp, d)  # new or empty target: one atomic rename
         return
@@ -367,6 +483,50 @@ def _swap_in(tmp: Path, d: Path) -> None:
     os.rename(d, old)
     os.rename(tmp, d)
     shutil.rmtree(old, ignore_errors=True)
+
+
+STALE_TEMP_AGE_S = 24 * 3600.0
+_HOST = hashlib.sha256(socket.gethostname().encode("utf-8", "replace")).hexdigest()[:8]
+
+
+def _temp_prefix(d: Path) -> str:
+    """``.NAME.tmp-<pid>@<host hash>-``: names the save that owns a temporary folder."""
+    return f".{d.name}.tmp-{os.getpid()}@{_HOST}-"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # exists (another user's) or unknown: keep
+    return True
+
+
+def _clean_stale_temps(d: Path) -> None:
+    """Remove ``.NAME.tmp-*`` folders left by killed saves of ``d``.
+
+    A folder is stale when its owner (pid on this host, from its name) is no longer running,
+    or, for folders of other hosts or of older versions (no pid in the name), when it is
+    older than :data:`STALE_TEMP_AGE_S`. A live save's folder is never removed.
+    """
+    if not d.parent.is_dir():
+        return
+    now = time.time()
+    for p in d.parent.glob(f".{d.name}.tmp-*"):
+        owner = p.name[len(f".{d.name}.tmp-") :].split("-", 1)[0]
+        pid_s, _, host = owner.partition("@")
+        try:
+            if host == _HOST and pid_s.isdigit():
+                stale = int(pid_s) != os.getpid() and not _pid_alive(int(pid_s))
+            else:
+                stale = now - p.lstat().st_mtime > STALE_TEMP_AGE_S
+        except OSError:
+            continue
+        if stale and p.is_dir() and not p.is_symlink():
+            logger.info(f"removing {p}, left by an interrupted save of {d}")
+            shutil.rmtree(p, ignore_errors=True)
 
 
 def _interrupted_old(d: Path) -> Path | None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -115,7 +116,22 @@ class ColumnFile:
 
     def __init__(self, path: str | os.PathLike) -> None:
         self.path = Path(path)
+        self._pinned: Any = None
         self.refresh()
+
+    def pin(self) -> None:
+        """Read-only use: keep the file open, so every later read sees this file even if
+        another process replaces the store (a new file renamed over this path)."""
+        if self._pinned is None:
+            self._pinned = open(self.path, "rb")  # noqa: SIM115 - lives as long as self
+
+    def __del__(self) -> None:
+        f = getattr(self, "_pinned", None)
+        if f is not None:
+            f.close()
+
+    def _source(self, mode: str) -> Any:
+        return self._pinned if (self._pinned is not None and mode == "r") else self.path
 
     @classmethod
     def create(
@@ -196,7 +212,7 @@ class ColumnFile:
         if self.num_rows == 0:
             return np.zeros(0, dtype=self.dtype)
         return np.memmap(
-            self.path,
+            self._source(mode),
             dtype=self.dtype,
             mode=mode,
             offset=self._offset(column),
@@ -209,7 +225,7 @@ class ColumnFile:
         if cols == 0 or self.num_rows == 0:
             return np.zeros((self.num_rows, cols), dtype=self.dtype)
         return np.memmap(
-            self.path,
+            self._source("r"),
             dtype=self.dtype,
             mode="r",
             offset=self.offset,

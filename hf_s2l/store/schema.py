@@ -8,6 +8,7 @@ the file and the problem, so no method ever runs on a damaged store.
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -46,12 +47,22 @@ def _type_name(v: Any) -> str:
     )
 
 
+_INT64_MAX = 2**63 - 1
+
+
 def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
+    """An integer that fits the int64 arrays it ends up in."""
+    return isinstance(v, int) and not isinstance(v, bool) and -_INT64_MAX <= v <= _INT64_MAX
 
 
 def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
+    """A finite int or float (a huge int would overflow when read as a float)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return False
+    try:
+        return math.isfinite(float(v))
+    except OverflowError:
+        return False
 
 
 def load_meta(store_dir: Path) -> dict[str, Any]:
@@ -63,6 +74,10 @@ def load_meta(store_dir: Path) -> dict[str, Any]:
     except UnicodeDecodeError as e:
         raise StoreCorruptError(path, f"is not UTF-8 text ({e})") from None
     except json.JSONDecodeError as e:
+        raise StoreCorruptError(path, f"is not valid JSON ({e})") from None
+    except RecursionError:
+        raise StoreCorruptError(path, "is nested too deeply to be a store's meta.json") from None
+    except ValueError as e:  # e.g. an integer with more digits than Python converts
         raise StoreCorruptError(path, f"is not valid JSON ({e})") from None
     check_meta(meta, path)
     return meta

@@ -29,9 +29,9 @@ import shutil
 import time
 import uuid
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -140,6 +140,10 @@ class TrajectoryStore:
         if _writer_lock is not None:
             weakref.finalize(self, _writer_lock.release)
         self._losses, self._cell_steps = check_files(self.path, _meta)
+        if not writable:  # reads stay on this generation's files (see open())
+            for cf in (self._losses, self._cell_steps):
+                if cf is not None:
+                    cf.pin()
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -297,15 +301,15 @@ class TrajectoryStore:
         path = Path(path)
         if mode not in ("r", "r+"):
             raise ValueError(f"mode must be 'r' or 'r+', got {mode!r}")
-        if not is_store(path):
+        if not is_store(path) and not _being_replaced(path):
             raise FileNotFoundError(
                 f"{path} is not a trajectory store (expected {META_FILE} and {LOSSES_FILE}); "
                 "record one with hf_s2l.TrajectoryCallback"
             )
-        meta = load_meta(path)
         if mode == "r" or not lock:
-            return cls(path, _meta=meta, writable=mode == "r+")
-        cls(path, _meta=meta, writable=False)  # validate before locking: a bad store stays as is
+            return _open_one_generation(path, lambda m: cls(path, _meta=m, writable=mode == "r+"))
+        # validate before locking: a bad store stays as is
+        _open_one_generation(path, lambda m: cls(path, _meta=m, writable=False))
         writer = _lock.acquire(path)
         try:
             return cls(path, _meta=load_meta(path), writable=True, _writer_lock=writer)
@@ -654,6 +658,71 @@ def _ids_array(ids: Sequence[Any] | np.ndarray) -> np.ndarray:
     if arr.dtype.kind not in "iuU":
         arr = arr.astype(str)
     return arr
+
+
+OPEN_RETRIES = 100
+T = TypeVar("T")
+
+
+def _being_replaced(path: Path, wait_s: float = 2.0) -> bool:
+    """True once ``meta.json`` appears within ``wait_s`` in a folder holding the other store
+    files (a replace removes it first and writes it last)."""
+    if not (path / LOSSES_FILE).is_file():
+        return False
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        if (path / META_FILE).is_file():
+            return True
+        time.sleep(0.005)
+    return False
+
+
+def _generation(path: Path) -> str | None:
+    """``store_id`` of the store's current ``meta.json`` (None if absent or unreadable)."""
+    try:
+        meta = json.loads((path / META_FILE).read_text(encoding="utf-8"))
+        return meta.get("store_id") if isinstance(meta, dict) else None
+    except (OSError, ValueError, RecursionError):
+        return None
+
+
+def _open_one_generation(path: Path, build: Callable[[dict[str, Any]], T]) -> T:
+    """``build(meta)`` with ``meta.json`` and the data files of one store generation.
+
+    A replace (``create(..., replace=True)``, the callback's ``overwrite=True``) removes
+    ``meta.json`` first, then swaps the data files, then writes a ``meta.json`` with a new
+    ``store_id``. So if ``meta.json`` names the same ``store_id`` before and after the data
+    files were opened (a read-only store keeps them open), they belong to that meta.json;
+    otherwise the open is retried. Stores of every version have a ``store_id``.
+    """
+    last: BaseException | None = None
+    for attempt in range(OPEN_RETRIES):
+        if attempt:
+            time.sleep(min(0.001 * attempt, 0.05))
+        try:
+            meta = load_meta(path)
+        except FileNotFoundError as e:  # between a replace's first and last step
+            last = e
+            continue
+        try:
+            obj = build(meta)
+        except (StoreCorruptError, FileNotFoundError) as e:
+            if _generation(path) == meta["store_id"]:
+                raise  # the store itself is damaged, not being replaced
+            last = e
+            continue
+        if _generation(path) == meta["store_id"]:
+            return obj
+    if isinstance(last, FileNotFoundError) and not (path / META_FILE).exists():
+        raise FileNotFoundError(
+            f"{path} is not a trajectory store (expected {META_FILE} and {LOSSES_FILE}); "
+            "record one with hf_s2l.TrajectoryCallback"
+        )
+    raise StoreCorruptError(
+        path / META_FILE,
+        f"kept changing while it was opened ({OPEN_RETRIES} tries): another process is "
+        "replacing the store again and again; open it once that is done",
+    )
 
 
 def _build(tmp: Path, meta: dict[str, Any], example_ids: Any, track_cell_steps: bool) -> None:
