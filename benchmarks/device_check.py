@@ -327,7 +327,10 @@ def transfer_figures(tok, ds, cfg: dict, device: str, bf16: bool, work: str) -> 
     }
     for name, (p, t) in pairs.items():
         r = hf_s2l.transfer(p, t, k=k, seed=0).to_dict()
-        out[name] = {key: r[key] for key in (*hf_s2l.transfer.NUMERIC_KEYS, "verdict")}
+        out[name] = {
+            key: r[key]
+            for key in (*importlib.import_module("hf_s2l.transfer_check").NUMERIC_KEYS, "verdict")
+        }
     return out
 
 

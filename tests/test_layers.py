@@ -38,7 +38,7 @@ LAYERS: dict[str, int] = {
     "hub": 1,
     "data": 2,
     "report": 2,
-    "transfer": 2,
+    "transfer_check": 2,
     "commands": 3,
     "experiments": 3,
     "cli": 3,

@@ -34,7 +34,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..hub.trajectories import open_store
-    from ..transfer import transfer
+    from ..transfer_check import transfer
 
     report = transfer(
         open_store(args.proxy),

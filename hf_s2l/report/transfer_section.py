@@ -42,10 +42,10 @@ def build_transfer_section(
 ) -> tuple[Any, dict[str, Any]]:
     """Draw the figure and compute the figures; returns ``(FigureInfo or None, summary)``.
 
-    ``summary`` is the :meth:`~hf_s2l.transfer.TransferReport.to_dict` of the check, or
+    ``summary`` is the :meth:`~hf_s2l.transfer_check.TransferReport.to_dict` of the check, or
     ``{"error": message}`` when the stores cannot be compared (the figure is then None).
     """
-    from ..transfer import TransferAlignmentError, analyse
+    from ..transfer_check import TransferAlignmentError, analyse
     from . import plots
     from .builder import _save
 

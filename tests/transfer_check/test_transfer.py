@@ -10,8 +10,8 @@ import pytest
 
 import hf_s2l
 from hf_s2l.store import TrajectoryStore
-from hf_s2l.transfer import TransferAlignmentError, TransferReport, column_progress
-from hf_s2l.transfer.metrics import between_share, spearman
+from hf_s2l.transfer_check import TransferAlignmentError, TransferReport, column_progress
+from hf_s2l.transfer_check.metrics import between_share, spearman
 
 from .conftest import latent_curves, write_store
 
@@ -202,7 +202,7 @@ def test_progress_of_in_step_and_probe_columns(tmp_path):
 
 
 def test_verdict_words():
-    from hf_s2l.transfer import verdict
+    from hf_s2l.transfer_check import verdict
 
     base = dict(
         spearman_pairs=[], lp_hardest_overlap=None, n_proxy=100, n_target=100, n_aligned=100

@@ -15,13 +15,3 @@ __all__ = [
     "transfer",
     "verdict",
 ]
-
-
-class _CallableModule(__import__("types").ModuleType):
-    """``hf_s2l.transfer`` is this package *and* the function: calling it runs the check."""
-
-    def __call__(self, *args, **kwargs) -> TransferReport:
-        return transfer(*args, **kwargs)
-
-
-__import__("sys").modules[__name__].__class__ = _CallableModule

@@ -7,7 +7,7 @@ import json
 import numpy as np
 
 from hf_s2l.cli import main
-from hf_s2l.transfer import NUMERIC_KEYS
+from hf_s2l.transfer_check import NUMERIC_KEYS
 
 from .conftest import latent_curves, write_store
 
