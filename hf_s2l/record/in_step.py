@@ -386,6 +386,8 @@ class InStepRecorder(TrainerCallback):
             self._active = False
             self.pause()
             self._tap.remove()
+            if self.store is not None:
+                self.store.close()  # release the writer lock: training stops here
             if isinstance(e, InStepError):
                 raise
             raise InStepError(

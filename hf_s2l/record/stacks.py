@@ -63,11 +63,15 @@ class LabelTap:
     def __init__(self) -> None:
         self.labels: torch.Tensor | None = None
         self.trainer: Any = None
+        self._restore: Any = None
 
     def install(self, trainer: Any) -> None:
-        if trainer is None or "compute_loss" in vars(trainer):
+        """Wrap ``trainer.compute_loss`` (instance attribute) to see each batch's labels."""
+        if trainer is None or not callable(getattr(trainer, "compute_loss", None)):
             return
-        original = trainer.compute_loss
+        own = vars(trainer).get("compute_loss")
+        # A wrapper left by an earlier run that ended in an exception is replaced, not nested.
+        original = getattr(own, "_hf_s2l_original", None) or trainer.compute_loss
         tap = self
 
         def compute_loss(model, inputs, *args, **kwargs):
@@ -78,12 +82,19 @@ class LabelTap:
             finally:
                 tap.labels = None
 
+        compute_loss._hf_s2l_original = original  # type: ignore[attr-defined]
+        bound = getattr(original, "__self__", None) is trainer  # the class's own method
+        self._restore = None if own is None or bound else original
         trainer.compute_loss = compute_loss
         self.trainer = trainer
 
     def remove(self) -> None:
+        """Put the Trainer's own ``compute_loss`` back."""
         if self.trainer is not None:
-            vars(self.trainer).pop("compute_loss", None)
+            if self._restore is not None:
+                self.trainer.compute_loss = self._restore
+            else:
+                vars(self.trainer).pop("compute_loss", None)
             self.trainer = None
         self.labels = None
 

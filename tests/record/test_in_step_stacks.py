@@ -457,3 +457,18 @@ def test_plain_trainer_kept_right(tmp_path, dataset, tokenizer, overrides):
     _, states = run(tmp_path, dataset, tokenizer, **overrides)
     rtol = 2e-2 if overrides.get("bf16") else 1e-4
     check_alone(tmp_path / "store", dataset, tokenizer, states, rtol=rtol)
+
+
+def test_label_tap_restores_compute_loss(tmp_path, dataset, tokenizer):
+    """The wrapper around compute_loss is gone after training, also after a failed run."""
+    trainer, _ = run(tmp_path, dataset, tokenizer, label_smoothing_factor=0.1)
+    assert "compute_loss" not in vars(trainer)
+
+    from hf_s2l.record.stacks import LabelTap
+
+    first, second = LabelTap(), LabelTap()
+    first.install(trainer)  # left behind, as by a run that raised before on_train_end
+    second.install(trainer)
+    assert trainer.compute_loss._hf_s2l_original.__func__ is Trainer.compute_loss
+    second.remove()
+    assert "compute_loss" not in vars(trainer)
