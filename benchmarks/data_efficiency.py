@@ -70,6 +70,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--out", default=None, help="output (cache) directory")
     p.add_argument("--smoke", action="store_true", help="the smallest configuration (CI)")
+    p.add_argument(
+        "--headline",
+        action="store_true",
+        help="the headline: math mixture at >= 4,000 rows, trimmed methods at 30%%, 5 seeds",
+    )
+    p.add_argument(
+        "--transfer-only",
+        action="store_true",
+        help="only the stores of the transfer figures: proxies + the first seed's full-data "
+        "target (no selection); with --write-docs, only the transfer section is written",
+    )
     p.add_argument("--pools", default=None, help="comma-separated subset of mix,gsm8k,radiology")
     p.add_argument("--methods", default=None, help="comma-separated subset of the methods")
     p.add_argument("--budgets", default=None, help="comma-separated fractions, e.g. 0.1,0.3")
@@ -83,7 +94,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--docs", default=str(REPO / "docs" / "benchmarks.md"))
     args = p.parse_args(argv)
 
-    cfg = BenchConfig.smoke() if args.smoke else BenchConfig()
+    if args.smoke and args.headline:
+        p.error("--smoke and --headline are two configurations; give one")
+    cfg = (
+        BenchConfig.smoke()
+        if args.smoke
+        else (BenchConfig.headline() if args.headline else BenchConfig())
+    )
     if args.pools:
         cfg.pools = tuple(x.strip() for x in args.pools.split(",") if x.strip())
     if args.methods:
@@ -102,15 +119,17 @@ def main(argv: list[str] | None = None) -> int:
     data = Path(args.data)
     if not (data / "math_mix").is_dir():
         p.error(f"--data {data}: no math_mix/ folder there (expected the shared data folder)")
+    default_out = {"v2": "bench-data-efficiency", "headline": "bench-data-efficiency-headline"}
     out = Path(
-        args.out or ("bench-data-efficiency-smoke" if args.smoke else "bench-data-efficiency")
+        args.out
+        or ("bench-data-efficiency-smoke" if args.smoke else default_out.get(cfg.title, "bench"))
     )
     t0 = time.perf_counter()
     if args.report_only:
         infos = {name: pool_info(cfg, data, out, name) for name in cfg.pools}
         res = collect(cfg, out, infos, {})
     else:
-        res = run_grid(cfg, data, out)
+        res = run_grid(cfg, data, out, transfer_only=args.transfer_only)
     summ = summarize(res, out)
     (out / "summary.json").write_text(
         json.dumps(
