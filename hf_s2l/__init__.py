@@ -8,6 +8,7 @@ Pipeline (one module per concept)::
     data/    SelectedDataset         the target's training set, filtered + aligned
     hub/     dataset cards, push     provenance on the Hugging Face Hub
     report/  build_report            HTML + PNG plots of a store
+    transfer/ transfer()             does the proxy stand for the target? (two stores)
     demo/    run_demo                the whole pipeline offline in minutes
 
 Heavy dependencies (torch, transformers) are imported lazily on first use.
@@ -44,6 +45,10 @@ _LAZY: dict[str, str] = {
     "build_report": "hf_s2l.report",
     "run_demo": "hf_s2l.demo",
     "DemoConfig": "hf_s2l.demo",
+    # transfer check
+    "transfer": "hf_s2l.transfer",
+    "TransferReport": "hf_s2l.transfer",
+    "TransferAlignmentError": "hf_s2l.transfer",
 }
 
 __all__ = ["__version__", *_LAZY]
@@ -55,9 +60,12 @@ if TYPE_CHECKING:  # pragma: no cover
     from .report import build_report
     from .selection import MethodResult, Selection, available_methods, register_method, select
     from .store import StoreCorruptError, StoreLockedError, StoreMismatchError, TrajectoryStore
+    from .transfer import TransferAlignmentError, TransferReport, transfer
 
 
 def __getattr__(name: str) -> Any:
+    if name == "transfer":  # the package itself, callable as the function
+        return importlib.import_module("hf_s2l.transfer")
     if name in _LAZY:
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value

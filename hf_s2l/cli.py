@@ -1,4 +1,5 @@
-"""The ``hf-s2l`` command line: ``demo``, ``select``, ``report``, ``push``, ``export``, ``info``.
+"""The ``hf-s2l`` command line: ``demo``, ``select``, ``report``, ``transfer``, ``push``,
+``export``, ``info``.
 
 Each sub-command lives in ``hf_s2l/commands/<name>.py`` and exposes
 ``add_parser(subparsers)`` which registers it with a ``func(args) -> int`` default.
@@ -20,7 +21,7 @@ from collections.abc import Sequence
 
 from .version import __version__
 
-COMMANDS = ("demo", "select", "report", "push", "export", "info")
+COMMANDS = ("demo", "select", "report", "transfer", "push", "export", "info")
 EXIT_ERROR = 2
 EXIT_BROKEN_PIPE = 141
 EXIT_INTERRUPTED = 130

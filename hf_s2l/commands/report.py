@@ -32,6 +32,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--num-clusters", type=int, default=None, help="k-means clusters to plot")
     p.add_argument("--seed", type=int, default=0, help="seed for k-means and sampling")
+    p.add_argument(
+        "--target-store",
+        default=None,
+        help="a target model's store over the same examples: adds the transfer section "
+        "(does the proxy stand for the target? see hf-s2l transfer)",
+    )
     p.set_defaults(func=run)
 
 
@@ -54,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
         by_column=args.by_column,
         num_clusters=args.num_clusters,
         seed=args.seed,
+        target_store=open_store(args.target_store) if args.target_store else None,
     )
     for name, fig in report.figures.items():
         print(f"  {name:14s} {fig.path}")

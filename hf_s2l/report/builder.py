@@ -117,6 +117,7 @@ def build_report(
     seed: int = 0,
     title: str | None = None,
     out_dir: str | os.PathLike | None = None,
+    target_store: TrajectoryStore | str | os.PathLike | None = None,
 ) -> Report:
     """Write ``index.html`` and its PNG plots for ``store`` (and ``selection``) into ``out``.
 
@@ -153,6 +154,8 @@ def build_report(
         seed: seed of the k-means and of the row sampling.
         title: page title.
         out_dir: deprecated alias of ``out``.
+        target_store: a target model's store over the same examples: adds the transfer
+            section (:func:`hf_s2l.transfer` figures, the target's losses per proxy cluster).
     """
     if out_dir is not None:
         if out is not None:
@@ -425,6 +428,16 @@ def build_report(
         plotted_rows=len(rows),
         seconds=round(time.perf_counter() - t0, 2),
     )
+    if target_store is not None:
+        from .transfer_section import FIGURE_NAME, build_transfer_section
+
+        fig_info, report.summary["transfer"] = build_transfer_section(
+            store, target_store, out, seed=seed, clusters_shown=clusters_shown
+        )
+        if fig_info is not None:
+            report.figures[FIGURE_NAME] = fig_info
+        else:
+            report.skipped[FIGURE_NAME] = report.summary["transfer"]["error"]
     if len(named) > 1 or failures or outcome:
         report.summary["comparison"] = _comparison(store, named, failures, outcome, group_col)
     report.html.write_text(_render_html(store, sel, report, col_rows, title, sel_label))
@@ -780,6 +793,10 @@ def _render_html(
         ]
     if "comparison" in s:
         parts += _render_comparison(s["comparison"], s["num_examples"])
+    if "transfer" in s:
+        from .transfer_section import render_transfer_section
+
+        parts.append(render_transfer_section(s["transfer"], report.figures.get("transfer")))
     for name, heading in _ORDER:
         parts.append(f"<h2>{html.escape(heading)}</h2>")
         if name in report.figures:

@@ -251,3 +251,41 @@ def column_summary(
     ax2.set_title("Coverage (non-NaN) per column")
     ax2.grid(alpha=0.3, axis="y")
     return fig
+
+
+def target_by_proxy_cluster(
+    progress: np.ndarray,
+    target_losses: np.ndarray,
+    labels: np.ndarray,
+    clusters: Sequence[int],
+) -> Figure:
+    """The target's loss per proxy cluster: mean ± one standard deviation vs progress.
+
+    As Figure 2 of the S2L paper, but across models: ``labels`` are the proxy's S2L clusters,
+    ``target_losses`` (``n x T``) the target's losses at ``progress`` (fraction of its run).
+    Narrow, separated bands: the proxy's clusters hold examples the target learns alike.
+    """
+    fig = _figure(7.0, 4.2)
+    ax = fig.subplots()
+    x = np.asarray(progress, dtype=float)
+    for j, c in enumerate(clusters):
+        members = np.flatnonzero(labels == c)
+        y = target_losses[members]
+        mean, std = np.nanmean(y, axis=0), np.nanstd(y, axis=0)
+        color = COLORS[j % len(COLORS)]
+        ax.plot(
+            x,
+            mean,
+            color=color,
+            lw=1.8,
+            marker="o",
+            ms=4,
+            label=f"cluster {int(c)} (n={len(members)})",
+        )
+        ax.fill_between(x, mean - std, mean + std, color=color, alpha=0.2, lw=0)
+    ax.set_xlabel("training progress of the target (fraction of its run)")
+    ax.set_ylabel("target loss")
+    ax.set_title("Target's loss per proxy S2L cluster (mean ± 1 sd)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper right")
+    return fig

@@ -1,0 +1,201 @@
+"""hf_s2l.transfer on constructed stores: related pairs score high, unrelated near zero."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+import hf_s2l
+from hf_s2l.store import TrajectoryStore
+from hf_s2l.transfer import TransferAlignmentError, TransferReport, column_progress
+from hf_s2l.transfer.metrics import between_share, spearman
+
+from .conftest import latent_curves, write_store
+
+
+def test_related_pair_scores_high(related_pair):
+    proxy, target = related_pair
+    r = hf_s2l.transfer(proxy, target, k=12, seed=0)
+    assert isinstance(r, TransferReport)
+    assert r.spearman > 0.9
+    assert r.variance_explained > 0.9
+    assert r.variance_explained_random < 0.2
+    assert r.n_proxy == r.n_target == r.n_aligned == 300
+    assert r.k == 12
+    assert r.alignment == "ids"
+    assert r.verdict.startswith("The proxy stands for the target:")
+    # three target columns, each matched to the proxy column nearest in progress
+    assert [p["target_column"] for p in r.spearman_pairs] == [1, 2, 3]
+    assert [p["proxy_column"] for p in r.spearman_pairs] == [2, 4, 6]
+    assert all(p["rho"] > 0.8 for p in r.spearman_pairs)
+
+
+def test_unrelated_pair_scores_near_zero(tmp_path):
+    start, speed = latent_curves(seed=0)
+    other_start, other_speed = latent_curves(seed=99)
+    ids = np.arange(len(start))
+    proxy = write_store(tmp_path / "p", start, speed, [10, 20, 30, 40], ids=ids)
+    target = write_store(tmp_path / "t", other_start, other_speed, [5, 10], ids=ids, noise=0.02)
+    r = hf_s2l.transfer(proxy, target, k=12, seed=0)
+    assert abs(r.spearman) < 0.15
+    assert abs(r.variance_explained - r.variance_explained_random) < 0.08
+    assert r.verdict.startswith("The proxy does not stand for the target")
+
+
+def test_default_k_is_s2l_default_and_random_baseline_tracks_cluster_count(related_pair):
+    proxy, target = related_pair
+    r = hf_s2l.transfer(proxy, target)
+    assert r.k == 100  # S2LConfig().num_clusters
+    # random partitions into 100 clusters of 300 rows explain about (K-1)/(N-1) of the variance
+    assert 0.2 < r.variance_explained_random < 0.45
+    assert r.variance_explained > r.variance_explained_random + 0.4
+
+
+def test_target_covering_a_subset_of_ids(tmp_path):
+    start, speed = latent_curves()
+    ids = np.array([f"ex-{i}" for i in range(len(start))])
+    proxy = write_store(tmp_path / "p", start, speed, [10, 20, 30], ids=ids)
+    rng = np.random.default_rng(5)
+    sub = rng.permutation(len(start))[:90]  # shuffled subset: the order must not matter
+    target = write_store(
+        tmp_path / "t",
+        start[sub],
+        speed[sub],
+        [50, 100],
+        ids=ids[sub],
+        noise=0.02,
+        transform=np.sqrt,
+        fingerprint="another-dataset",
+    )
+    r = hf_s2l.transfer(proxy, target, k=8)
+    assert (r.n_proxy, r.n_target, r.n_aligned) == (300, 90, 90)
+    assert r.spearman > 0.9
+    assert r.variance_explained > r.variance_explained_random + 0.5
+
+
+def test_fingerprint_alignment_without_ids(tmp_path):
+    start, speed = latent_curves()
+    proxy = write_store(tmp_path / "p", start, speed, [10, 20, 30])
+    target = write_store(tmp_path / "t", start, speed, [7], noise=0.02, transform=np.log1p)
+    r = hf_s2l.transfer(str(proxy), TrajectoryStore.open(target), k=6)
+    assert r.alignment == "fingerprint"
+    assert r.spearman > 0.9
+
+
+def test_different_datasets_without_ids_are_refused(tmp_path):
+    start, speed = latent_curves()
+    proxy = write_store(tmp_path / "p", start, speed, [10, 20], fingerprint="a")
+    target = write_store(tmp_path / "t", start, speed, [10, 20], fingerprint="b")
+    with pytest.raises(TransferAlignmentError, match="cannot align.*fingerprints a vs b"):
+        hf_s2l.transfer(proxy, target)
+    assert issubclass(TransferAlignmentError, ValueError)
+    assert hf_s2l.TransferAlignmentError is TransferAlignmentError
+
+
+def test_target_ids_outside_the_proxy_are_refused(tmp_path):
+    start, speed = latent_curves(n=50)
+    proxy = write_store(tmp_path / "p", start, speed, [10, 20], ids=np.arange(50))
+    target = write_store(tmp_path / "t", start, speed, [10, 20], ids=np.arange(50) + 45)
+    with pytest.raises(TransferAlignmentError, match="45 of the target's 50 example ids are not"):
+        hf_s2l.transfer(proxy, target)
+
+
+def test_duplicate_ids_are_refused(tmp_path):
+    start, speed = latent_curves(n=50)
+    ids = np.arange(50)
+    dup = ids.copy()
+    dup[7] = 3
+    proxy = write_store(tmp_path / "p", start, speed, [10, 20], ids=ids)
+    target = write_store(tmp_path / "t", start, speed, [10, 20], ids=dup)
+    with pytest.raises(
+        TransferAlignmentError, match=r"target store .* duplicate example ids \(e.g. \[3\]\)"
+    ):
+        hf_s2l.transfer(proxy, target)
+
+
+def test_store_without_trained_column_is_refused(tmp_path):
+    start, speed = latent_curves(n=40)
+    proxy = write_store(tmp_path / "p", start, speed, [10, 20])
+    with TrajectoryStore.create(tmp_path / "t", 40, dataset_fingerprint="fp-pool") as s:
+        c = s.add_column(global_step=0, epoch=0.0, kind="train_begin")
+        s.write(c, np.arange(40), start.astype(np.float32))
+        s.mark_complete(c)
+    with pytest.raises(TransferAlignmentError, match="target store .* no complete column"):
+        hf_s2l.transfer(proxy, tmp_path / "t")
+
+
+def test_lp_hardest_overlap(tmp_path):
+    start, speed = latent_curves()
+    ids = np.arange(len(start))
+    proxy = write_store(tmp_path / "p", start, speed, [10, 20, 30], ids=ids, epoch_ends=True)
+    target = write_store(
+        tmp_path / "t", start, speed, [5, 10], ids=ids, noise=0.01, epoch_ends=True
+    )
+    r = hf_s2l.transfer(proxy, target, k=6)
+    assert r.lp_hardest_overlap is not None and r.lp_hardest_overlap > 0.5
+    # no epoch-end columns: no LP(1), the overlap is None (and null in JSON)
+    plain = write_store(tmp_path / "q", start, speed, [10, 20], ids=ids)
+    r2 = hf_s2l.transfer(plain, target, k=6)
+    assert r2.lp_hardest_overlap is None
+    assert r2.to_dict()["lp_hardest_overlap"] is None
+
+
+def test_to_dict_and_save_json(related_pair, tmp_path):
+    r = hf_s2l.transfer(*related_pair, k=10)
+    d = r.to_dict()
+    for key in (
+        "spearman",
+        "variance_explained",
+        "variance_explained_random",
+        "lp_hardest_overlap",
+        "n_proxy",
+        "n_target",
+        "n_aligned",
+        "k",
+    ):
+        assert key in d
+    assert isinstance(d["verdict"], str) and isinstance(d["spearman_pairs"], list)
+    path = r.save_json(tmp_path / "out" / "transfer.json")
+    assert json.loads(path.read_text()) == json.loads(json.dumps(d))
+
+
+def test_bad_arguments(related_pair):
+    with pytest.raises(ValueError, match="lp_fraction"):
+        hf_s2l.transfer(*related_pair, lp_fraction=0)
+    with pytest.raises(TypeError, match="proxy must be a TrajectoryStore"):
+        hf_s2l.transfer(3, related_pair[1])
+    # id_column asks for ids: stores without them are refused, not aligned by fingerprint
+    tmp = related_pair[0].parent
+    start, speed = latent_curves(n=30)
+    p = write_store(tmp / "noid-p", start, speed, [10, 20])
+    t = write_store(tmp / "noid-t", start, speed, [10, 20])
+    assert hf_s2l.transfer(p, t, k=3).alignment == "fingerprint"
+    with pytest.raises(TransferAlignmentError, match="id_column='doc'.*proxy and target"):
+        hf_s2l.transfer(p, t, id_column="doc")
+
+
+def test_metrics_reference_values():
+    from scipy.stats import spearmanr
+
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=50), rng.normal(size=50)
+    b[:10] = a[:10]  # some ties in neither, some shared structure
+    assert spearman(a, b) == pytest.approx(spearmanr(a, b).statistic)
+    ties = np.array([1, 1, 2, 2, 3.0])
+    assert spearman(ties, ties[::-1]) == pytest.approx(spearmanr(ties, ties[::-1]).statistic)
+    y = np.array([[0.0], [0.0], [2.0], [2.0]])
+    assert between_share(y, np.array([0, 0, 1, 1])) == 1.0
+    assert between_share(y, np.array([0, 1, 0, 1])) == 0.0
+    assert math.isnan(between_share(np.ones((4, 2)), np.array([0, 0, 1, 1])))
+
+
+def test_progress_of_in_step_and_probe_columns(tmp_path):
+    with TrajectoryStore.create(tmp_path / "s", 4, mode="in_step") as s:
+        for e, (first, last) in enumerate([(1, 10), (11, 20)]):
+            c = s.add_column(global_step=first, epoch=float(e), kind="epoch", epoch_index=e)
+            s.write(c, np.arange(4), np.ones(4, np.float32), steps=first)
+            s.mark_complete(c, last_step=last)
+    assert column_progress(s, np.array([0, 1])) == pytest.approx([0.275, 0.775])
