@@ -100,7 +100,8 @@ class BenchConfig:
         5 seeds. Sized to finish in <= 90 min on the shared 2-core machine."""
         return cls(
             pools=("mix",),
-            mix_share=0.45,  # 4,501 training rows + 500 held out
+            mix_share=0.41,  # 4,100 training rows + 456 held out
+            epochs=2,  # the target (the proxy: 3, as in v2)
             budgets=(0.3,),
             seeds=(0, 1, 2, 3, 4),
             methods=(
@@ -159,7 +160,7 @@ def has_store(path: Path) -> bool:
     import hf_s2l
 
     try:
-        return len(hf_s2l.TrajectoryStore.open(path).complete_columns) > 0
+        return len(hf_s2l.TrajectoryStore.open(path).complete_columns()) > 0
     except Exception:
         return False
 
@@ -385,7 +386,8 @@ def ensure_proxy(cfg: BenchConfig, st: PoolState, out: Path, seed: int = 0) -> d
         "eval": {k: round(v, 5) for k, v in evaluate(cfg, st, proxy, per_example=False).items()},
     }
     shutil.rmtree(pdir / "run", ignore_errors=True)
-    meta_path.write_text(json.dumps(meta, indent=2))
+    meta_path.with_suffix(".tmp").write_text(json.dumps(meta, indent=2))
+    os.replace(meta_path.with_suffix(".tmp"), meta_path)  # written last: marks done
     _log(f"{st.pool.name}: proxy s{seed} {n / 1e6:.3f}M trained + recorded in {secs:.0f} s")
     return meta
 
@@ -402,7 +404,8 @@ def ensure_embeddings(st: PoolState, out: Path) -> np.ndarray:
         for r in st.pool.train
     ]
     emb = embed_texts(texts)
-    np.save(path, emb)
+    np.save(path.with_suffix(".tmp.npy"), emb)
+    os.replace(path.with_suffix(".tmp.npy"), path)  # atomic: other workers wait for it
     return emb
 
 
@@ -589,13 +592,33 @@ def _pool_state(name: str) -> PoolState:
     return pools[name]
 
 
-def _prepare_task(task: tuple[str, int, bool]) -> dict[str, Any]:
-    name, seed, embeddings = task
+def _any_task(task: tuple) -> dict[str, Any]:
+    """One task of the grid's stream: ``("proxy", pool, seed)``, ``("embeddings", pool, 0)``
+    or ``("run", pool, method, budget, seed)``."""
+    kind, rest = task[0], task[1:]
+    if kind == "run":
+        return _run_task(rest)
+    name, seed = rest
     st = _pool_state(name)
-    meta = ensure_proxy(_STATE["cfg"], st, _STATE["out"], seed)
-    if embeddings and any(METHODS[m].embeddings for m in _STATE["cfg"].methods):
+    if kind == "embeddings":
         ensure_embeddings(st, _STATE["out"])
-    return {"pool": name, "seed": seed, "proxy": meta}
+        return {"task": kind, "pool": name}
+    meta = ensure_proxy(_STATE["cfg"], st, _STATE["out"], seed)
+    return {"task": kind, "pool": name, "seed": seed, "proxy": meta}
+
+
+def _wait_ready(pool: str, method: str, timeout: float = 4 * 3600) -> None:
+    """Block until the selecting proxy (and the embeddings, if ``method`` needs them) of
+    ``pool`` are on disk (another worker prepares them)."""
+    out, cfg = _STATE["out"], _STATE["cfg"]
+    need = [proxy_dir(out, pool, cfg.proxy_seeds[0]) / "proxy.json"]
+    if METHODS[method].embeddings:
+        need.append(out / pool / "embeddings.npy")
+    t0 = time.monotonic()
+    while not all(p.exists() for p in need):
+        if time.monotonic() - t0 > timeout:
+            raise TimeoutError(f"{pool}: waited {timeout:.0f} s for {need}")
+        time.sleep(5)
 
 
 def stale_runs(cfg: BenchConfig, data: Path, out: Path, tasks: list) -> list[tuple]:
@@ -620,6 +643,8 @@ def _run_task(task: tuple[str, str, float, int]) -> dict[str, Any]:
     if run_done(_STATE["out"], task):  # finished meanwhile by another invocation
         return json.loads(done.read_text())
     try:
+        if method != "full":
+            _wait_ready(pool, method)
         return run_one(_STATE["cfg"], _pool_state(pool), _STATE["out"], method, budget, seed)
     except Exception as e:  # recorded, not fatal: a rerun retries it
         return {"pool": pool, "method": method, "budget": budget, "seed": seed, "error": repr(e)}
@@ -676,31 +701,34 @@ def run_grid(
             _log(f"selection changed since cached: {t}; running it again")
             (out / t[0] / "runs" / f"{run_key(*t[1:])}.json").unlink()
     todo = [t for t in todo_all if not run_done(out, t)]
-    prep = [
-        (name, s, not transfer_only and s == cfg.proxy_seeds[0])
-        for name in cfg.pools
-        for s in cfg.proxy_seeds
-    ]
+    # one stream of tasks: proxies, embeddings, then the runs (full data first: they need
+    # neither); a selection run waits in its worker for its pool's proxy/embeddings
+    prep: list[tuple] = [("proxy", name, s) for name in cfg.pools for s in cfg.proxy_seeds]
+    if not transfer_only and any(METHODS[m].embeddings for m in cfg.methods):
+        prep += [("embeddings", name, 0) for name in cfg.pools]
+    tasks = prep + [("run", *t) for t in todo]
     _log(f"{len(todo_all)} target runs planned, {len(todo)} to run, {cfg.workers} worker(s)")
     failures: list[dict[str, Any]] = []
     proxies: dict[str, Any] = {}
+    done = 0
+
+    def handle(r: dict[str, Any]) -> None:
+        nonlocal done
+        if r.get("task") == "proxy":
+            if r["seed"] == cfg.proxy_seeds[0]:
+                proxies[r["pool"]] = r["proxy"]
+        elif r.get("task") != "embeddings":
+            done += 1
+            _report(r, done, len(todo), failures)
+
     if cfg.workers > 1:
         ctx = mp.get_context("spawn")
         with ctx.Pool(cfg.workers, _init_worker, (cfg, str(data), str(out))) as pool:
-            for r in pool.imap_unordered(_prepare_task, prep):
-                if r["seed"] == cfg.proxy_seeds[0]:
-                    proxies[r["pool"]] = r["proxy"]
-            done = 0
-            for r in pool.imap_unordered(_run_task, todo):
-                done += 1
-                _report(r, done, len(todo), failures)
+            for r in pool.imap_unordered(_any_task, tasks):
+                handle(r)
     else:
-        for t in prep:
-            r = _prepare_task(t)
-            if r["seed"] == cfg.proxy_seeds[0]:
-                proxies[r["pool"]] = r["proxy"]
-        for i, t in enumerate(todo, 1):
-            _report(_run_task(t), i, len(todo), failures)
+        for t in tasks:
+            handle(_any_task(t))
     wall = time.perf_counter() - t0
     with open(out / "invocations.jsonl", "a") as f:
         f.write(
