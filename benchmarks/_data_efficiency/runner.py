@@ -225,6 +225,15 @@ def load_pool(cfg: BenchConfig, data: Path, out: Path, name: str) -> PoolState:
     for i, r in enumerate(pool.train):  # stable ids: the split is fixed (SPLIT_SEED)
         r["example_id"] = f"{name}-{i:05d}"
     tok_dir = out / name / "tokenizer"
+    rows_sha = hashlib.sha1(
+        json.dumps([[r["instruction"], r["output"]] for r in pool.train]).encode()
+    ).hexdigest()
+    sha_file = tok_dir / "train_rows.sha1"
+    if sha_file.exists() and sha_file.read_text().strip() != rows_sha:
+        raise ValueError(
+            f"{out}: its cache was made from other training rows of pool {name!r} (another "
+            "configuration); give a fresh --out"
+        )
     if (tok_dir / "tokenizer.json").exists():
         tokenizer = PreTrainedTokenizerFast.from_pretrained(tok_dir)
     else:
@@ -234,6 +243,8 @@ def load_pool(cfg: BenchConfig, data: Path, out: Path, name: str) -> PoolState:
             save_dir=tok_dir,
             model_max_length=100_000,
         )
+    if not sha_file.exists():
+        sha_file.write_text(rows_sha + "\n")
     kw = {"tokenizer": tokenizer, "max_length": cfg.max_length}
     ds = Dataset.from_list(pool.train).map(
         tokenize_sft, fn_kwargs=kw, remove_columns=["instruction", "output"]
