@@ -142,10 +142,10 @@ def plan(
     The full-data runs first (the reference, and the target stores of the transfer figures),
     then budget-major (every pool, method and seed at the smallest budget, then the next...):
     an interrupted grid is a complete grid over fewer budgets, with its full-data reference.
-    ``transfer_only``: just the full-data run of the first seed of every pool.
+    ``transfer_only``: just the full-data runs of the first two seeds of every pool.
     """
     if transfer_only:
-        return [(pool, "full", 1.0, cfg.seeds[0]) for pool in cfg.pools]
+        return [(pool, "full", 1.0, s) for s in cfg.seeds[:2] for pool in cfg.pools]
     out = [(pool, "full", 1.0, s) for pool in cfg.pools for s in cfg.seeds]
     for b in sorted(cfg.budgets):
         for pool in cfg.pools:
@@ -691,8 +691,8 @@ def run_grid(
 ) -> dict[str, Any]:
     """Prepare every pool (proxies, embeddings) then run every missing target run.
 
-    ``transfer_only``: the proxies and the first seed's full-data target only (the stores
-    of the transfer figures), no selection."""
+    ``transfer_only``: the proxies and the first two seeds' full-data targets only (the
+    stores of the transfer figures), no selection."""
     import multiprocessing as mp
 
     out.mkdir(parents=True, exist_ok=True)

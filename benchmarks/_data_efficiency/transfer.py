@@ -3,10 +3,15 @@ stores the runner keeps, no retraining:
 
 - ``proxy -> target``: the selecting proxy's probe store vs the full-data target's free
   in-step store (seed of the first benchmark seed);
-- ``proxy in-step -> target``: the proxy's own in-step store (what "S2L on in-step losses"
-  clusters) vs the same target;
+- ``proxy in-step -> target of another seed``: the proxy's own in-step store (what "S2L on
+  in-step losses" clusters) vs the full-data target of the second seed (another data
+  order: an in-step loss also depends on when in the epoch the example was seen, so a proxy
+  and a target that share the seed share that); ``..._same_order``: vs the first seed's
+  target, which shares the proxy's data order (shown to expose that confound);
 - ``ceiling``: the proxy vs a second proxy of another seed (same size and data): how well a
   proxy can stand for *any* other run at all;
+- ``ceiling_in_step``: the same on the two proxies' in-step stores (like for like with
+  ``proxy in-step -> target``: both sides epoch means of training losses);
 - ``floor``: the proxy vs the target with its rows permuted (the ids shuffled): what
   the figures read when there is no relation;
 - ``target -> target``: the target vs the target of another seed (both in-step), when
@@ -31,8 +36,10 @@ from .runner import has_store, proxy_dir, target_store_dir
 #: (key, label) of the rows of a pool's transfer table, in order
 ROWS = (
     ("proxy", "proxy → target"),
-    ("proxy_in_step", "proxy (in-step) → target"),
+    ("proxy_in_step", "proxy (in-step) → target of another seed"),
+    ("proxy_in_step_same_order", "proxy (in-step) → target, same data order"),
     ("ceiling", "ceiling: proxy → proxy of another seed"),
+    ("ceiling_in_step", "ceiling (in-step): proxy → proxy of another seed"),
     ("floor", "floor: proxy → shuffled target"),
     ("target_seeds", "target → target of another seed"),
 )
@@ -83,12 +90,17 @@ def pool_transfer(
         if has_store(p0) and has_store(target):
             pairs["proxy"] = (p0, target)
             if has_store(p0 / "in_step"):
-                pairs["proxy_in_step"] = (p0 / "in_step", target)
+                for s in seeds[1:2]:
+                    if has_store(target_store_dir(out, pool, s)):
+                        pairs["proxy_in_step"] = (p0 / "in_step", target_store_dir(out, pool, s))
+                pairs["proxy_in_step_same_order"] = (p0 / "in_step", target)
             pairs["floor"] = (p0, shuffled_copy(target, tmp / "shuffled"))
         for s in proxy_seeds[1:2]:
             p1 = proxy_dir(out, pool, s) / "trajectories"
             if has_store(p0) and has_store(p1):
                 pairs["ceiling"] = (p0, p1)
+            if has_store(p0 / "in_step") and has_store(p1 / "in_step"):
+                pairs["ceiling_in_step"] = (p0 / "in_step", p1 / "in_step")
         for s in seeds[1:2]:
             t1 = target_store_dir(out, pool, s)
             if has_store(target) and has_store(t1):
