@@ -697,11 +697,15 @@ def headline_section(
         r = vals.get(("random", b))
         d = full_vs_random(res, pool, "heldout", b)
         if r is not None and d is not None:
+            shows = (
+                "at this scale the amount of data clearly shows in the target's loss"
+                if d.excludes_zero() and d.mean < 0
+                else "the amount of data does not clearly show in the target's loss"
+            )
             learn.append(
-                f"random {b:.0%} reaches {_f(r.mean)} [{_f(r.low)}, {_f(r.high)}], so the "
-                f"full data is {_f(-d.mean, nd=3)} nats better (95% t-interval over seeds "
-                f"{_f(-d.high)}…{_f(-d.low)}): at this scale the amount of data clearly shows "
-                "in the target's loss"
+                f"random {b:.0%} reaches {_f(r.mean)} [{_f(r.low)}, {_f(r.high)}]; full data "
+                f"− random {b:.0%} = {_f(d.mean, True)} nats (95% t-interval over seeds "
+                f"{_f(d.low, True)}…{_f(d.high, True)}): {shows}"
             )
     learn_txt = "; ".join(learn) + "." if learn else ""
     tables = []
@@ -732,6 +736,13 @@ def headline_section(
         else ""
     )
     method_list = ", ".join(LABELS[m] for m in cfg["methods"]) + ", full data"
+    shown = sorted({s for b in budgets for s in res.get("reported_seeds", {}).get(f"{b:g}", [])})
+    shown = shown or list(cfg["seeds"])
+    seeds_txt = f"{len(shown)} seeds ({', '.join(map(str, shown))})" + (
+        f", of the {len(cfg['seeds'])} planned (the others did not finish)"
+        if len(shown) < len(cfg["seeds"])
+        else ""
+    )
     return f"""{HEADLINE_START}
 ## Data efficiency: the headline at {info["train_rows"]:,} rows, where the target learns
 
@@ -742,7 +753,7 @@ loss near 5 nats, and differences between subsets drown in noise. This run keeps
 protocol and statistics on the math mixture at {info["train_rows"]:,} training rows
 ({srcs}; mean {info["mean_tokens"]} tokens; {info["evals"]["heldout"]["rows"]} held-out rows), with the trimmed
 method set ({method_list}) at {", ".join(f"{b:.0%}" for b in budgets)},
-{len(cfg["seeds"])} seeds ({", ".join(map(str, cfg["seeds"]))}).
+{seeds_txt}.
 
 ```bash
 {command}

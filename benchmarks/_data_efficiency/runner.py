@@ -790,9 +790,15 @@ def collect(
             runs.append(json.loads(p.read_text()))
         else:
             missing.append(t)
-    # only budgets that are complete over every pool, method and seed are reported
-    partial = sorted({t[2] for t in missing if t[1] != "full"})
-    runs = [r for r in runs if r["budget"] not in partial]
+    # a budget is reported over the seeds that are complete for every pool and method (with
+    # their full-data run); a budget without any complete seed is left out
+    partial, seeds_by_budget = reported_seeds(cfg, missing)
+    runs = [
+        r
+        for r in runs
+        if r["seed"] in seeds_by_budget.get(r["budget"], [])
+        or (r["method"] == "full" and r["seed"] in set().union(*seeds_by_budget.values()))
+    ]
     inv = []
     if (out / "invocations.jsonl").exists():
         inv = [json.loads(x) for x in (out / "invocations.jsonl").read_text().splitlines() if x]
@@ -804,6 +810,7 @@ def collect(
         "runs": runs,
         "missing_runs": [list(t) for t in missing],
         "partial_budgets": partial,
+        "reported_seeds": {f"{b:g}": v for b, v in seeds_by_budget.items()},
         "failures": failures or [],
         "invocations": inv,
         "machine": {
@@ -814,6 +821,21 @@ def collect(
     }
     (out / "results.json").write_text(json.dumps(res, indent=1, default=str))
     return res
+
+
+def reported_seeds(
+    cfg: BenchConfig, missing: list[tuple[str, str, float, int]]
+) -> tuple[list[float], dict[float, list[int]]]:
+    """``(budgets left out, {budget: seeds reported})``: a seed is reported at a budget when
+    none of its runs there, nor its full-data run, is ``missing``."""
+    gone_full = {t[3] for t in missing if t[1] == "full"}
+    out: dict[float, list[int]] = {}
+    for b in sorted(cfg.budgets):
+        gone = {t[3] for t in missing if t[1] != "full" and t[2] == b} | gone_full
+        seeds = [s for s in cfg.seeds if s not in gone]
+        if seeds:
+            out[b] = seeds
+    return [b for b in sorted(cfg.budgets) if b not in out], out
 
 
 def load_arrays(

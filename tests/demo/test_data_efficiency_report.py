@@ -250,3 +250,12 @@ def test_pool_transfer_on_the_benchmark_layout(de, tmp_path):
     assert list(TrajectoryStore.open(rt.target_store_dir(out, "mix", 0)).example_ids) == list(ids)
     # nothing recorded for a pool: no figures, no file
     assert de.transfer.pool_transfer(out, "gsm8k", k=6, proxy_seeds=(0, 1), seeds=(0,)) == {}
+
+
+def test_reported_seeds(de):
+    cfg = de.runner.BenchConfig(budgets=(0.1, 0.3), seeds=(0, 1, 2))
+    assert de.runner.reported_seeds(cfg, []) == ([], {0.1: [0, 1, 2], 0.3: [0, 1, 2]})
+    missing = [("mix", "s2l", 0.3, 2), ("gsm8k", "random", 0.3, 1)]
+    assert de.runner.reported_seeds(cfg, missing) == ([], {0.1: [0, 1, 2], 0.3: [0]})
+    missing.append(("mix", "full", 1.0, 0))  # no reference for seed 0: seed 0 nowhere
+    assert de.runner.reported_seeds(cfg, missing) == ([0.3], {0.1: [1, 2]})
