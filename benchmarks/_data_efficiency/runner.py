@@ -101,7 +101,7 @@ class BenchConfig:
         return cls(
             pools=("mix",),
             mix_share=0.41,  # 4,100 training rows + 456 held out
-            epochs=2,  # the target (the proxy: 3, as in v2)
+            epochs=1,  # the target, sized to the shared machine (the proxy: 3, as in v2)
             budgets=(0.3,),
             seeds=(0, 1, 2, 3, 4),
             methods=(
@@ -139,13 +139,25 @@ def plan(
 ) -> list[tuple[str, str, float, int]]:
     """Every target run ``(pool, method, budget, seed)``, full data included.
 
-    The full-data runs first (the reference, and the target stores of the transfer figures),
+    With one budget, seed by seed (each seed's full-data run, then its methods). Else the
+    full-data runs first (the reference, and the target stores of the transfer figures),
     then budget-major (every pool, method and seed at the smallest budget, then the next...):
     an interrupted grid is a complete grid over fewer budgets, with its full-data reference.
     ``transfer_only``: just the full-data runs of the first two seeds of every pool.
     """
     if transfer_only:
         return [(pool, "full", 1.0, s) for s in cfg.seeds[:2] for pool in cfg.pools]
+    if len(cfg.budgets) == 1:  # seed-major: an interrupted run is complete over fewer seeds
+        return [
+            t
+            for s in cfg.seeds
+            for pool in cfg.pools
+            for t in [(pool, "full", 1.0, s)]
+            + [
+                (pool, m, cfg.budgets[0], s)
+                for m in methods_for(pool_names_multi[pool], cfg.methods)
+            ]
+        ]
     out = [(pool, "full", 1.0, s) for pool in cfg.pools for s in cfg.seeds]
     for b in sorted(cfg.budgets):
         for pool in cfg.pools:

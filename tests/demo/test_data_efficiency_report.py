@@ -179,8 +179,15 @@ def test_headline_config_and_plan(de):
     }
     assert len(cfg.proxy_seeds) == 2 and cfg.proxy_seeds[0] == 0
     tasks = de.runner.plan(cfg, {"mix": True})
-    assert tasks[:5] == [("mix", "full", 1.0, s) for s in cfg.seeds]  # full data first
-    assert len(tasks) == 5 + 6 * 5
+    assert len(tasks) == 5 + 6 * 5 and len(set(tasks)) == len(tasks)
+    # one budget: seed by seed, each seed's full-data run first
+    assert [t[3] for t in tasks] == [s for s in cfg.seeds for _ in range(7)]
+    assert [t[1] for t in tasks[:7]] == ["full", *cfg.methods]
+    grid = de.runner.plan(
+        de.runner.BenchConfig(seeds=(0, 1)), {"mix": True, "gsm8k": False, "radiology": False}
+    )
+    assert [t[1] for t in grid[:6]] == ["full"] * 6  # several budgets: full data first
+    assert [t[2] for t in grid[6:]] == sorted(t[2] for t in grid[6:])  # then budget-major
     only = de.runner.plan(de.runner.BenchConfig(), {"mix": True, "gsm8k": False}, True)
     assert only == [
         ("mix", "full", 1.0, 0),
