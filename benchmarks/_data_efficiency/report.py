@@ -567,6 +567,15 @@ def premise_reading(pool: str, figs: dict[str, dict], s2l: dict[str, str] | None
             f"(Spearman {_f(figs['proxy_in_step']['spearman'], nd=2)} vs "
             f"{_f(figs['ceiling_in_step']['spearman'], nd=2)})."
         )
+    tt = figs.get("target_seeds")
+    if tt and "error" not in tt and math.isfinite(tt.get("spearman", math.nan)):
+        cmp = "as well as" if p["spearman"] >= tt["spearman"] - 0.05 else "less well than"
+        txt += (
+            f" The proxy predicts the target's losses {cmp} another run of the target itself "
+            f"does (target → target of another seed: Spearman {_f(tt['spearman'], nd=2)}, "
+            f"margin {_f(cluster_margin(tt), True, 2)}): the target's own seed-to-seed noise "
+            "is the practical ceiling."
+        )
     same = figs.get("proxy_in_step_same_order")
     other = figs.get("proxy_in_step")
     if same and other and "error" not in same and "error" not in other:
@@ -649,6 +658,8 @@ cached alongside).
 {_TRANSFER_HOW}
 
 {transfer_block(res, figs)}
+What these figures mean for the S2L results of the v2 grid, and at a scale where the target
+learns: the headline section below, which has both.
 {TRANSFER_END}
 """
 

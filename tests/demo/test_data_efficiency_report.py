@@ -108,6 +108,11 @@ def test_premise_reading_in_step_rows(de):
     txt = de.report.premise_reading("mix", figs)
     assert "in-step ceiling" in txt and "Spearman 0.60 vs 0.70" in txt
     assert "carry the data order" in txt and "0.97" in txt
+    assert "another run of the target" not in txt
+    txt = de.report.premise_reading("mix", dict(figs, target_seeds=_fig(0.88, 0.7, 0.1)))
+    assert "as well as another run of the target" in txt and "Spearman 0.88" in txt
+    txt = de.report.premise_reading("mix", dict(figs, target_seeds=_fig(0.99, 0.7, 0.1)))
+    assert "less well than another run of the target" in txt
 
 
 def test_transfer_table(de):
