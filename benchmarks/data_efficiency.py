@@ -102,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--methods", default=None, help="comma-separated subset of the methods")
     p.add_argument("--budgets", default=None, help="comma-separated fractions, e.g. 0.1,0.3")
     p.add_argument("--seeds", default=None, help="comma-separated seeds (default 0,1,2)")
+    p.add_argument("--epochs", type=int, default=None, help="target epochs (override)")
     p.add_argument("--workers", type=int, default=None, help="parallel target runs")
     p.add_argument("--threads", type=int, default=None, help="torch threads per worker")
     p.add_argument(
@@ -129,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
         cfg.budgets = tuple(float(x) for x in args.budgets.split(","))
     if args.seeds:
         cfg.seeds = tuple(int(x) for x in args.seeds.split(","))
+    if args.epochs:
+        cfg.epochs = args.epochs
     if args.workers:
         cfg.workers = args.workers
     if args.threads:
@@ -152,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\ntransfer, {pool}:\n{transfer_table(f)}")
     docs = Path(args.docs)
     flags = (" --smoke" if args.smoke else "") + (" --headline" if args.headline else "")
+    flags += f" --epochs {args.epochs}" if args.epochs else ""
     cmd = f"python benchmarks/data_efficiency.py --data DATA{flags}"
     if args.transfer_only:
         print(f"\nwall time {time.perf_counter() - t0:.0f} s; results in {out}")
