@@ -101,8 +101,6 @@ KNOWN_VIOLATIONS: list[str] = [
     "length: hf_s2l/selection/learning_percentage.py",  # 506 lines
     "length: hf_s2l/selection/runner.py",  # 462 lines after h-faith
     "length: hf_s2l/selection/selection.py",  # 545 lines after h-rel
-    # WP5 experiments
-    "length: hf_s2l/demo/run.py",  # 554 lines
 ]
 
 
