@@ -231,6 +231,7 @@ def load_pool(cfg: BenchConfig, data: Path, out: Path, name: str) -> PoolState:
     from transformers import PreTrainedTokenizerFast
 
     from hf_s2l.corpora import tokenize_sft
+    from hf_s2l.experiments import loop
     from hf_s2l.tiny import train_tokenizer
 
     pool = build_pool(cfg, data, name)
@@ -261,7 +262,7 @@ def load_pool(cfg: BenchConfig, data: Path, out: Path, name: str) -> PoolState:
     ds = Dataset.from_list(pool.train).map(
         tokenize_sft, fn_kwargs=kw, remove_columns=["instruction", "output"]
     )
-    has_target = [any(v != -100 for v in lab[1:]) for lab in ds["labels"]]
+    has_target = [loop.has_target(lab, shift=True) for lab in ds["labels"]]
     dropped = int(len(has_target) - sum(has_target))
     if dropped:
         ds = ds.select([i for i, h in enumerate(has_target) if h])
@@ -434,8 +435,9 @@ def ensure_embeddings(st: PoolState, out: Path) -> np.ndarray:
 
 def select_rows(
     cfg: BenchConfig, st: PoolState, out: Path, method: str, budget: float, seed: int
-) -> tuple[np.ndarray, dict[str, Any]]:
-    """The rows ``method`` picks (via the :mod:`.methods` table) and selection info."""
+) -> tuple[np.ndarray, dict[str, Any], Any]:
+    """The rows ``method`` picks (via the :mod:`.methods` table), selection info and the
+    :class:`~hf_s2l.Selection`."""
     import hf_s2l
 
     pdir = out / st.pool.name / "proxy" / "trajectories"
@@ -456,7 +458,7 @@ def select_rows(
         "columns_used": sel.provenance.get("columns_used"),
         "params": sel.params,
     }
-    return np.asarray(sel.indices), info
+    return np.asarray(sel.indices), info, sel
 
 
 def evaluate(cfg: BenchConfig, st: PoolState, model: Any, per_example: bool = True) -> dict:
@@ -533,16 +535,19 @@ def run_one(
     """Select, train the target 3 epochs, evaluate; write the run's .json/.npz; return it."""
     from transformers import set_seed
 
+    from hf_s2l.experiments import loop
+
     rdir = out / st.pool.name / "runs"
     rdir.mkdir(parents=True, exist_ok=True)
     key = run_key(method, budget, seed)
     t0, cpu0 = time.perf_counter(), time.process_time()
     if method == "full":
-        idx, info = np.arange(len(st.train)), {}
+        idx, info, sel = np.arange(len(st.train)), {}, None
     else:
-        idx, info = select_rows(cfg, st, out, method, budget, seed)
+        idx, info, sel = select_rows(cfg, st, out, method, budget, seed)
     t_sel = time.perf_counter() - t0
-    ds = st.train.select(idx.tolist()) if method != "full" else st.train
+    # the proxy's rows in its order (same pool build; ids are checked where the store has them)
+    ds = loop.target_dataset(st.train, sel, verify=False)
     set_seed(seed)
     target = _model(cfg, st, cfg.target, seed=1000 + seed)
     callbacks = []
@@ -654,7 +659,7 @@ def stale_runs(cfg: BenchConfig, data: Path, out: Path, tasks: list) -> list[tup
         if method == "full" or not path.exists():
             continue
         rec = json.loads(path.read_text())
-        idx, _ = select_rows(cfg, _pool_state(pool), out, method, budget, seed)
+        idx, *_ = select_rows(cfg, _pool_state(pool), out, method, budget, seed)
         if rec.get("indices_sha1") != indices_sha1(idx):
             stale.append(t)
     return stale
