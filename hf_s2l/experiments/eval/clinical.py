@@ -1,7 +1,7 @@
 """Clinical summarisation metrics (BLEU, ROUGE-L, BERTScore) through ``evaluate``, offline.
 
 ``evaluate.load("rouge")`` fetches a script from the Hub; hf-s2l instead ships the metric
-modules in ``hf_s2l/eval/metrics/<name>/<name>.py`` and loads them by path, which
+modules in ``hf_s2l/experiments/eval/metrics/<name>/<name>.py`` and loads them by path, which
 ``evaluate`` supports without network access:
 
 - ``bleu``: corpus BLEU with ``sacrebleu`` (13a tokenisation), on a 0–1 scale;
