@@ -819,6 +819,12 @@ def collect(
         "config": asdict(cfg),
         "pools": infos,
         "proxies": proxies,
+        "second_proxies": {
+            f"{name}/s{sd}": json.loads((proxy_dir(out, name, sd) / "proxy.json").read_text())
+            for name in infos
+            for sd in cfg.proxy_seeds[1:]
+            if (proxy_dir(out, name, sd) / "proxy.json").exists()
+        },
         "runs": runs,
         "missing_runs": [list(t) for t in missing],
         "partial_budgets": partial,
