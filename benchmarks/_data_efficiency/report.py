@@ -703,6 +703,22 @@ learns: the headline section below, which has both.
 """
 
 
+def source_table(res: dict, pool: str, seed: int) -> str:
+    """Rows per source of every run of ``seed`` on ``pool`` (full data first)."""
+    runs = [r for r in res["runs"] if r["pool"] == pool and r["seed"] == seed]
+    order = {m: i for i, m in enumerate(ORDER)}
+    runs.sort(key=lambda r: (r["method"] != "full", order.get(r["method"], 99)))
+    srcs = sorted({k for r in runs for k in r.get("per_source", {})})
+    if not runs or not srcs:
+        return ""
+    lines = ["| method | " + " | ".join(srcs) + " |", "|---|" + "---:|" * len(srcs)]
+    for r in runs:
+        name = LABELS.get(r["method"], r["method"])
+        cells = [f"{r['per_source'].get(k, 0):,}" for k in srcs]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def full_vs_random(res: dict, pool: str, ev: str, budget: float) -> Interval | None:
     """Full data − random at ``budget`` (same seed): does the amount of data show?"""
     vals = _values(res, pool, ev)
@@ -838,6 +854,11 @@ the transfer ceiling. Target: GPT-NeoX {tparams / 1e6:.3f}M ({tparams / max(ppar
 ### S2L by source vs random by source (same per-source counts)
 
 {pair_table(res, summ, "s2l", "random_by_source") or "Not measured."}
+
+Rows per source each method trains on (seed {cfg["seeds"][0]}; the held-out set follows the
+pool's own mix):
+
+{source_table(res, pool, cfg["seeds"][0])}
 
 ### Verdicts
 

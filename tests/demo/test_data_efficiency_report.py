@@ -293,3 +293,22 @@ def test_s2l_sentence_separates_the_clustering_from_the_source_split(de):
     # verdict strings (no numbers) still work; no split: no split clause
     txt = de.report.s2l_sentence("holds", {"random": "worse", "random_by_source": "better"})
     assert "loses to random." in txt and "vs random (" not in txt
+
+
+def test_source_table(de):
+    res = {
+        "runs": [
+            {"pool": "mix", "method": "s2l", "seed": 0, "per_source": {"a": 3, "b": 3}},
+            {"pool": "mix", "method": "full", "seed": 0, "per_source": {"a": 10, "b": 1000}},
+            {"pool": "mix", "method": "random", "seed": 0, "per_source": {"b": 6}},
+            {"pool": "mix", "method": "random", "seed": 1, "per_source": {"a": 9}},
+        ]
+    }
+    assert de.report.source_table(res, "mix", 0).splitlines() == [
+        "| method | a | b |",
+        "|---|---:|---:|",
+        "| Full data | 10 | 1,000 |",
+        "| Random | 0 | 6 |",
+        "| S2L (by source) | 3 | 3 |",
+    ]
+    assert de.report.source_table(res, "gsm8k", 0) == ""
