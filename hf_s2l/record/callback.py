@@ -220,6 +220,20 @@ class TrajectoryCallback(TrainerCallback):
     def on_train_begin(self, args, state, control, **kwargs):
         if self.probing:
             self._begin(args, state, kwargs)
+        if hasattr(self._in_step, "set_columns"):
+            # The in-step store carries the same ids and metadata as a probe store.
+            loader = kwargs.get("train_dataloader")
+            dataset = getattr(loader, "dataset", None)
+            trainer = self._locate_trainer(quiet=True)
+            raw = getattr(trainer, "train_dataset", None) if trainer is not None else None
+            if (
+                raw is None
+                or not hasattr(raw, "__len__")
+                or (hasattr(dataset, "__len__") and len(raw) != len(dataset))
+            ):
+                raw = dataset
+            ids, metadata = self._raw_columns(raw)
+            self._in_step.set_columns(ids, metadata)
         return self._forward("on_train_begin", args, state, control, **kwargs)
 
     def on_step_end(self, args, state, control, **kwargs):
@@ -398,6 +412,7 @@ class TrajectoryCallback(TrainerCallback):
         ids = None
         if self.id_column and self.id_column in names:
             ids = np.asarray(raw[self.id_column])
+            check_unique_ids(ids, self.id_column)
         metadata: dict[str, Any] = {}
         for name in self.metadata_columns:
             if name not in names:
@@ -625,6 +640,18 @@ def _recorded_store_message(output_dir: Path, args: Any) -> str:
         "TrajectoryCallback(..., overwrite=True) to record the store again from step 0 (the "
         "recorded columns are deleted), or choose another output_dir."
     )
+
+
+def check_unique_ids(ids: np.ndarray, column: str) -> None:
+    """Refuse an id column with repeated values before anything is recorded."""
+    values, counts = np.unique(np.asarray(ids).astype(str), return_counts=True)
+    if (counts > 1).any():
+        dup = values[counts > 1]
+        raise ValueError(
+            f"id_column {column!r} is not unique: {len(dup)} value(s) occur more than once "
+            f"(e.g. {dup[0]!r} x{int(counts[counts > 1][0])}); ids must name one example each. "
+            "Regenerate them with hf_s2l.add_example_ids(dataset) or pass id_column=None"
+        )
 
 
 def _plain(v: Any) -> Any:

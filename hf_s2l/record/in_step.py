@@ -175,6 +175,13 @@ class InStepRecorder(TrainerCallback):
         self._columns: dict[int, tuple[int, np.ndarray]] = {}  # epoch -> (column, taken)
         self._warned: set[str] = set()
         self.error: str | None = None
+        self._example_ids: np.ndarray | None = None
+        self._metadata: dict[str, np.ndarray] = {}
+
+    def set_columns(self, example_ids: Any, metadata: dict[str, Any]) -> None:
+        """Example ids and metadata columns to save with the store (as a probe store does)."""
+        self._example_ids = None if example_ids is None else np.asarray(example_ids)
+        self._metadata = dict(metadata)
 
     # ------------------------------------------------------------------ events
     def on_train_begin(self, args, state, control, **kwargs):
@@ -187,8 +194,9 @@ class InStepRecorder(TrainerCallback):
             n = len(dataset)
         except TypeError:
             raise ValueError(
-                "in-step recording needs a map-style training dataset (with a length); "
-                f"got {type(dataset).__name__}"
+                "in-step recording needs a map-style training dataset (with a length; its rows "
+                f"are the store's rows); got {type(dataset).__name__}. Convert a streaming "
+                "IterableDataset first, e.g. datasets.Dataset.from_list(list(stream.take(n)))"
             ) from None
         self._state = state
         self._rank = int(getattr(args, "process_index", 0))
@@ -215,6 +223,10 @@ class InStepRecorder(TrainerCallback):
             self.table = ContentTable(*dataset_keys(dataset, self._pad))
             store = self._open_store(args, n, int(state.global_step), dataset, config)
             self._continue(store, int(state.global_step))
+            if self._example_ids is not None and store.example_ids is None:
+                store.set_example_ids(self._example_ids)
+            for name, values in self._metadata.items():
+                store.set_metadata(name, values)
             self.store = store
             dup = int((self.table.group_size > 1).sum())
             logger.info(

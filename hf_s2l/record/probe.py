@@ -41,7 +41,9 @@ def check_map_style(dataset: Any) -> None:
         raise ProbeError(
             f"TrajectoryCallback(mode='probe') needs a map-style training dataset (with len() and "
             f"indexing) to score every example; got {type(dataset).__name__}. Convert an "
-            "IterableDataset with datasets.Dataset.from_generator / .take(n), or use mode='in_step'."
+            "IterableDataset (streaming) first, e.g. datasets.Dataset.from_generator(lambda: "
+            "iter(stream)) or datasets.Dataset.from_list(list(stream.take(n))); in-step recording "
+            "needs a map-style dataset too (its rows are the store's rows)."
         )
 
 

@@ -75,6 +75,8 @@ class TransferReport:
     variance_explained_random_std: float = 0.0
     proxy_path: str | None = None
     target_path: str | None = None
+    proxy_columns: list[int] = field(default_factory=list)  # S2L's features (clustered)
+    target_columns: list[int] = field(default_factory=list)  # matched target columns
 
     def to_dict(self) -> dict[str, Any]:
         """The report as a flat dict (NaN as ``None``), for ``json.dumps``."""
@@ -248,6 +250,8 @@ def analyse(
         variance_explained_random_std=float(np.nanstd(rnd)),
         proxy_path=str(ps.path),
         target_path=str(ts.path),
+        proxy_columns=[int(c) for c in pcols],
+        target_columns=[int(c) for c in tcols],
     )
     report.verdict = verdict(report)
     return TransferData(report, rows, labels, ty, tprog, pairs)
@@ -279,13 +283,27 @@ def verdict(r: TransferReport) -> str:
             "No verdict: the target's losses do not vary across the aligned examples, so "
             "there is nothing for the proxy to predict."
         )
-    gain = (ve - rnd) / (1.0 - rnd) if rnd < 1 else 0.0
     numbers = (
         f"(Spearman {rho:.2f} at matched progress; the proxy's {r.k} S2L clusters hold "
         f"{ve:.0%} of the target's trajectory variance vs {rnd:.0%} for random clusters of "
         f"the same sizes, over {r.n_aligned} examples)"
     )
-    if rho >= 0.6 and gain >= 0.3:
+    if 1.0 - rnd < 0.1:  # ~one example per cluster: any partition "explains" everything
+        numbers = numbers[:-1] + (
+            "; too few examples per cluster to judge the clusters: pass a smaller k or "
+            "record the target on more rows)"
+        )
+        gain = None
+    else:
+        gain = (ve - rnd) / (1.0 - rnd)
+    if gain is None:
+        if rho >= 0.6:
+            head = "The proxy's ranking of the examples stands for the target's"
+        elif rho >= 0.3:
+            head = "The proxy's ranking of the examples stands for the target's only in part"
+        else:
+            head = "The proxy's ranking of the examples does not stand for the target's"
+    elif rho >= 0.6 and gain >= 0.3:
         head = "The proxy stands for the target: examples rank alike and S2L's clusters carry over"
     elif rho >= 0.3 or gain >= 0.1:
         head = (

@@ -14,7 +14,12 @@ import sys
 import datasets
 import numpy as np
 import pytest
-from transformers import DataCollatorForLanguageModeling, DataCollatorForSeq2Seq, Trainer
+from transformers import (
+    DataCollatorForLanguageModeling,
+    DataCollatorForSeq2Seq,
+    Trainer,
+    TrainerCallback,
+)
 
 from hf_s2l import StoreLockedError, StoreMismatchError, TrajectoryCallback, TrajectoryStore
 from hf_s2l.record import ProbeError
@@ -309,3 +314,60 @@ def test_fresh_in_step_run_into_recorded_in_step_store(
     _trainer(tmp_path, make_causal_lm(), other, collator, cb, helpers).train()
     store = TrajectoryStore.open(out)
     assert store.num_examples == 40 and store.mode == "in_step"
+
+
+@pytest.mark.parametrize("mode", ["probe", "in_step"])
+def test_iterable_dataset_advice_works(
+    tmp_path, record_ds, tokenizer, make_causal_lm, helpers, mode
+):
+    """The streaming error's advice names no mode that fails as well; following it trains."""
+    it = record_ds.to_iterable_dataset()
+    trainer = Trainer(
+        model=make_causal_lm(),
+        args=helpers.training_args(tmp_path / "run", max_steps=2),
+        train_dataset=it,
+        data_collator=DataCollatorForSeq2Seq(tokenizer),
+    )
+    trainer.add_callback(TrajectoryCallback(tmp_path / "traj", mode=mode))
+    with pytest.raises(ValueError, match="from_list") as err:
+        trainer.train()
+    assert "mode='in_step'" not in str(err.value)
+    converted = datasets.Dataset.from_list(list(it.take(len(record_ds))))
+    trainer = _trainer(
+        tmp_path,
+        make_causal_lm(),
+        converted,
+        DataCollatorForSeq2Seq(tokenizer),
+        TrajectoryCallback(tmp_path / "traj2", mode=mode),
+        helpers,
+    )
+    trainer.train()
+    assert TrajectoryStore.open(tmp_path / "traj2").num_columns >= 1
+
+
+@pytest.mark.parametrize("mode", ["probe", "in_step"])
+def test_non_unique_id_column_refused_at_train_begin(
+    tmp_path, record_ds, tokenizer, make_causal_lm, helpers, mode
+):
+    """A repeated example id stops the run before the first step, not after the proxy run."""
+    ids = [f"id{i}" for i in range(len(record_ds))]
+    ids[5] = ids[2]
+    ds = record_ds.add_column("example_id", ids)
+    steps = []
+
+    class Steps(TrainerCallback):
+        def on_step_end(self, args, state, control, **kw):
+            steps.append(state.global_step)
+
+    trainer = _trainer(
+        tmp_path,
+        make_causal_lm(),
+        ds,
+        DataCollatorForSeq2Seq(tokenizer),
+        TrajectoryCallback(tmp_path / "traj", mode=mode, at_train_begin=False),
+        helpers,
+    )
+    trainer.add_callback(Steps())
+    with pytest.raises(ValueError, match="not unique.*'id2'"):
+        trainer.train()
+    assert steps == []

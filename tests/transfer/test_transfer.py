@@ -199,3 +199,68 @@ def test_progress_of_in_step_and_probe_columns(tmp_path):
             s.write(c, np.arange(4), np.ones(4, np.float32), steps=first)
             s.mark_complete(c, last_step=last)
     assert column_progress(s, np.array([0, 1])) == pytest.approx([0.275, 0.775])
+
+
+def test_verdict_words():
+    from hf_s2l.transfer import verdict
+
+    base = dict(
+        spearman_pairs=[], lp_hardest_overlap=None, n_proxy=100, n_target=100, n_aligned=100
+    )
+    strong = TransferReport(
+        spearman=0.8,
+        variance_explained=0.7,
+        variance_explained_random=0.1,
+        k=10,
+        verdict="",
+        **base,
+    )
+    assert verdict(strong).startswith("The proxy stands for the target: examples rank alike")
+    assert "Spearman 0.80" in verdict(strong) and "70%" in verdict(strong)
+    part = TransferReport(
+        spearman=0.4,
+        variance_explained=0.2,
+        variance_explained_random=0.1,
+        k=10,
+        verdict="",
+        **base,
+    )
+    assert verdict(part).startswith("The proxy stands for the target only in part")
+    none = TransferReport(
+        spearman=0.05,
+        variance_explained=0.11,
+        variance_explained_random=0.1,
+        k=10,
+        verdict="",
+        **base,
+    )
+    assert verdict(none).startswith("The proxy does not stand for the target")
+    # one example per cluster: random partitions explain as much; the clusters are not judged
+    tiny = TransferReport(
+        spearman=0.7,
+        variance_explained=0.98,
+        variance_explained_random=0.97,
+        k=90,
+        verdict="",
+        **base,
+    )
+    assert verdict(tiny).startswith("The proxy's ranking of the examples stands for the target's")
+    assert "too few examples per cluster" in verdict(tiny)
+    flat = TransferReport(
+        spearman=float("nan"),
+        variance_explained=float("nan"),
+        variance_explained_random=0.1,
+        k=10,
+        verdict="",
+        **base,
+    )
+    assert verdict(flat).startswith("No verdict")
+
+
+def test_clusters_use_s2l_default_features(related_pair):
+    proxy, target = related_pair
+    r = hf_s2l.transfer(proxy, target, k=5)
+    sel = hf_s2l.select(TrajectoryStore.open(proxy), "s2l", budget=0.3, num_clusters=5)
+    assert r.proxy_columns == sel.stats["columns"] == [1, 2, 3, 4, 5, 6]  # no step-0 column
+    assert r.k == sel.stats["num_clusters_used"] == 5
+    assert r.target_columns == [1, 2, 3]
