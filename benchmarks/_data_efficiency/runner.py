@@ -344,8 +344,9 @@ def target_store_dir(out: Path, pool: str, seed: int) -> Path:
 
 def stamp_ids(path: Path, ds: Any) -> None:
     """Give an in-step store its rows' ``example_id`` and ``source`` when the recorder did
-    not (the in-step recorder of this hf-s2l version saves neither; its rows are the
-    dataset's rows in order, as the dataset fingerprint it stores attests)."""
+    not (hf-s2l's in-step recorder saves them since the in-step store got ids and metadata;
+    older versions saved neither). Its rows are the dataset's rows in order, as the dataset
+    fingerprint it stores attests. A no-op on a store that has both."""
     import hf_s2l
 
     store = hf_s2l.TrajectoryStore.open(path)
@@ -824,6 +825,12 @@ def collect(
         "config": asdict(cfg),
         "pools": infos,
         "proxies": proxies,
+        "second_proxies": {
+            f"{name}/s{sd}": json.loads((proxy_dir(out, name, sd) / "proxy.json").read_text())
+            for name in infos
+            for sd in cfg.proxy_seeds[1:]
+            if (proxy_dir(out, name, sd) / "proxy.json").exists()
+        },
         "runs": runs,
         "missing_runs": [list(t) for t in missing],
         "partial_budgets": partial,

@@ -108,6 +108,8 @@ def test_premise_reading_in_step_rows(de):
     txt = de.report.premise_reading("mix", figs)
     assert "in-step ceiling" in txt and "Spearman 0.60 vs 0.70" in txt
     assert "carry the data order" in txt and "0.97" in txt
+    same = dict(figs, proxy_in_step_same_order=_fig(0.61, 0.5, 0.1))
+    assert "data order hardly matters" in de.report.premise_reading("mix", same)
     assert "another run of the target" not in txt
     txt = de.report.premise_reading("mix", dict(figs, target_seeds=_fig(0.88, 0.7, 0.1)))
     assert "as well as another run of the target" in txt and "Spearman 0.88" in txt
@@ -271,3 +273,42 @@ def test_reported_seeds(de):
     assert de.runner.reported_seeds(cfg, missing) == ([], {0.1: [0, 1, 2], 0.3: [0]})
     missing.append(("mix", "full", 1.0, 0))  # no reference for seed 0: seed 0 nowhere
     assert de.runner.reported_seeds(cfg, missing) == ([0.3], {0.1: [1, 2]})
+
+
+def test_s2l_sentence_separates_the_clustering_from_the_source_split(de):
+    def c(verdict, mean):
+        return {"verdict": verdict, "seeds": {"mean": mean}}
+
+    txt = de.report.s2l_sentence(
+        "holds",
+        {
+            "random": c("worse", 0.45),
+            "random_by_source": c("better", -0.037),
+            "split": c("worse", 0.49),
+        },
+    )
+    assert "beats random by source (−0.037 nats) but loses to random (+0.450 nats)" in txt
+    assert "clustering helps" in txt and "random by source vs random (+0.490 nats)" in txt
+    assert "premise holds" in txt
+    # verdict strings (no numbers) still work; no split: no split clause
+    txt = de.report.s2l_sentence("holds", {"random": "worse", "random_by_source": "better"})
+    assert "loses to random." in txt and "vs random (" not in txt
+
+
+def test_source_table(de):
+    res = {
+        "runs": [
+            {"pool": "mix", "method": "s2l", "seed": 0, "per_source": {"a": 3, "b": 3}},
+            {"pool": "mix", "method": "full", "seed": 0, "per_source": {"a": 10, "b": 1000}},
+            {"pool": "mix", "method": "random", "seed": 0, "per_source": {"b": 6}},
+            {"pool": "mix", "method": "random", "seed": 1, "per_source": {"a": 9}},
+        ]
+    }
+    assert de.report.source_table(res, "mix", 0).splitlines() == [
+        "| method | a | b |",
+        "|---|---:|---:|",
+        "| Full data | 10 | 1,000 |",
+        "| Random | 0 | 6 |",
+        "| S2L (by source) | 3 | 3 |",
+    ]
+    assert de.report.source_table(res, "gsm8k", 0) == ""
