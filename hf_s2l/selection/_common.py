@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from transformers.utils import logging
 
-from .registry import MethodContext
+from .context import MethodContext
 
 logger = logging.get_logger(__name__)
 
