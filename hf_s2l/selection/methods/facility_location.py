@@ -24,8 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 from transformers.utils import logging
 
-from .._common import resolve_columns
 from ..base import MethodResult, register_method
+from ..columns import resolve_columns
 from ..context import MethodContext
 
 logger = logging.get_logger(__name__)

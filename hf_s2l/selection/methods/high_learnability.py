@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .._common import check_nan_rows, nan_fallback_stats, resolve_columns, top_k_by_score
+from .._common import check_nan_rows, nan_fallback_stats, top_k_by_score
 from ..base import MethodResult, register_method
 from ..column_roles import (
     HOW_TO_RECORD_BEFORE_TRAINING,
@@ -23,6 +23,7 @@ from ..column_roles import (
     final_trained_column,
     final_trained_column_quiet,
 )
+from ..columns import resolve_columns
 from ..context import MethodContext
 
 

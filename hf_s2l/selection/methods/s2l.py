@@ -43,11 +43,12 @@ from typing import Any
 import numpy as np
 from transformers.utils import logging
 
-from .._common import resolve_columns
+from ...store.kinds import is_before_training, kinds_of
 from ..base import MethodResult, register_method
-from ..columns import is_before_training, kinds_of
+from ..columns import resolve_columns
 from ..context import MethodContext
 from ..kmeans import faiss_kmeans
+from ..quota import even_split_smallest_first
 
 logger = logging.get_logger(__name__)
 
@@ -109,18 +110,16 @@ def sample_from_clusters(
     big = order[counts[order] > small_cluster_size]
     selected = np.zeros(len(clusters), dtype=np.int64)
     parts = []
-    remaining = int(budget)
-    for i, c in enumerate(big):
-        per_cluster = remaining // (len(big) - i)
-        if counts[c] > per_cluster:
+    # the official split (no rng: the remainder rolls over); ``big`` is already in visit order
+    _, quotas = even_split_smallest_first(counts[big], int(budget))
+    for c, q in zip(big, quotas):
+        if counts[c] > q:
             members = np.flatnonzero(codes == c)  # ascending rows, as np.where
-            parts.append(rng.choice(members, per_cluster, replace=False))
-            remaining -= per_cluster
-            selected[c] = per_cluster
+            parts.append(rng.choice(members, int(q), replace=False))
         else:
             parts.append(np.flatnonzero(codes == c))
-            remaining -= int(counts[c])
-            selected[c] = counts[c]
+        selected[c] = q
+    remaining = int(budget) - int(quotas.sum())
     left_for_small = remaining
     if remaining > 0:
         pool = np.flatnonzero((counts <= small_cluster_size)[codes])
