@@ -59,28 +59,12 @@ KNOWN_VIOLATIONS: list[str] = [
     # Grouped by the issue-21 work package that fixes them (PLAN21.md), a blank line between
     # groups so that packages removing their own lines in parallel merge without conflicts.
     #
-    # all of WP1 (store -> hub) and WP2 (hub -> data) (WP4's selection-internal cycle is gone);
-    # e.g. hf_s2l.data -> hf_s2l.data.alignment -> hf_s2l.store.trajectory_store -> hf_s2l.hub
-    # -> hf_s2l.data; the last package to merge removes it
+    # the old 29-module SCC, after WP2 (hub no longer imports data) split in two: WP1's
+    # store -> hub edge (trajectory_store.push_to_hub/from_hub) and WP4's selection registry
+    # (gone with WP4: base.py + methods/ + registry importing the methods package)
     (
-        "cycle: hf_s2l.data, hf_s2l.data.alignment, hf_s2l.data.card, "
-        "hf_s2l.data.publish, hf_s2l.data.selected_dataset, hf_s2l.hub, "
-        "hf_s2l.hub.trajectories, "
-        # WP4: no cycle inside selection any more; its modules are in this one only because
-        # they import hf_s2l.store (layer 0), which imports hub (WP1), which imports data (WP2)
-        "hf_s2l.selection, hf_s2l.selection.base, hf_s2l.selection.column_roles, "
-        "hf_s2l.selection.columns, hf_s2l.selection.context, hf_s2l.selection.engine, "
-        "hf_s2l.selection.kmeans, hf_s2l.selection.methods, "
-        "hf_s2l.selection.methods.cartography, hf_s2l.selection.methods.curriculum, "
-        "hf_s2l.selection.methods.facility_location, "
-        "hf_s2l.selection.methods.high_learnability, "
-        "hf_s2l.selection.methods.learning_percentage, "
-        "hf_s2l.selection.methods.least_confidence, hf_s2l.selection.methods.lp_clusters, "
-        "hf_s2l.selection.methods.middle_perplexity, hf_s2l.selection.methods.random, "
-        "hf_s2l.selection.methods.s2l, hf_s2l.selection.official, hf_s2l.selection.options, "
-        "hf_s2l.selection.provenance, hf_s2l.selection.registry, "
-        "hf_s2l.selection.selection, hf_s2l.selection.stratified, "
-        "hf_s2l.selection.unscored, hf_s2l.store, hf_s2l.store.trajectory_store"
+        "cycle: hf_s2l.hub, hf_s2l.hub.card, hf_s2l.hub.datasets, hf_s2l.hub.provenance, "
+        "hf_s2l.hub.trajectories, hf_s2l.store, hf_s2l.store.trajectory_store"
     ),
     # WP1 store + report
     "layer: hf_s2l.store.trajectory_store -> hf_s2l.hub",  # trajectory_store.py:638
@@ -88,17 +72,7 @@ KNOWN_VIOLATIONS: list[str] = [
     "length: hf_s2l/store/trajectory_store.py",  # 701 lines
     "length: hf_s2l/report/builder.py",  # 817 lines
     "cycle: hf_s2l.report.builder, hf_s2l.report.transfer_section",  # h-transfer
-    # WP2 hub + data
-    "layer: hf_s2l.hub -> hf_s2l.data",  # hub/__init__.py:50 (lazy re-exports)
-    "layer: hf_s2l.hub -> hf_s2l.data.card",  # hub/__init__.py:50
-    "layer: hf_s2l.hub -> hf_s2l.data.publish",  # hub/__init__.py:51
-    "layer: hf_s2l.hub.card -> hf_s2l.data",  # hub/card.py:3 (alias module)
-    "layer: hf_s2l.hub.card -> hf_s2l.data.card",  # hub/card.py:3
-    "layer: hf_s2l.hub.publish -> hf_s2l.data",  # hub/publish.py:3 (alias module)
-    "layer: hf_s2l.hub.publish -> hf_s2l.data.publish",  # hub/publish.py:3
-    "layer: hf_s2l.hub.trajectories -> hf_s2l.data",  # trajectories.py:148 (Markdown helpers)
-    "layer: hf_s2l.hub.trajectories -> hf_s2l.data.card",  # trajectories.py:148
-    "length: hf_s2l/data/card.py",  # 479 lines
+    # WP2 hub + data: none left
     # WP3 record
     "cycle: hf_s2l.record.callback, hf_s2l.record.in_step",
     "length: hf_s2l/record/callback.py",  # 648 lines
