@@ -60,20 +60,11 @@ KNOWN_VIOLATIONS: list[str] = [
     # groups so that packages removing their own lines in parallel merge without conflicts.
     #
     # the old 29-module SCC, after WP2 (hub no longer imports data) split in two: WP1's
-    # store -> hub edge (trajectory_store.push_to_hub/from_hub) and WP4's selection registry;
-    # each goes with its package
+    # store -> hub edge (trajectory_store.push_to_hub/from_hub) and WP4's selection registry
+    # (gone with WP4: base.py + methods/ + registry importing the methods package)
     (
         "cycle: hf_s2l.hub, hf_s2l.hub.card, hf_s2l.hub.datasets, hf_s2l.hub.provenance, "
         "hf_s2l.hub.trajectories, hf_s2l.store, hf_s2l.store.trajectory_store"
-    ),
-    (
-        "cycle: hf_s2l.selection._common, hf_s2l.selection.cartography, "
-        "hf_s2l.selection.column_roles, hf_s2l.selection.curriculum, "
-        "hf_s2l.selection.facility_location, hf_s2l.selection.high_learnability, "
-        "hf_s2l.selection.learning_percentage, hf_s2l.selection.least_confidence, "
-        "hf_s2l.selection.middle_perplexity, hf_s2l.selection.random, "
-        "hf_s2l.selection.registry, hf_s2l.selection.runner, hf_s2l.selection.s2l, "
-        "hf_s2l.selection.stratified"
     ),
     # WP1 store + report
     "layer: hf_s2l.store.trajectory_store -> hf_s2l.hub",  # trajectory_store.py:638
@@ -86,10 +77,6 @@ KNOWN_VIOLATIONS: list[str] = [
     "cycle: hf_s2l.record.callback, hf_s2l.record.in_step",
     "length: hf_s2l/record/callback.py",  # 648 lines
     "length: hf_s2l/record/in_step.py",  # 699 lines
-    # WP4 selection
-    "length: hf_s2l/selection/learning_percentage.py",  # 506 lines
-    "length: hf_s2l/selection/runner.py",  # 462 lines after h-faith
-    "length: hf_s2l/selection/selection.py",  # 545 lines after h-rel
 ]
 
 

@@ -105,9 +105,8 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from ..hub.trajectories import open_store
-    from ..selection import select
+    from ..selection import Selection, select
     from ..selection.provenance import cli_command
-    from ..selection.selection import Selection
     from . import check_out_dir
 
     check_out_dir(args.out)

@@ -2,11 +2,19 @@
 
 ``select(store, method, budget, seed=0, **params) -> Selection``; see
 :func:`available_methods` for the registered methods and :func:`register_method` to add one.
+
+Layout: ``base.py`` (the method contract), ``methods/`` (one file per built-in method),
+``registry.py`` (lookup; registers the built-ins), ``engine.py`` (``select``) with its
+helpers (``options``, ``stratified``, ``unscored``, ``columns``, ``quota``, ``context``),
+``official.py`` (``official_lp_subset``, above the engine), ``selection.py`` (the result
+and its folder format).
 """
 
+from .base import MethodResult, MethodSpec, register_method
 from .context import MethodContext
-from .registry import MethodResult, MethodSpec, available_methods, get_method, register_method
-from .runner import select
+from .engine import select
+from .official import official_lp_subset
+from .registry import available_methods, get_method
 from .selection import Selection
 
 __all__ = [
@@ -16,6 +24,7 @@ __all__ = [
     "Selection",
     "available_methods",
     "get_method",
+    "official_lp_subset",
     "register_method",
     "select",
 ]

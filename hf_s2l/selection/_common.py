@@ -2,50 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import numpy as np
 from transformers.utils import logging
 
-from .registry import MethodContext
-
 logger = logging.get_logger(__name__)
-
-
-def resolve_columns(
-    ctx: MethodContext,
-    columns: Sequence[int] | None,
-    *,
-    method: str,
-    minimum: int = 1,
-    exclude_train_begin: bool = False,
-) -> np.ndarray:
-    """The store columns a method uses: ``columns`` if given (each must be complete), else
-    every complete column of the chosen kinds, or with ``exclude_train_begin`` the feature
-    columns (no before-training column unless ``select(..., include_initial=True)``)."""
-    complete = ctx.complete_columns
-    if columns is not None:
-        cols = np.asarray([int(c) for c in columns], dtype=np.int64)
-        cols = np.where(cols < 0, ctx.store.num_columns + cols, cols)
-        bad = [int(c) for c in cols if c not in set(complete.tolist())]
-        if bad:
-            raise ValueError(
-                f"{method}: columns {bad} are not complete columns of the store "
-                f"(complete: {complete.tolist()})"
-            )
-    else:
-        cols = ctx.feature_columns if exclude_train_begin else complete
-    if len(cols) < minimum:
-        initial = (
-            "; the before-training (step-0) column is not a feature unless include_initial=True"
-            if columns is None and exclude_train_begin and len(complete) > len(cols)
-            else ""
-        )
-        raise ValueError(
-            f"{method} needs at least {minimum} complete trajectory column(s), got {len(cols)} "
-            f"(complete columns of the store: {complete.tolist()}{initial})"
-        )
-    return cols
 
 
 def check_nan_rows(values: np.ndarray, *, method: str, fallback: str) -> np.ndarray:

@@ -1,4 +1,7 @@
-"""Budget arithmetic shared by every method: count/fraction → count, and budget splits."""
+"""The budget a user asks for: text -> count or fraction, fraction -> count.
+
+The splits of a budget over groups live in :mod:`hf_s2l.selection.quota` (re-exported here).
+"""
 
 from __future__ import annotations
 
@@ -63,63 +66,7 @@ def resolve_budget(budget: int | float, num_examples: int) -> int:
     return min(b, num_examples)
 
 
-def even_split_smallest_first(
-    sizes: np.ndarray, budget: int, rng: np.random.Generator | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Split ``budget`` evenly over groups, visiting them from the smallest to the largest.
+# the budget splits moved to quota.py; kept importable from here
+from .quota import even_split_smallest_first, proportional_split  # noqa: E402
 
-    The S2L rule (``schedules/s2l.py`` in BigML-CS-UCLA/S2L): with ``r`` the budget still
-    to assign and ``g`` the groups not yet visited, the next group gets
-    ``q = r // g`` examples, or all of it if it has fewer than ``q`` (what it cannot take
-    rolls over to the larger groups). Ties in size are visited in index order.
-
-    Official (``rng=None``), the remainder ``r % g`` always rolls over, so with more groups
-    than budget the first groups get 0 and the last (largest) groups always win. With an
-    ``rng`` the same order and split are kept but the remainder is spread at random: the
-    group gets ``q + 1`` with probability ``(r % g) / g``, i.e. the ``r % g`` extra examples
-    go to ``r % g`` of the ``g`` remaining groups drawn uniformly without replacement, so
-    no position in the visit order is favoured.
-
-    Returns ``(visit_order, quotas)``: the group indices in visiting order and, aligned with
-    ``sizes``, how many examples each group contributes.
-    """
-    sizes = np.asarray(sizes, dtype=np.int64)
-    order = np.argsort(sizes, kind="stable")
-    quotas = np.zeros(len(sizes), dtype=np.int64)
-    remaining = int(budget)
-    for i, g in enumerate(order):
-        left = len(order) - i
-        q, extra = divmod(remaining, left)
-        if rng is not None and extra and rng.random() * left < extra:
-            q += 1
-        take = min(int(sizes[g]), q)
-        quotas[g] = take
-        remaining -= take
-    return order, quotas
-
-
-def proportional_split(sizes: np.ndarray, budget: int) -> np.ndarray:
-    """Split ``budget`` over groups proportionally to their sizes, exactly (largest remainder).
-
-    Each group gets ``floor(budget * size / N)``; the examples left over go one each to the
-    groups with the largest fractional remainders (ties: lower group index first).
-    """
-    sizes = np.asarray(sizes, dtype=np.int64)
-    total = int(sizes.sum())
-    if total == 0:
-        return np.zeros_like(sizes)
-    exact = sizes.astype(np.float64) * budget / total
-    quotas = np.floor(exact).astype(np.int64)
-    quotas = np.minimum(quotas, sizes)
-    left = int(budget - quotas.sum())
-    if left > 0:
-        rema = exact - quotas
-        rema[quotas >= sizes] = -1.0
-        order = np.lexsort((np.arange(len(sizes)), -rema))
-        for g in order:
-            if left == 0:
-                break
-            if quotas[g] < sizes[g]:
-                quotas[g] += 1
-                left -= 1
-    return quotas
+__all__ = ["even_split_smallest_first", "parse_budget", "proportional_split", "resolve_budget"]

@@ -10,7 +10,9 @@ A column's ``kind`` says why it was recorded (see :class:`~hf_s2l.RecordingSched
 
 Methods use these helpers instead of "the first" / "the last" complete column, so that a
 column of the wrong kind is never used silently. Which column is *before training* is
-decided in one place, :func:`hf_s2l.selection.columns.is_before_training`; the columns a
+decided in one place, :func:`hf_s2l.store.kinds.is_before_training` (with
+``before_training_columns``, ``trained_columns`` and ``describe_columns``, re-exported here);
+the columns a
 method may read are the context's (``select(..., column_kinds=..., include_initial=...)``).
 """
 
@@ -21,36 +23,29 @@ from typing import Any
 import numpy as np
 from transformers.utils import logging
 
-from .columns import is_before_training
+from ..store.kinds import (
+    EPOCH_END_KIND,
+    before_training_columns,
+    describe_columns,
+    is_before_training,
+    trained_columns,
+)
+from .columns import resolve_columns
 
 logger = logging.get_logger(__name__)
 
-EPOCH_END_KIND = "epoch_end"
-
-
-def before_training_columns(store: Any, columns: Any = None) -> list[int]:
-    """The before-training columns among ``columns`` (default: the store's complete ones);
-    see :func:`hf_s2l.selection.columns.is_before_training`."""
-    cols = store.complete_columns() if columns is None else columns
-    return [int(c) for c in cols if is_before_training(store, int(c))]
-
-
-def trained_columns(store: Any, columns: Any = None) -> np.ndarray:
-    """``columns`` (default: the store's complete ones) without the before-training ones."""
-    cols = store.complete_columns() if columns is None else columns
-    return np.asarray([int(c) for c in cols if not is_before_training(store, int(c))], np.int64)
-
-
-def describe_columns(store: Any) -> str:
-    """One line listing every column as ``index:kind@step/epoch`` (for error messages)."""
-    complete = set(int(c) for c in store.complete_columns())
-    kinds, steps, epochs = store.kinds, store.steps, store.epochs
-    parts = [
-        f"{c}:{kinds[c] or '?'}@step{int(steps[c])}/epoch{float(epochs[c]):g}"
-        + ("" if c in complete else "(incomplete)")
-        for c in range(store.num_columns)
-    ]
-    return f"[{', '.join(parts) or 'none'}] (store mode {store.mode!r})"
+__all__ = [
+    "EPOCH_END_KIND",
+    "HOW_TO_RECORD_BEFORE_TRAINING",
+    "before_training_columns",
+    "describe_columns",
+    "final_trained_column",
+    "final_trained_column_quiet",
+    "is_before_training",
+    "later_incomplete_columns",
+    "trained_columns",
+    "trained_or_given_columns",
+]
 
 
 def later_incomplete_columns(store: Any, column: int) -> list[int]:
@@ -79,8 +74,6 @@ def final_trained_column(ctx: Any, column: int | None, *, method: str) -> tuple[
     after training started; an error if there is none (the before-training column scores the
     untrained model), a warning if columns recorded after it are still incomplete.
     """
-    from ._common import resolve_columns
-
     store = ctx.store
     if column is not None:
         col = int(resolve_columns(ctx, [column], method=method)[-1])
@@ -128,8 +121,6 @@ def trained_or_given_columns(
     """``columns`` if given (each complete), else the context's feature columns (complete,
     recorded after training started unless ``include_initial``); an error naming the store's
     columns if fewer than ``minimum``."""
-    from ._common import resolve_columns
-
     if columns is not None:
         return resolve_columns(ctx, columns, method=method, minimum=minimum)
     cols = ctx.feature_columns

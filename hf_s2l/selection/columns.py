@@ -33,57 +33,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from ..store import TrajectoryStore
-
-BEFORE_TRAINING_KIND = "train_begin"
-IN_STEP_KIND = "epoch"
-PROBE_KINDS = ("train_begin", "point", "interval", "epoch_end")
-KNOWN_KINDS = (*PROBE_KINDS, IN_STEP_KIND)
-KIND_ALIASES: dict[str, tuple[str, ...]] = {"probe": PROBE_KINDS, "in_step": (IN_STEP_KIND,)}
-
-
-def kinds_of(store: TrajectoryStore, column: int) -> list[str]:
-    """The kinds of ``column`` (its ``kind`` split at ``+``; ``point`` when it has none)."""
-    kind = store.kinds[column]
-    return [k for k in kind.split("+") if k] or ["point"]
-
-
-def is_before_training(store: TrajectoryStore, column: int) -> bool:
-    """True if ``column`` holds the losses before any training step.
-
-    A ``train_begin`` column; or, in a probe store (not ``mode="in_step"``), a column at
-    global step 0 that is not an in-step/epoch-end column (hand-made or imported stores).
-    """
-    c = int(column)
-    if store.column_has_kind(c, BEFORE_TRAINING_KIND):
-        return True
-    if store.mode == "in_step" or store.column_has_kind(c, IN_STEP_KIND):
-        return False
-    return int(store.steps[c]) == 0 and not store.column_has_kind(c, "epoch_end")
-
-
-def _expand_kinds(kinds: str | Sequence[str], store: TrajectoryStore) -> tuple[str, ...]:
-    names = [kinds] if isinstance(kinds, str) else list(kinds)
-    out: list[str] = []
-    present = sorted({k for c in range(store.num_columns) for k in kinds_of(store, c)})
-    for name in names:
-        if not isinstance(name, str):
-            raise ValueError(f"column_kinds must be kind names (strings), got {name!r}")
-        expanded = KIND_ALIASES.get(name, (name,))
-        for k in expanded:
-            if k not in KNOWN_KINDS and k not in present:
-                raise ValueError(
-                    f"unknown column kind {k!r}; the store at {store.path} has kinds "
-                    f"{present or 'none'} (aliases: 'probe', 'in_step')"
-                )
-            if k not in out:
-                out.append(k)
-    if not out:
-        raise ValueError("column_kinds is empty; pass at least one kind or leave it None")
-    return tuple(out)
+from ..store.kinds import (
+    BEFORE_TRAINING_KIND,
+    IN_STEP_KIND,
+    KIND_ALIASES,
+    KNOWN_KINDS,
+    PROBE_KINDS,
+    expand_kinds,
+    is_before_training,
+    kinds_of,
+)
 
 
 @dataclass(frozen=True)
@@ -109,7 +73,7 @@ def choose_columns(
     include_initial: bool = False,
 ) -> ColumnChoice:
     """The complete and feature columns of ``store`` for these options (ascending)."""
-    kinds = None if column_kinds is None else _expand_kinds(column_kinds, store)
+    kinds = None if column_kinds is None else expand_kinds(column_kinds, store)
     complete = [int(c) for c in store.complete_columns()]
     if kinds is not None:
         complete = [c for c in complete if set(kinds_of(store, c)) & set(kinds)]
@@ -122,3 +86,56 @@ def choose_columns(
         kinds=kinds,
         include_initial=keep_initial,
     )
+
+
+def resolve_columns(
+    ctx: Any,
+    columns: Sequence[int] | None,
+    *,
+    method: str,
+    minimum: int = 1,
+    exclude_train_begin: bool = False,
+) -> np.ndarray:
+    """The store columns a method uses: ``columns`` if given (each must be complete), else
+    every complete column of the chosen kinds, or with ``exclude_train_begin`` the feature
+    columns (no before-training column unless ``select(..., include_initial=True)``)."""
+    complete = ctx.complete_columns
+    if columns is not None:
+        cols = np.asarray([int(c) for c in columns], dtype=np.int64)
+        cols = np.where(cols < 0, ctx.store.num_columns + cols, cols)
+        bad = [int(c) for c in cols if c not in set(complete.tolist())]
+        if bad:
+            raise ValueError(
+                f"{method}: columns {bad} are not complete columns of the store "
+                f"(complete: {complete.tolist()})"
+            )
+    else:
+        cols = ctx.feature_columns if exclude_train_begin else complete
+    if len(cols) < minimum:
+        initial = (
+            "; the before-training (step-0) column is not a feature unless include_initial=True"
+            if columns is None and exclude_train_begin and len(complete) > len(cols)
+            else ""
+        )
+        raise ValueError(
+            f"{method} needs at least {minimum} complete trajectory column(s), got {len(cols)} "
+            f"(complete columns of the store: {complete.tolist()}{initial})"
+        )
+    return cols
+
+
+# old private name (kept for callers outside selection until issue 21 removes the shims)
+_expand_kinds = expand_kinds
+
+__all__ = [
+    "BEFORE_TRAINING_KIND",
+    "IN_STEP_KIND",
+    "KIND_ALIASES",
+    "KNOWN_KINDS",
+    "PROBE_KINDS",
+    "ColumnChoice",
+    "choose_columns",
+    "is_before_training",
+    "kinds_of",
+    "resolve_columns",
+]

@@ -1,36 +1,30 @@
-"""Provenance of a selection: parameters as JSON and the CLI command that reproduces it."""
+"""Provenance of a selection: parameters as JSON and the CLI command that reproduces it.
+
+Both are thin: the JSON summary is :func:`hf_s2l.store.jsonable.to_jsonable`
+(``arrays="summary"``), the command :func:`hf_s2l.store.commandline.hf_s2l_command`.
+"""
 
 from __future__ import annotations
 
-import hashlib
+import json
 import os
-import shlex
 from typing import Any
 
 import numpy as np
 
+from ..store.commandline import hf_s2l_command
+from ..store.jsonable import MAX_LIST, to_jsonable
+
 
 def jsonable(value: Any) -> Any:
     """Params as JSON: arrays become a short summary (shape, dtype, sha1)."""
-    if isinstance(value, np.ndarray) or (isinstance(value, (list, tuple)) and len(value) > 64):
-        arr = np.asarray(value)
-        digest = hashlib.sha1(np.ascontiguousarray(arr).tobytes()).hexdigest()[:12]
-        return {"array": list(arr.shape), "dtype": str(arr.dtype), "sha1": digest}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    return repr(value)
+    return to_jsonable(value, arrays="summary")
 
 
 def is_arraylike(value: Any) -> bool:
-    return isinstance(value, np.ndarray) or (isinstance(value, (list, tuple)) and len(value) > 64)
+    return isinstance(value, np.ndarray) or (
+        isinstance(value, (list, tuple)) and len(value) > MAX_LIST
+    )
 
 
 def cli_command(
@@ -46,18 +40,17 @@ def cli_command(
     official: bool = False,
 ) -> str:
     """The ``hf-s2l select`` command line that reproduces a selection."""
-    import json
-
-    cmd = ["hf-s2l", "select", str(store_path), "--method", method, "--budget", repr(budget)]
-    cmd += ["--seed", str(seed), "--out", out]
-    if by_column:
-        cmd += ["--by-column", by_column]
-        if not stratify:
-            cmd += ["--no-stratify"]
-    if embeddings_file:
-        cmd += ["--embeddings", embeddings_file]
-    if official:
-        cmd += ["--official"]
-    for k, v in params.items():
-        cmd += ["--param", f"{k}={v if isinstance(v, str) else json.dumps(v)}"]
-    return shlex.join(cmd)
+    options: list[tuple[str, Any]] = [
+        ("--method", method),
+        ("--budget", repr(budget)),
+        ("--seed", str(seed)),
+        ("--out", out),
+        ("--by-column", by_column or None),
+        ("--no-stratify", bool(by_column) and not stratify),
+        ("--embeddings", embeddings_file or None),
+        ("--official", bool(official)),
+    ]
+    options += [
+        ("--param", f"{k}={v if isinstance(v, str) else json.dumps(v)}") for k, v in params.items()
+    ]
+    return hf_s2l_command("select", [str(store_path)], options)

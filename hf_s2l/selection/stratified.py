@@ -3,7 +3,7 @@
 The official S2L source loop (``schedules/s2l.py``, ``S2L.query``), for any method: groups
 are visited by ascending size; each gets ``remaining // groups_left`` examples (the
 remainder spread at random over the groups by default, see
-:func:`~hf_s2l.selection.budget.even_split_smallest_first`), a group smaller than its share
+:func:`~hf_s2l.selection.quota.even_split_smallest_first`), a group smaller than its share
 is taken whole, and the method runs within each group larger than its share.
 """
 
@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 from transformers.utils import logging
 
-from .budget import even_split_smallest_first
+from .base import MethodResult, MethodSpec, check_result
 from .context import MethodContext
-from .registry import MethodResult, MethodSpec, check_result
+from .quota import even_split_smallest_first
 
 logger = logging.get_logger(__name__)
 

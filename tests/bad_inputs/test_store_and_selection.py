@@ -6,8 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -366,24 +364,18 @@ def test_selection_constructor(kwargs, phrase):
         Selection(method="x", **kwargs)
 
 
-def test_cli_select_refuses_to_overwrite(tmp_path):
+def test_cli_select_refuses_to_overwrite(tmp_path, capsys):
+    from hf_s2l.cli import main  # in-process: the message and exit status are the point
+
     store = _store(tmp_path / "s")
     d = _saved(tmp_path)
-    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "hf_s2l.cli", "select", str(store), "--method", "random"]
+    cmd = ["select", str(store), "--method", "random", "--budget", "2", "--out", str(d)]
     with _unchanged(tmp_path):
-        r = subprocess.run(
-            [*cmd, "--budget", "2", "--out", str(d)], env=env, capture_output=True, text=True
-        )
-        assert r.returncode != 0 and "already holds a saved selection" in r.stderr
-        assert "--overwrite" in r.stderr
-    r = subprocess.run(
-        [*cmd, "--budget", "2", "--out", str(d), "--overwrite"],
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert r.returncode == 0, r.stderr
+        assert main(cmd) != 0
+        err = capsys.readouterr().err
+        assert "already holds a saved selection" in err
+        assert "--overwrite" in err
+    assert main([*cmd, "--overwrite"]) == 0, capsys.readouterr().err
     assert len(Selection.load(d)) == 2
 
 

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from hf_s2l import Selection
+from hf_s2l.selection import _folder as folder_mod
 from hf_s2l.selection import selection as sel_mod
 
 REPO = Path(__file__).resolve().parents[2]
@@ -38,9 +39,10 @@ SAVER = """
 import sys
 import numpy as np
 from hf_s2l import Selection
+from hf_s2l.selection import _folder as folder_mod
 from hf_s2l.selection import selection as sel_mod
 if sys.argv[2] == "fallback":
-    sel_mod._exchange = lambda a, b: False  # the two-rename path of non-Linux systems
+    folder_mod.exchange = lambda a, b: False  # the two-rename path of non-Linux systems
 def make(k):
     n = 30 + 40 * k
     return Selection(indices=np.arange(n) * 2, method=f"m{k}", num_examples=400,
@@ -71,7 +73,7 @@ def test_sigkill_during_save_leaves_old_or_new(tmp_path, path):
         if not sys.platform.startswith("linux"):
             pytest.skip("renameat2 is Linux-only")
         (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
-        assert sel_mod._exchange(tmp_path / "a", tmp_path / "b")  # really the atomic swap
+        assert folder_mod.exchange(tmp_path / "a", tmp_path / "b")  # really the atomic swap
         (tmp_path / "a").rmdir(), (tmp_path / "b").rmdir()
     d = tmp_path / "sel"
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
@@ -95,7 +97,7 @@ def test_sigkill_during_save_leaves_old_or_new(tmp_path, path):
 def test_fallback_swap_interrupted_between_renames(tmp_path, monkeypatch):
     d = tmp_path / "sel"
     Selection(indices=[1, 2], method="old").save(d)
-    monkeypatch.setattr(sel_mod, "_exchange", lambda a, b: False)
+    monkeypatch.setattr(folder_mod, "exchange", lambda a, b: False)
     real_rename, calls = os.rename, []
 
     def crash_second(src, dst):
