@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -36,8 +36,7 @@ from .schema import (
     save_meta,
 )
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .trajectory_store import TrajectoryStore
+S = TypeVar("S")  # the store class (TrajectoryStore; not imported: it imports this module)
 
 DEFAULT_LOSS_DEFINITION = (
     "mean token cross-entropy over the example's target tokens (labels != -100, shifted by one "
@@ -58,7 +57,7 @@ STORE_FILES = {
 
 
 def create_store(
-    cls: type[TrajectoryStore],
+    cls: type[S],
     path: str | os.PathLike,
     num_examples: int,
     *,
@@ -72,7 +71,7 @@ def create_store(
     extra: dict[str, Any] | None = None,
     exist_ok: bool = False,
     replace: bool = False,
-) -> TrajectoryStore:
+) -> S:
     """:meth:`TrajectoryStore.create` (see there); ``cls`` is the store class to build."""
     path = Path(path)
     if not isinstance(num_examples, (int, np.integer)) or isinstance(num_examples, bool):
@@ -180,8 +179,8 @@ def create_store(
 
 
 def continue_store(
-    cls: type[TrajectoryStore], path: Path, num_examples: int, dataset_fingerprint: str | None
-) -> TrajectoryStore:
+    cls: type[S], path: Path, num_examples: int, dataset_fingerprint: str | None
+) -> S:
     """Open an existing store for appending (``create(..., exist_ok=True)``)."""
     # check read-only first: a store of another dataset is left untouched (not even locked)
     cls.open(path, mode="r").check_matches(num_examples, dataset_fingerprint)
