@@ -1,6 +1,6 @@
 """Fixtures of the report tests: one store recorded by a real tiny Trainer run (per session).
 
-Cheap on purpose: the session's tokenizer and tokenised math slice (tests/conftest.py), a
+Cheap on purpose: the session's tokenizer (tests/conftest.py), the 96-row math slice, a
 1-layer hidden-32 model, 2 epochs of 6 steps. The report modules share it in one xdist group
 (``pytest -n 2 --dist loadgroup`` builds it once).
 """
@@ -11,15 +11,20 @@ import pytest
 
 
 @pytest.fixture(scope="session")
-def recorded_store(tmp_path_factory, math_raw, math_tokenized, tokenizer):
+def recorded_store(tmp_path_factory, math_raw, tokenizer):
     """A store recorded by TrajectoryCallback while a tiny GPT-NeoX trains 2 epochs."""
     import transformers as tf
 
     import hf_s2l
+    from hf_s2l.corpora import tokenize_sft
     from hf_s2l.tiny import tiny_model
 
     root = tmp_path_factory.mktemp("report")
-    ds = math_tokenized.add_column("source", math_raw["source"])
+    ds = math_raw.map(  # 256 tokens: every row keeps answer tokens (128 would cut some off)
+        tokenize_sft,
+        fn_kwargs={"tokenizer": tokenizer, "max_length": 256},
+        remove_columns=["instruction", "output"],
+    )
     model = tiny_model(
         family="gpt_neox", vocab_size=len(tokenizer), hidden_size=32, num_layers=1, num_heads=2
     )
