@@ -84,3 +84,56 @@ def test_close_cancels_the_gc_cleanup(tmp_path):
     gc.collect()  # the closed store's cleanup must not give up other's hold
     assert lock_mod._held_for(tmp_path / "s") == 1
     other.close()
+
+
+THREADS = """
+import gc, sys, threading
+from pathlib import Path
+from hf_s2l.store import TrajectoryStore
+from hf_s2l.store import lock as lock_mod
+
+root = Path(sys.argv[1])
+TrajectoryStore.create(root / "s", num_examples=3).close()
+gc.set_threshold(5)  # collections at almost every allocation, in every thread
+errors = []
+
+def work():
+    try:
+        for _ in range(40):
+            s = TrajectoryStore.open(root / "s", "r+")
+            s.self_ref = s  # freed by the cyclic GC, at some allocation of some thread
+            if _ % 3 == 0:
+                s.close()
+            del s
+    except BaseException as e:
+        errors.append(e)
+
+threads = [threading.Thread(target=work) for _ in range(4)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+gc.collect()
+lock_mod._drain_if_free()
+assert not errors, errors
+assert lock_mod._held_for(root / "s") == 0, lock_mod._held_for(root / "s")
+print("OK", flush=True)
+"""
+
+
+def test_threads_dropping_stores_leave_no_hold_and_no_deadlock(tmp_path):
+    """Four threads open and drop (cyclic, some closed) stores of one folder while the GC
+    runs at almost every allocation: no deadlock, and at the end no hold is left."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    try:
+        res = subprocess.run(
+            [sys.executable, "-c", THREADS, str(tmp_path)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("deadlock: threads dropping writable stores hung the process")
+    assert res.returncode == 0 and res.stdout.strip() == "OK", res.stderr[-3000:]
