@@ -17,6 +17,10 @@ Layers, lowest first (a module may import its own layer and lower ones only)::
     2 data, report, transfer
     3 commands, experiments, cli, demo, corpora, eval, tiny, assets
 
+``ENTRY_POINTS`` names the few thin public functions whose body alone may import one named
+higher package (``TrajectoryStore.push_to_hub``/``from_hub`` -> ``hf_s2l.hub``); the rest of
+their module may not, and the list must not be stale.
+
 ``KNOWN_VIOLATIONS`` lists what the code of before the redesign breaks; the test tolerates
 those but fails when one of them no longer exists (remove it from the list as you fix it).
 ``python tests/test_layers.py`` prints the current violations in the list's format.
@@ -49,6 +53,15 @@ LAYERS: dict[str, int] = {
     "assets": 3,
 }
 
+# Thin public entry points whose body (only) may import one higher package:
+#   module -> {qualified function name: the package its body may import}
+ENTRY_POINTS: dict[str, dict[str, str]] = {
+    "hf_s2l.store.trajectory_store": {  # public HF-style entry points into hf_s2l.hub
+        "TrajectoryStore.push_to_hub": "hf_s2l.hub",
+        "TrajectoryStore.from_hub": "hf_s2l.hub",
+    },
+}
+
 # Found on the code of before the redesign (h-plan, 2026-12-03). Formats:
 #   "cycle: A, B, ..."        a strongly connected set of modules (sorted); tolerated while
 #                             every current cycle lies inside a known one
@@ -59,19 +72,7 @@ KNOWN_VIOLATIONS: list[str] = [
     # Grouped by the issue-21 work package that fixes them (PLAN21.md), a blank line between
     # groups so that packages removing their own lines in parallel merge without conflicts.
     #
-    # the old 29-module SCC, after WP2 (hub no longer imports data) split in two: WP1's
-    # store -> hub edge (trajectory_store.push_to_hub/from_hub) and WP4's selection registry
-    # (gone with WP4: base.py + methods/ + registry importing the methods package)
-    (
-        "cycle: hf_s2l.hub, hf_s2l.hub.card, hf_s2l.hub.datasets, hf_s2l.hub.provenance, "
-        "hf_s2l.hub.trajectories, hf_s2l.store, hf_s2l.store.trajectory_store"
-    ),
     # WP1 store + report
-    "layer: hf_s2l.store.trajectory_store -> hf_s2l.hub",  # trajectory_store.py:638
-    "layer: hf_s2l.store.trajectory_store -> hf_s2l.hub.trajectories",  # trajectory_store.py:638
-    "length: hf_s2l/store/trajectory_store.py",  # 701 lines
-    "length: hf_s2l/report/builder.py",  # 817 lines
-    "cycle: hf_s2l.report.builder, hf_s2l.report.transfer_section",  # h-transfer
     # WP2 hub + data: none left
     # WP3 record
     "cycle: hf_s2l.record.callback, hf_s2l.record.in_step",
@@ -167,17 +168,50 @@ def _dynamic_targets(
     return None
 
 
-def imports_of(name: str, path: Path) -> tuple[list[tuple[int, str]], list[int]]:
+def _functions(tree: ast.Module) -> dict[str, ast.AST]:
+    """``{qualified name: def node}`` of every function and method (``Class.method``)."""
+    out: dict[str, ast.AST] = {}
+
+    def visit(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                qual = prefix + child.name
+                if not isinstance(child, ast.ClassDef):
+                    out[qual] = child
+                visit(child, qual + ".")
+            else:
+                visit(child, prefix)
+
+    visit(tree, "")
+    return out
+
+
+def imports_of(
+    name: str, path: Path, entry_points: dict[str, str] | None = None
+) -> tuple[list[tuple[int, str]], list[int]]:
     """``(line, imported name)`` for every import in the file, and the lines of dynamic
-    imports that cannot be resolved. Imported names may be modules or attributes."""
+    imports that cannot be resolved. Imported names may be modules or attributes.
+
+    ``entry_points`` (``{qualified function name: package}``): imports of that package (or
+    below it) inside that function's body are left out."""
     package = _package_of(name, path)
     tree = ast.parse(path.read_text(), filename=str(path))
     consts = _module_constants(tree)
+    funcs = _functions(tree)
+    allowed: dict[int, str] = {}  # id(import node) -> package it may import
+    for qual, pkg_name in (entry_points or {}).items():
+        if qual in funcs:
+            allowed.update({id(n): pkg_name for n in ast.walk(funcs[qual])})
     out: list[tuple[int, str]] = []
     unresolved: list[int] = []
+
+    def exempt(node: ast.AST, imported: str) -> bool:
+        ok = allowed.get(id(node))
+        return ok is not None and (imported == ok or imported.startswith(ok + "."))
+
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            out += [(node.lineno, a.name) for a in node.names]
+            out += [(node.lineno, a.name) for a in node.names if not exempt(node, a.name)]
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 base = package.split(".")
@@ -185,6 +219,8 @@ def imports_of(name: str, path: Path) -> tuple[list[tuple[int, str]], list[int]]
                 mod = ".".join(base + ([node.module] if node.module else []))
             else:
                 mod = node.module or ""
+            if exempt(node, mod):
+                continue
             out.append((node.lineno, mod))
             out += [(node.lineno, f"{mod}.{a.name}") for a in node.names]
         elif isinstance(node, ast.Call):
@@ -216,9 +252,13 @@ def _resolve(imported: str, modules: dict[str, Path]) -> str | None:
     return None
 
 
-def import_graph(pkg: Path = PKG) -> tuple[dict[str, dict[str, int]], list[str]]:
+def import_graph(
+    pkg: Path = PKG, entry_points: dict[str, dict[str, str]] | None = None
+) -> tuple[dict[str, dict[str, int]], list[str]]:
     """``{module: {imported module: first line}}`` over ``hf_s2l`` and the unresolved dynamic
-    imports as ``"path:line"``."""
+    imports as ``"path:line"`` (imports allowed by ``entry_points``, default
+    ``ENTRY_POINTS``, left out)."""
+    entry_points = ENTRY_POINTS if entry_points is None else entry_points
     root = pkg.name
     excluded = {root, f"{root}.version"}
     modules = all_modules(pkg)
@@ -227,7 +267,7 @@ def import_graph(pkg: Path = PKG) -> tuple[dict[str, dict[str, int]], list[str]]
     for name in graph:
         path = modules[name]
         package = _package_of(name, path)
-        imported, unresolved = imports_of(name, path)
+        imported, unresolved = imports_of(name, path, entry_points.get(name))
         rel = path.relative_to(pkg.parent).as_posix()
         dynamic += [f"{rel}:{line}" for line in unresolved]
         for line, imp in imported:
@@ -312,9 +352,11 @@ def layer_of(module: str) -> int | None:
     return LAYERS.get(top)
 
 
-def current_violations(pkg: Path = PKG) -> tuple[list[str], dict[str, str]]:
+def current_violations(
+    pkg: Path = PKG, entry_points: dict[str, dict[str, str]] | None = None
+) -> tuple[list[str], dict[str, str]]:
     """Every violation in ``KNOWN_VIOLATIONS`` format and, for each, a longer explanation."""
-    graph, dynamic = import_graph(pkg)
+    graph, dynamic = import_graph(pkg, entry_points)
     modules = all_modules(pkg)
     found: list[str] = []
     why: dict[str, str] = {}
@@ -443,6 +485,50 @@ def test_the_graph_sees_every_kind_of_import(tmp_path):
     assert why["layer: hf_s2l.store.core -> hf_s2l.hub"] == (
         "hf_s2l/store/core.py:7 (layer 0 imports layer 1)"
     )
+
+
+def test_entry_points_exempt_only_their_body_and_package(tmp_path):
+    pkg = tmp_path / "hf_s2l"
+    files = {
+        "__init__.py": "",
+        "store/__init__.py": "",
+        "store/core.py": (
+            "class Store:\n"
+            "    def push(self):\n"
+            "        from hf_s2l.hub import up\n"
+            "        import hf_s2l.data.rows\n"
+            "def push():\n"
+            "    from ..hub import up\n"
+        ),
+        "store/other.py": "class Store:\n    def push(self):\n        from hf_s2l.hub import up\n",
+        "hub/__init__.py": "def up():\n    pass\n",
+        "data/__init__.py": "",
+        "data/rows.py": "",
+    }
+    for rel, text in files.items():
+        (pkg / rel).parent.mkdir(parents=True, exist_ok=True)
+        (pkg / rel).write_text(text)
+    plain, _ = import_graph(pkg, {})
+    assert set(plain["hf_s2l.store.core"]) == {"hf_s2l.hub", "hf_s2l.data", "hf_s2l.data.rows"}
+    graph, _ = import_graph(pkg, {"hf_s2l.store.core": {"Store.push": "hf_s2l.hub"}})
+    # Store.push's hub import is allowed; its data import and the module function's are not
+    assert graph["hf_s2l.store.core"] == {"hf_s2l.hub": 6, "hf_s2l.data": 4, "hf_s2l.data.rows": 4}
+    assert set(graph["hf_s2l.store.other"]) == {"hf_s2l.hub"}  # another module: not exempt
+    graph, _ = import_graph(pkg, {"hf_s2l.store.core": {"push": "hf_s2l.hub"}})
+    assert graph["hf_s2l.store.core"] == {"hf_s2l.hub": 3, "hf_s2l.data": 4, "hf_s2l.data.rows": 4}
+
+
+def test_entry_points_are_not_stale():
+    """Every ENTRY_POINTS function exists and its body does import the package it may."""
+    modules = all_modules()
+    for name, funcs in ENTRY_POINTS.items():
+        assert name in modules, f"ENTRY_POINTS: no module {name}"
+        full, _ = imports_of(name, modules[name])
+        for qual, allowed in funcs.items():
+            assert qual in _functions(ast.parse(modules[name].read_text())), (name, qual)
+            rest, _ = imports_of(name, modules[name], {qual: allowed})
+            dropped = [imp for imp in full if imp not in rest]
+            assert dropped and all(i.startswith(allowed) for _, i in dropped), (name, qual)
 
 
 def test_the_real_graph_is_read():

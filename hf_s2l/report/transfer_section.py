@@ -6,10 +6,19 @@ import html
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from transformers.utils import logging
 
+from .figures import FigureInfo, pick_clusters, save_figure
+
 logger = logging.get_logger(__name__)
+
+__all__ = [
+    "CAPTION",
+    "FIGURE_NAME",
+    "build_transfer_section",
+    "pick_clusters",
+    "render_transfer_section",
+]
 
 FIGURE_NAME = "transfer"
 CAPTION = (
@@ -20,18 +29,6 @@ CAPTION = (
 )
 
 
-def pick_clusters(labels: np.ndarray, y: np.ndarray, k: int) -> list[int]:
-    """``k`` clusters of >= 3 examples spread over the range of the target's final loss."""
-    uniq, counts = np.unique(labels, return_counts=True)
-    cand = uniq[counts >= 3] if (counts >= 3).any() else uniq
-    final = np.array([np.nanmean(y[labels == c, -1]) for c in cand])
-    order = cand[np.argsort(final, kind="stable")]
-    if len(order) <= k:
-        return [int(c) for c in order]
-    pos = np.unique(np.round(np.linspace(0, len(order) - 1, k)).astype(int))
-    return [int(order[p]) for p in pos]
-
-
 def build_transfer_section(
     proxy: Any,
     target: Any,
@@ -39,7 +36,7 @@ def build_transfer_section(
     *,
     seed: int = 0,
     clusters_shown: int = 4,
-) -> tuple[Any, dict[str, Any]]:
+) -> tuple[FigureInfo | None, dict[str, Any]]:
     """Draw the figure and compute the figures; returns ``(FigureInfo or None, summary)``.
 
     ``summary`` is the :meth:`~hf_s2l.transfer_check.TransferReport.to_dict` of the check, or
@@ -47,7 +44,6 @@ def build_transfer_section(
     """
     from ..transfer_check import TransferAlignmentError, analyse
     from . import plots
-    from .builder import _save
 
     try:
         data = analyse(proxy, target, seed=seed)
@@ -58,13 +54,13 @@ def build_transfer_section(
     fig = plots.target_by_proxy_cluster(
         data.target_progress, data.target_trajectories, data.labels, clusters
     )
-    info = _save(fig, FIGURE_NAME, Path(out_dir), CAPTION)
+    info = save_figure(fig, FIGURE_NAME, Path(out_dir), CAPTION)
     summary = data.report.to_dict()
     summary["clusters_shown"] = clusters
     return info, summary
 
 
-def render_transfer_section(summary: dict[str, Any], figure: Any) -> str:
+def render_transfer_section(summary: dict[str, Any], figure: FigureInfo | None) -> str:
     """The section's HTML: heading, the numbers, the verdict and the figure."""
     parts = ["<h2>Does the proxy stand for the target?</h2>"]
     if "error" in summary:

@@ -11,6 +11,13 @@ notebook that re-runs a training in the same kernel is not locked out by its own
 objects. Children created with ``fork`` (dataloader workers) close their copy of the lock
 file without unlocking it. Readers never lock.
 
+**Garbage collection.** A store that is never closed gives its hold back when it is collected
+(:meth:`WriterLock.release_soon`, run by its finalizer). The cyclic garbage collector can run
+at any allocation, also while this thread holds the module's mutex (inside :func:`acquire`
+or :meth:`WriterLock.release`), so that cleanup never waits for the mutex: it takes it only
+if it is free, else it queues the hold; whoever holds the mutex gives queued holds back
+before letting go of it (and checks again after, for a hold queued meanwhile).
+
 On network file systems ``flock`` is as good as the server's lock support (Linux maps it to
 NFS byte-range locks); a local or NFSv4 file system is safe.
 """
@@ -22,6 +29,8 @@ import os
 import socket
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,7 +54,46 @@ class _Held:
 
 
 _held: dict[tuple[int, int], _Held] = {}  # (st_dev, st_ino) of the lock file -> hold
-_mutex = threading.Lock()
+_mutex = threading.Lock()  # not reentrant on purpose: a GC cleanup inside it must queue
+_pending: list[WriterLock] = []  # holds given back by GC cleanups, released under _mutex
+
+
+@contextmanager
+def _locked() -> Iterator[None]:
+    """Hold ``_mutex``; give back the holds queued by GC cleanups before and after."""
+    with _mutex:
+        _drain()
+        try:
+            yield
+        finally:
+            _drain()
+    _drain_if_free()
+
+
+def _drain() -> None:
+    """Release the queued holds (``_mutex`` held)."""
+    while _pending:
+        _pending.pop()._release_locked()
+
+
+def _drain_if_free() -> None:
+    """Release queued holds if nobody holds ``_mutex`` (else its holder does it)."""
+    while _pending and _mutex.acquire(blocking=False):
+        try:
+            _drain()
+        finally:
+            _mutex.release()
+
+
+def _held_for(store_dir: str | os.PathLike) -> int:
+    """How many holds this process has on ``store_dir``'s lock (0: none; for tests)."""
+    try:
+        st = os.stat(Path(store_dir) / LOCK_FILE)
+    except OSError:
+        return 0
+    with _locked():
+        held = _held.get((st.st_dev, st.st_ino))
+        return 0 if held is None else held.count
 
 
 def _try_lock(fd: int) -> bool:
@@ -113,23 +161,38 @@ class WriterLock:
 
     def release(self) -> None:
         """Give up this hold; the OS lock is dropped when the process's last hold is released."""
-        with _mutex:
-            if self.released:
-                return
-            self.released = True
-            held = _held.get(self._key)
-            if held is None:
-                return
-            held.count -= 1
-            if held.count > 0:
-                return
-            del _held[self._key]
-            try:
-                os.unlink(self.store_dir / HOLDER_FILE)
-            except OSError:
-                pass
-            _unlock(held.fd)
-            os.close(held.fd)
+        with _locked():
+            self._release_locked()
+
+    def release_soon(self) -> None:
+        """:meth:`release` for a garbage-collection cleanup: never waits for ``_mutex``.
+
+        Releases now if the mutex is free; otherwise (another thread holds it, or this one,
+        interrupted by the GC inside :func:`acquire`) the hold is queued and released by the
+        mutex's holder before it lets go.
+        """
+        if self.released:
+            return
+        _pending.append(self)
+        _drain_if_free()
+
+    def _release_locked(self) -> None:
+        if self.released:
+            return
+        self.released = True
+        held = _held.get(self._key)
+        if held is None:
+            return
+        held.count -= 1
+        if held.count > 0:
+            return
+        del _held[self._key]
+        try:
+            os.unlink(self.store_dir / HOLDER_FILE)
+        except OSError:
+            pass
+        _unlock(held.fd)
+        os.close(held.fd)
 
     def __repr__(self) -> str:
         return f"WriterLock({str(self.store_dir)!r}, released={self.released})"
@@ -139,7 +202,7 @@ def acquire(store_dir: str | os.PathLike) -> WriterLock:
     """Take the writer lock of ``store_dir`` now, or raise :class:`StoreLockedError`."""
     store_dir = Path(store_dir)
     lock_path = store_dir / LOCK_FILE
-    with _mutex:
+    with _locked():
         try:
             st = os.stat(lock_path)
             held = _held.get((st.st_dev, st.st_ino))
@@ -177,6 +240,7 @@ def _forget_after_fork() -> None:
         except OSError:
             pass
     _held.clear()
+    _pending.clear()
 
 
 if hasattr(os, "register_at_fork"):

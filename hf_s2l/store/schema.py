@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ._fs import atomic_write_json
 from .errors import StoreCorruptError
+from .jsonable import json_default
 from .npy_columns import ColumnFile, check_npy
 
 SCHEMA_VERSION = 1
@@ -26,6 +29,17 @@ CELL_STEPS_FILE = "cell_steps.npy"
 EXAMPLE_IDS_FILE = "example_ids.npy"
 META_FILE = "meta.json"
 METADATA_DIR = "metadata"
+
+
+def is_store(path: str | os.PathLike) -> bool:
+    """True if ``path`` is a directory holding a trajectory store."""
+    return (Path(path) / META_FILE).is_file() and (Path(path) / LOSSES_FILE).is_file()
+
+
+def save_meta(path: Path, meta: dict[str, Any]) -> None:
+    """Write ``meta`` to ``path`` (a ``meta.json``) atomically: temporary file + rename."""
+    atomic_write_json(path, meta, default=json_default)
+
 
 # metadata column names become file names (metadata/NAME.npy): no separators, no leading dot
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}")

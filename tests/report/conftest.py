@@ -1,4 +1,9 @@
-"""Fixtures of the report tests: one store recorded by a real tiny Trainer run (per session)."""
+"""Fixtures of the report tests: one store recorded by a real tiny Trainer run (per session).
+
+Cheap on purpose: the session's tokenizer (tests/conftest.py), the 96-row math slice, a
+1-layer hidden-32 model, 2 epochs of 6 steps. The report modules share it in one xdist group
+(``pytest -n 2 --dist loadgroup`` builds it once).
+"""
 
 from __future__ import annotations
 
@@ -6,25 +11,22 @@ import pytest
 
 
 @pytest.fixture(scope="session")
-def recorded_store(tmp_path_factory, math_raw):
+def recorded_store(tmp_path_factory, math_raw, tokenizer):
     """A store recorded by TrajectoryCallback while a tiny GPT-NeoX trains 2 epochs."""
-    import torch
     import transformers as tf
 
     import hf_s2l
     from hf_s2l.corpora import tokenize_sft
-    from hf_s2l.tiny import tiny_model, train_tokenizer
+    from hf_s2l.tiny import tiny_model
 
-    torch.set_num_threads(2)
     root = tmp_path_factory.mktemp("report")
-    tok = train_tokenizer([r["instruction"] + " " + r["output"] for r in math_raw], vocab_size=1024)
-    ds = math_raw.map(
+    ds = math_raw.map(  # 256 tokens: every row keeps answer tokens (128 would cut some off)
         tokenize_sft,
-        fn_kwargs={"tokenizer": tok, "max_length": 256},
+        fn_kwargs={"tokenizer": tokenizer, "max_length": 256},
         remove_columns=["instruction", "output"],
     )
     model = tiny_model(
-        family="gpt_neox", vocab_size=len(tok), hidden_size=32, num_layers=1, num_heads=2
+        family="gpt_neox", vocab_size=len(tokenizer), hidden_size=32, num_layers=1, num_heads=2
     )
     args = tf.TrainingArguments(
         str(root / "out"),
@@ -48,7 +50,7 @@ def recorded_store(tmp_path_factory, math_raw):
         model=model,
         args=args,
         train_dataset=ds,
-        data_collator=tf.DataCollatorForSeq2Seq(tok, padding=True),
+        data_collator=tf.DataCollatorForSeq2Seq(tokenizer, padding=True),
         callbacks=[cb],
     ).train()
     return hf_s2l.TrajectoryStore.open(root / "store")

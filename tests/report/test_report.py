@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.xdist_group("report")  # shares the session's recorded store
+
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -123,3 +125,47 @@ def test_report_rejects_selection_of_another_size(recorded_store, tmp_path):
     sel = hf_s2l.Selection(indices=np.arange(3), method="random", num_examples=5)
     with pytest.raises(ValueError, match="training set of 5 examples"):
         hf_s2l.build_report(recorded_store, sel, out=tmp_path / "x")
+
+
+def _hand_made_store(path, n=45):
+    """An imported-looking probe store: its before-training column is a step-0 ``point``
+    (not ``train_begin``), which selection treats as before training (store/kinds.py)."""
+    import hf_s2l
+
+    rng = np.random.default_rng(0)
+    start = rng.uniform(2.0, 4.0, n)
+    speed = rng.choice([0.05, 0.3, 0.8], n)
+    store = hf_s2l.TrajectoryStore.create(path, num_examples=n)
+    for step in (0, 10, 20, 30, 40):
+        c = store.add_column(global_step=step, epoch=step / 40, kind="point")
+        vals = start if step == 0 else start * np.exp(-speed * step / 10)
+        store.write(c, np.arange(n), vals.astype(np.float32))
+        store.mark_complete(c)
+    return store
+
+
+def test_report_reads_the_columns_selection_reads(tmp_path):
+    """Clusters (the S2L premise) and the data map use selection's default columns: the
+    step-0 ``point`` column is before training for both (the report's old rule kept it)."""
+    import hf_s2l
+    from hf_s2l.selection.columns import choose_columns
+    from hf_s2l.store import kinds
+
+    store = _hand_made_store(tmp_path / "s")
+    assert kinds.before_training_columns(store) == [0]  # not a train_begin kind
+    expected = choose_columns(store).features.tolist()
+    assert expected == kinds.trained_columns(store).tolist() == [1, 2, 3, 4]
+    used = {
+        m: hf_s2l.select(store, m, 10, seed=0).provenance["columns_used"]
+        for m in ("s2l", "cartography")
+    }
+    assert used == {"s2l": expected, "cartography": expected}
+
+    report = hf_s2l.build_report(store, out=tmp_path / "rep", num_clusters=3)
+    assert report.summary["columns_used"] == {"clusters": expected, "data_map": expected}
+    assert {"trajectories", "cluster_sizes", "data_map"} <= set(report.figures)
+    assert "the 4 columns selection reads" in report.figures["trajectories"].caption
+    assert "the 4 columns selection reads" in report.figures["data_map"].caption
+    cols = json.loads((tmp_path / "rep" / "report.json").read_text())["columns"]
+    assert [c["before_training"] for c in cols] == [True, False, False, False, False]
+    assert "point (before training)" in report.html.read_text()

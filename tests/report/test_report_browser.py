@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.xdist_group("report")  # shares the session's recorded store
+
 BROWSERS = ("chromium", "chromium-browser", "google-chrome-stable", "google-chrome")
 
 PROBE = """<script>
@@ -64,6 +66,12 @@ def _run_browser(browser: str, tmp: Path, *args: str) -> subprocess.CompletedPro
 
 
 @pytest.fixture(scope="module")
+def browser() -> str:
+    """The browser binary; skips before the (module-scoped) report is built."""
+    return _browser()
+
+
+@pytest.fixture(scope="module")
 def full_report(recorded_store, tmp_path_factory):
     import hf_s2l
 
@@ -84,11 +92,10 @@ def full_report(recorded_store, tmp_path_factory):
     return report
 
 
-def test_report_images_render_in_a_real_browser(full_report, tmp_path):
+def test_report_images_render_in_a_real_browser(browser, full_report, tmp_path):
     """Every <img> of the page decodes in Chromium (naturalWidth = the PNG's width)."""
     from PIL import Image
 
-    browser = _browser()
     report = full_report
     probe = report.out_dir / "_probe.html"
     probe.write_text(report.html.read_text().replace("</body>", PROBE, 1))
@@ -103,13 +110,12 @@ def test_report_images_render_in_a_real_browser(full_report, tmp_path):
         assert i["complete"] and i["w"] > 0
 
 
-def test_report_screenshot_shows_the_plots(full_report, tmp_path):
+def test_report_screenshot_shows_the_plots(browser, full_report, tmp_path):
     """A full-page screenshot of the unmodified page holds the plots' colours, not blank boxes."""
     from PIL import Image
 
     from hf_s2l.report import plots
 
-    browser = _browser()
     shot = tmp_path / "report.png"
     _run_browser(
         browser,

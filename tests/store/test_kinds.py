@@ -4,7 +4,6 @@ on the legacy stores and on hand-made ones; the empty-kind drift is settled as `
 
 from __future__ import annotations
 
-import gc
 from pathlib import Path
 
 import numpy as np
@@ -56,11 +55,6 @@ def store(request, tmp_path):
         st = TrajectoryStore.open(LEGACY / name)
     yield st
     st.close()
-    # a collected writable store releases its lock from a finalizer, which deadlocks if the
-    # collection happens inside lock.acquire (store/lock.py _mutex is not re-entrant):
-    # collect here, outside any acquire (reported to the lead for WP1)
-    del st
-    gc.collect()
 
 
 def test_legacy_fixtures_exist():
@@ -103,15 +97,13 @@ def test_helpers_agree_with_the_old_ones(store):
     for c in range(store.num_columns):
         assert kinds.is_before_training(store, c) == columns.is_before_training(store, c)
         for k in {*kinds.KNOWN_KINDS, *store.kinds, "nope"}:
-            if store.kinds[c]:  # the store method and kinds differ only on an empty kind
-                assert kinds.column_has_kind(store, c, k) == store.column_has_kind(c, k)
+            assert kinds.column_has_kind(store, c, k) == store.column_has_kind(c, k)
     for k in kinds.KNOWN_KINDS:
         for complete_only in (True, False):
             new = kinds.columns_of_kind(store, k, complete_only=complete_only)
             assert new.dtype == np.int64
-            if all(store.kinds):
-                old = store.columns_of_kind(k, complete_only=complete_only)
-                np.testing.assert_array_equal(new, old)
+            old = store.columns_of_kind(k, complete_only=complete_only)
+            np.testing.assert_array_equal(new, old)
     assert kinds.before_training_columns(store) == column_roles.before_training_columns(store)
     np.testing.assert_array_equal(kinds.trained_columns(store), column_roles.trained_columns(store))
     some = list(range(store.num_columns))[::2]
@@ -156,13 +148,14 @@ def test_legacy_stores_have_the_expected_roles():
 
 def test_empty_kind_is_point(tmp_path):
     """The drift settled: an empty kind is ``point`` (selection's behaviour, which picks the
-    indices); the old store method said it had no kind."""
+    indices); the store method used to say it had no kind, it now delegates to kinds."""
     with _make(tmp_path / "s", COLUMNS) as st:
         empty = st.kinds.index("")
         assert kinds.kinds_of(st, empty) == ["point"]
         assert kinds.column_has_kind(st, empty, "point")
-        assert not st.column_has_kind(empty, "point")  # the old store method (until WP1)
+        assert st.column_has_kind(empty, "point") and not st.column_has_kind(empty, "")
         assert empty in kinds.columns_of_kind(st, "point")
+        assert empty in st.columns_of_kind("point")
         assert not kinds.is_before_training(st, empty)
         assert "epoch" not in kinds.expand_kinds("probe", st)
         assert kinds.describe_columns(st).split(", ")[empty].startswith(f"{empty}:?@step2")

@@ -180,7 +180,7 @@ def test_concurrent_creates_one_writer_clear_error(tmp_path, round_):
 def test_same_instant_race_is_a_lock_error(tmp_path, monkeypatch):
     """The loser of the create race (both saw no store, the other renamed first) reports the
     holder instead of ``OSError: [Errno 39] Directory not empty``."""
-    from hf_s2l.store import trajectory_store as ts_mod
+    from hf_s2l.store import _create as ts_mod
 
     path = tmp_path / "traj"
     _filled(path)
@@ -192,7 +192,7 @@ def test_same_instant_race_is_a_lock_error(tmp_path, monkeypatch):
         return False if len(calls) <= 3 else real(p)
 
     monkeypatch.setattr(ts_mod, "is_store", stale_is_store)
-    monkeypatch.setattr(ts_mod, "_check_empty_dir", lambda p: None)  # it saw no directory
+    monkeypatch.setattr(ts_mod, "check_empty_dir", lambda p: None)  # it saw no directory
     try:
         with pytest.raises(StoreLockedError, match=f"pid {holder.pid}"):
             TrajectoryStore.create(path, 6, dataset_fingerprint="fp", exist_ok=True)

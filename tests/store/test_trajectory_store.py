@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from hf_s2l import StoreMismatchError, TrajectoryStore
-from hf_s2l.store import trajectory_store as ts_mod
+from hf_s2l.store.npy_columns import ColumnFile
 
 
 def _filled(path, n=5, cols=2, fingerprint="fp"):
@@ -60,7 +60,7 @@ def test_meta_written_atomically(tmp_path, monkeypatch):
         f.write('{"half": ')
         raise OSError("disk full")
 
-    monkeypatch.setattr(ts_mod.json, "dump", broken_dump)
+    monkeypatch.setattr(json, "dump", broken_dump)
     with pytest.raises(OSError, match="disk full"):
         store.update_extra(note="x")
     monkeypatch.undo()
@@ -120,7 +120,7 @@ def test_create_leaves_nothing_on_failure(tmp_path, monkeypatch):
     def boom(*a, **k):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(ts_mod.ColumnFile, "create", boom)
+    monkeypatch.setattr(ColumnFile, "create", boom)
     with pytest.raises(RuntimeError):
         TrajectoryStore.create(tmp_path / "s", 4)
     assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,80 @@
+"""Opening a store while another process may replace it: read one *generation* whole.
+
+A replace (``TrajectoryStore.create(..., replace=True)``, the callback's ``overwrite=True``)
+removes ``meta.json`` first, then swaps the data files, then writes a ``meta.json`` with a new
+``store_id`` (see ``_create.swap_in``). An open therefore checks that ``meta.json`` names the
+same ``store_id`` before and after it opened the data files, and retries otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from .errors import StoreCorruptError
+from .schema import LOSSES_FILE, META_FILE, load_meta
+
+OPEN_RETRIES = 100
+T = TypeVar("T")
+
+
+def being_replaced(path: Path, wait_s: float = 2.0) -> bool:
+    """True once ``meta.json`` appears within ``wait_s`` in a folder holding the other store
+    files (a replace removes it first and writes it last)."""
+    if not (path / LOSSES_FILE).is_file():
+        return False
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        if (path / META_FILE).is_file():
+            return True
+        time.sleep(0.005)
+    return False
+
+
+def generation(path: Path) -> str | None:
+    """``store_id`` of the store's current ``meta.json`` (None if absent or unreadable)."""
+    try:
+        meta = json.loads((path / META_FILE).read_text(encoding="utf-8"))
+        return meta.get("store_id") if isinstance(meta, dict) else None
+    except (OSError, ValueError, RecursionError):
+        return None
+
+
+def open_one_generation(path: Path, build: Callable[[dict[str, Any]], T]) -> T:
+    """``build(meta)`` with ``meta.json`` and the data files of one store generation.
+
+    If ``meta.json`` names the same ``store_id`` before and after the data files were opened
+    (a read-only store keeps them open), they belong to that meta.json; otherwise the open is
+    retried. Stores of every version have a ``store_id``.
+    """
+    last: BaseException | None = None
+    for attempt in range(OPEN_RETRIES):
+        if attempt:
+            time.sleep(min(0.001 * attempt, 0.05))
+        try:
+            meta = load_meta(path)
+        except FileNotFoundError as e:  # between a replace's first and last step
+            last = e
+            continue
+        try:
+            obj = build(meta)
+        except (StoreCorruptError, FileNotFoundError) as e:
+            if generation(path) == meta["store_id"]:
+                raise  # the store itself is damaged, not being replaced
+            last = e
+            continue
+        if generation(path) == meta["store_id"]:
+            return obj
+    if isinstance(last, FileNotFoundError) and not (path / META_FILE).exists():
+        raise FileNotFoundError(
+            f"{path} is not a trajectory store (expected {META_FILE} and {LOSSES_FILE}); "
+            "record one with hf_s2l.TrajectoryCallback"
+        )
+    raise StoreCorruptError(
+        path / META_FILE,
+        f"kept changing while it was opened ({OPEN_RETRIES} tries): another process is "
+        "replacing the store again and again; open it once that is done",
+    )
