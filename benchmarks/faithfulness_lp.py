@@ -54,13 +54,9 @@ def main(argv: list[str] | None = None) -> dict:
 
     from hf_s2l import TrajectoryStore
     from hf_s2l.demo.run import demo_data_dir
-    from hf_s2l.selection import select
+    from hf_s2l.selection import official_lp_subset, select
     from hf_s2l.selection.embeddings import embed_texts, load_texts
-    from hf_s2l.selection.learning_percentage import (
-        find_lp_columns,
-        lp_scores,
-        official_lp_subset,
-    )
+    from hf_s2l.selection.methods.learning_percentage import find_lp_columns, lp_scores
     from tests.selection.test_lp import _official_subset_py
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

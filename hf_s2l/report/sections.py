@@ -242,7 +242,7 @@ def learning_percentage(p: Plotting) -> None:
 
 
 def _lp(p: Plotting) -> None:
-    from ..selection.learning_percentage import find_lp_columns, lp_scores
+    from ..selection.methods.learning_percentage import find_lp_columns, lp_scores
     from . import plots
 
     store, report, rows = p.store, p.report, p.rows
@@ -287,7 +287,7 @@ def data_map_note(variability: np.ndarray, confidence: np.ndarray) -> str | None
 
 def data_map(p: Plotting) -> None:
     """Dataset cartography over the trajectory columns: mean vs std of ``exp(-loss)``."""
-    from ..selection.cartography import cartography_stats
+    from ..selection.methods.cartography import cartography_stats
     from . import plots
 
     store, report = p.store, p.report

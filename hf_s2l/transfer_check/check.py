@@ -26,8 +26,8 @@ import numpy as np
 from transformers.utils import logging
 
 from ..selection.kmeans import faiss_kmeans
-from ..selection.learning_percentage import find_lp_columns, lp_scores
-from ..selection.s2l import S2LConfig
+from ..selection.methods.learning_percentage import find_lp_columns, lp_scores
+from ..selection.methods.s2l import S2LConfig
 from ..store import TrajectoryStore
 from .align import (
     RowAlignment,

@@ -267,8 +267,8 @@ class Recipe:
         all-MiniLM-L6-v2 embeddings of the training rows (the ``clustering.py`` sentence),
         embedded once per run and shared by the LP variants and budgets."""
         import hf_s2l
+        from hf_s2l.selection import official_lp_subset
         from hf_s2l.selection.embeddings import embed_texts, official_embedding_text
-        from hf_s2l.selection.learning_percentage import official_lp_subset
 
         s = self.cfg.selection
         if getattr(self, "_lp_embeddings", None) is None:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from hf_s2l.selection import select
-from hf_s2l.selection.facility_location import knn_graph, lazy_greedy_facility_location
+from hf_s2l.selection.methods.facility_location import knn_graph, lazy_greedy_facility_location
 
 from .conftest import GOLDEN_PPL
 

@@ -241,7 +241,7 @@ def test_official_switch_lp_equals_subset_py(tmp_path, percentage):
 # --- item 5: official_lp_subset's default gives the paper's sizes --------------------------
 @pytest.mark.parametrize("percentage", [1, 10, 25])
 def test_official_lp_subset_default_reproduces_the_paper_sizes(tmp_path, percentage):
-    from hf_s2l.selection.learning_percentage import official_lp_subset
+    from hf_s2l.selection import official_lp_subset
 
     from .test_lp import _official_subset_py
 

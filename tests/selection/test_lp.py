@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from hf_s2l.selection import select
-from hf_s2l.selection.learning_percentage import find_lp_columns, lp_scores
+from hf_s2l.selection.methods.learning_percentage import find_lp_columns, lp_scores
 
 from .conftest import GOLDEN_PPL, GOLDEN_SCHEDULE, build_store
 
@@ -183,7 +183,7 @@ def official_case(tmp_path_factory):
 
 @pytest.mark.parametrize("percentage", [1, 3, 10, 25, 33])
 def test_golden_official_subset_py(official_case, percentage):
-    from hf_s2l.selection.learning_percentage import official_lp_subset
+    from hf_s2l.selection import official_lp_subset
 
     store, held, labels = official_case
     low_l1, low_proxy = _official_subset_py(*held.T, labels, percentage)

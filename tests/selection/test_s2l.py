@@ -9,7 +9,7 @@ import pytest
 
 from hf_s2l.selection import select
 from hf_s2l.selection.kmeans import faiss_kmeans
-from hf_s2l.selection.s2l import sample_from_clusters
+from hf_s2l.selection.methods.s2l import sample_from_clusters
 
 from .conftest import blob_losses, build_store
 
