@@ -93,10 +93,6 @@ KNOWN_VIOLATIONS: list[str] = [
     "layer: hf_s2l.hub.trajectories -> hf_s2l.data",  # trajectories.py:148 (Markdown helpers)
     "layer: hf_s2l.hub.trajectories -> hf_s2l.data.card",  # trajectories.py:148
     "length: hf_s2l/data/card.py",  # 479 lines
-    # WP3 record
-    "cycle: hf_s2l.record.callback, hf_s2l.record.in_step",
-    "length: hf_s2l/record/callback.py",  # 648 lines
-    "length: hf_s2l/record/in_step.py",  # 699 lines
     # WP4 selection
     "length: hf_s2l/selection/learning_percentage.py",  # 506 lines
     "length: hf_s2l/selection/runner.py",  # 462 lines after h-faith
