@@ -32,6 +32,9 @@ FALLBACK_WARNING = (
 )
 
 
+_warned: set[str] = set()  # the fallback warning is given once per process
+
+
 def holds(trainer: Any, recorder: Any) -> bool:
     """Whether ``trainer``'s callbacks hold ``recorder`` (directly or as a callback's in-step
     recorder)."""
@@ -60,7 +63,9 @@ def find_trainer(recorder: Any) -> Any:
     while frame is not None:
         obj = frame.f_locals.get("self")
         if isinstance(obj, Trainer) and holds(obj, recorder):
-            logger.warning_once(FALLBACK_WARNING)
+            if "fallback" not in _warned:
+                _warned.add("fallback")
+                logger.warning(FALLBACK_WARNING)
             setter = getattr(recorder, "set_trainer", None)
             if callable(setter):
                 setter(obj)
