@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .attach import attach
+from .wiring import attach
 from .callback import TrajectoryCallback
 from .losses import has_target, per_example_loss
 from .probe import ProbeError

@@ -1,5 +1,5 @@
 """Explicit wiring of the recorders to their Trainer (``attach``, ``set_trainer``) and the
-warned call-stack fallback (hf_s2l/record/attach.py, hf_s2l/record/run.py)."""
+warned call-stack fallback (hf_s2l/record/wiring.py, hf_s2l/record/run.py)."""
 
 from __future__ import annotations
 
