@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .wiring import attach
 from .callback import TrajectoryCallback
 from .losses import has_target, per_example_loss
 from .probe import ProbeError
 from .schedule import RecordingSchedule
+from .wiring import attach
 
 __all__ = [
     "ProbeError",
