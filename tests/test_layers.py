@@ -59,22 +59,21 @@ KNOWN_VIOLATIONS: list[str] = [
     # Grouped by the issue-21 work package that fixes them (PLAN21.md), a blank line between
     # groups so that packages removing their own lines in parallel merge without conflicts.
     #
-    # all of WP1 (store -> hub), WP2 (hub -> data) and WP4 (selection registry <-> methods);
-    # e.g. hf_s2l.data -> hf_s2l.data.alignment -> hf_s2l.store.trajectory_store -> hf_s2l.hub
-    # -> hf_s2l.data; the last package to merge removes it
+    # the old 29-module SCC, after WP2 (hub no longer imports data) split in two: WP1's
+    # store -> hub edge (trajectory_store.push_to_hub/from_hub) and WP4's selection registry;
+    # each goes with its package
     (
-        "cycle: hf_s2l.data, hf_s2l.data.alignment, hf_s2l.data.card, "
-        "hf_s2l.data.publish, hf_s2l.data.selected_dataset, hf_s2l.hub, "
-        "hf_s2l.hub.trajectories, hf_s2l.selection, hf_s2l.selection._common, "
-        "hf_s2l.selection.cartography, hf_s2l.selection.column_roles, "
-        "hf_s2l.selection.columns, hf_s2l.selection.context, "
-        "hf_s2l.selection.curriculum, hf_s2l.selection.facility_location, "
-        "hf_s2l.selection.high_learnability, hf_s2l.selection.kmeans, "
+        "cycle: hf_s2l.hub, hf_s2l.hub.card, hf_s2l.hub.datasets, hf_s2l.hub.provenance, "
+        "hf_s2l.hub.trajectories, hf_s2l.store, hf_s2l.store.trajectory_store"
+    ),
+    (
+        "cycle: hf_s2l.selection._common, hf_s2l.selection.cartography, "
+        "hf_s2l.selection.column_roles, hf_s2l.selection.curriculum, "
+        "hf_s2l.selection.facility_location, hf_s2l.selection.high_learnability, "
         "hf_s2l.selection.learning_percentage, hf_s2l.selection.least_confidence, "
         "hf_s2l.selection.middle_perplexity, hf_s2l.selection.random, "
         "hf_s2l.selection.registry, hf_s2l.selection.runner, hf_s2l.selection.s2l, "
-        "hf_s2l.selection.selection, hf_s2l.selection.stratified, "
-        "hf_s2l.selection.unscored, hf_s2l.store, hf_s2l.store.trajectory_store"
+        "hf_s2l.selection.stratified"
     ),
     # WP1 store + report
     "layer: hf_s2l.store.trajectory_store -> hf_s2l.hub",  # trajectory_store.py:638
@@ -82,23 +81,11 @@ KNOWN_VIOLATIONS: list[str] = [
     "length: hf_s2l/store/trajectory_store.py",  # 701 lines
     "length: hf_s2l/report/builder.py",  # 817 lines
     "cycle: hf_s2l.report.builder, hf_s2l.report.transfer_section",  # h-transfer
-    # WP2 hub + data
-    "layer: hf_s2l.hub -> hf_s2l.data",  # hub/__init__.py:50 (lazy re-exports)
-    "layer: hf_s2l.hub -> hf_s2l.data.card",  # hub/__init__.py:50
-    "layer: hf_s2l.hub -> hf_s2l.data.publish",  # hub/__init__.py:51
-    "layer: hf_s2l.hub.card -> hf_s2l.data",  # hub/card.py:3 (alias module)
-    "layer: hf_s2l.hub.card -> hf_s2l.data.card",  # hub/card.py:3
-    "layer: hf_s2l.hub.publish -> hf_s2l.data",  # hub/publish.py:3 (alias module)
-    "layer: hf_s2l.hub.publish -> hf_s2l.data.publish",  # hub/publish.py:3
-    "layer: hf_s2l.hub.trajectories -> hf_s2l.data",  # trajectories.py:148 (Markdown helpers)
-    "layer: hf_s2l.hub.trajectories -> hf_s2l.data.card",  # trajectories.py:148
-    "length: hf_s2l/data/card.py",  # 479 lines
+    # WP2 hub + data: none left
     # WP4 selection
     "length: hf_s2l/selection/learning_percentage.py",  # 506 lines
     "length: hf_s2l/selection/runner.py",  # 462 lines after h-faith
     "length: hf_s2l/selection/selection.py",  # 545 lines after h-rel
-    # WP5 experiments
-    "length: hf_s2l/demo/run.py",  # 554 lines
 ]
 
 

@@ -4,6 +4,7 @@ The python blocks of "1. Record", "2. Select" and "3. Train the target" run as w
 name substitutions and stand-ins as tests/test_readme.py), with ONE change: the callback of
 step 1 gets ``mode="in_step"``. Step 2 then selects per ``source`` on the in-step store and
 step 3 maps the selection through ``id_column`` — both need the store's metadata and ids.
+The ``official=True`` block needs probe points and must stop with a clear error here.
 """
 
 from __future__ import annotations
@@ -50,6 +51,10 @@ def test_readme_steps_1_to_3_in_step(stand_ins, monkeypatch):  # noqa: F811
     monkeypatch.chdir(stand_ins)
     namespace: dict = {"__name__": "readme_in_step"}
     for line, code in steps_1_to_3():
+        if "official=True" in code:  # needs probe points; the README says so
+            with pytest.raises(ValueError, match="official=True"):
+                exec(compile(code, f"README.md:{line}", "exec"), dict(namespace))  # noqa: S102
+            continue
         code = substitute(code, SUBSTITUTIONS).replace(RECORD_ARG, IN_STEP_ARG)
         exec(compile(code, f"README.md:{line}", "exec"), namespace)  # noqa: S102
 

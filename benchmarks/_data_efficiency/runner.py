@@ -5,8 +5,15 @@ Layout of ``--out``::
     <pool>/tokenizer/                BPE trained on the pool's training rows
     <pool>/proxy/trajectories/       probe store (+ in_step/ store: mode="both")
     <pool>/proxy/proxy.json          proxy size, time, its own held-out losses
+    <pool>/proxy_s<seed>/            the same for the second proxy (``proxy_seeds[1:]``):
+                                     the ceiling of the transfer figures
     <pool>/embeddings.npy            MiniLM embeddings (LP's clusters)
     <pool>/runs/<method>__<budget>__s<seed>.json / .npz   one target run (resume = skip)
+    <pool>/target_in_step/s<seed>/   the full-data target's free in-step store
+                                     (``mode="in_step"``): the target of the transfer figures
+
+Every store carries the rows' ``example_id`` (``<pool>-<row>``), so proxy and target stores
+align by id (``hf_s2l.transfer``).
 """
 
 from __future__ import annotations
@@ -61,6 +68,8 @@ class BenchConfig:
     workers: int = 2
     threads: int = 1  # torch threads per worker
     n_boot: int = 2000
+    proxy_seeds: tuple[int, ...] = (0, 1)  # the first selects; the others are the ceiling
+    title: str = "v2"  # which generated docs section this configuration writes
 
     @classmethod
     def smoke(cls) -> BenchConfig:
@@ -84,6 +93,29 @@ class BenchConfig:
             n_boot=200,
         )
 
+    @classmethod
+    def headline(cls) -> BenchConfig:
+        """The headline: the math mixture at >= 4,000 training rows, where the target learns
+        (see docs/benchmarks.md for the measured losses), the trimmed method set at 30%,
+        5 seeds. Sized to finish in <= 90 min on the shared 2-core machine."""
+        return cls(
+            pools=("mix",),
+            mix_share=0.41,  # 4,100 training rows + 456 held out
+            epochs=1,  # the target, sized to the shared machine (the proxy: 3, as in v2)
+            budgets=(0.3,),
+            seeds=(0, 1, 2, 3, 4),
+            methods=(
+                "random",
+                "random_by_source",
+                "s2l",
+                "s2l_pooled",
+                "s2l_in_step",
+                "lp",
+            ),
+            s2l_num_clusters=10,
+            title="headline",
+        )
+
 
 def _log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
@@ -102,23 +134,55 @@ def run_key(method: str, budget: float, seed: int) -> str:
     return f"{method}__{budget:g}__s{seed}"
 
 
-def plan(cfg: BenchConfig, pool_names_multi: dict[str, bool]) -> list[tuple[str, str, float, int]]:
+def plan(
+    cfg: BenchConfig, pool_names_multi: dict[str, bool], transfer_only: bool = False
+) -> list[tuple[str, str, float, int]]:
     """Every target run ``(pool, method, budget, seed)``, full data included.
 
-    Budget-major (every pool, method and seed at the smallest budget, then the next...), the
-    full-data runs after the first budget: an interrupted grid is a complete grid over
-    fewer budgets, with its full-data reference.
+    With one budget, seed by seed (each seed's full-data run, then its methods). Else the
+    full-data runs first (the reference, and the target stores of the transfer figures),
+    then budget-major (every pool, method and seed at the smallest budget, then the next...):
+    an interrupted grid is a complete grid over fewer budgets, with its full-data reference.
+    ``transfer_only``: just the full-data runs of the first two seeds of every pool.
     """
-    out = []
-    full = [(pool, "full", 1.0, s) for pool in cfg.pools for s in cfg.seeds]
-    for i, b in enumerate(sorted(cfg.budgets)):
+    if transfer_only:
+        return [(pool, "full", 1.0, s) for s in cfg.seeds[:2] for pool in cfg.pools]
+    if len(cfg.budgets) == 1:  # seed-major: an interrupted run is complete over fewer seeds
+        return [
+            t
+            for s in cfg.seeds
+            for pool in cfg.pools
+            for t in [(pool, "full", 1.0, s)]
+            + [
+                (pool, m, cfg.budgets[0], s)
+                for m in methods_for(pool_names_multi[pool], cfg.methods)
+            ]
+        ]
+    out = [(pool, "full", 1.0, s) for pool in cfg.pools for s in cfg.seeds]
+    for b in sorted(cfg.budgets):
         for pool in cfg.pools:
             names = methods_for(pool_names_multi[pool], cfg.methods)
             for s in cfg.seeds:
                 out += [(pool, m, b, s) for m in names]
-        if i == 0:
-            out += full
     return out
+
+
+def has_store(path: Path) -> bool:
+    """A trajectory store with at least one complete column at ``path``."""
+    import hf_s2l
+
+    try:
+        return len(hf_s2l.TrajectoryStore.open(path).complete_columns()) > 0
+    except Exception:
+        return False
+
+
+def run_done(out: Path, task: tuple[str, str, float, int]) -> bool:
+    """The run's result is cached (a full-data run: with its in-step target store too)."""
+    pool, method, budget, seed = task
+    if not (out / pool / "runs" / f"{run_key(method, budget, seed)}.json").exists():
+        return False
+    return method != "full" or has_store(target_store_dir(out, pool, seed))
 
 
 def build_pool(cfg: BenchConfig, data: Path, name: str) -> P.Pool:
@@ -167,10 +231,22 @@ def load_pool(cfg: BenchConfig, data: Path, out: Path, name: str) -> PoolState:
     from transformers import PreTrainedTokenizerFast
 
     from hf_s2l.corpora import tokenize_sft
+    from hf_s2l.experiments import loop
     from hf_s2l.tiny import train_tokenizer
 
     pool = build_pool(cfg, data, name)
+    for i, r in enumerate(pool.train):  # stable ids: the split is fixed (SPLIT_SEED)
+        r["example_id"] = f"{name}-{i:05d}"
     tok_dir = out / name / "tokenizer"
+    rows_sha = hashlib.sha1(
+        json.dumps([[r["instruction"], r["output"]] for r in pool.train]).encode()
+    ).hexdigest()
+    sha_file = tok_dir / "train_rows.sha1"
+    if sha_file.exists() and sha_file.read_text().strip() != rows_sha:
+        raise ValueError(
+            f"{out}: its cache was made from other training rows of pool {name!r} (another "
+            "configuration); give a fresh --out"
+        )
     if (tok_dir / "tokenizer.json").exists():
         tokenizer = PreTrainedTokenizerFast.from_pretrained(tok_dir)
     else:
@@ -180,11 +256,13 @@ def load_pool(cfg: BenchConfig, data: Path, out: Path, name: str) -> PoolState:
             save_dir=tok_dir,
             model_max_length=100_000,
         )
+    if not sha_file.exists():
+        sha_file.write_text(rows_sha + "\n")
     kw = {"tokenizer": tokenizer, "max_length": cfg.max_length}
     ds = Dataset.from_list(pool.train).map(
         tokenize_sft, fn_kwargs=kw, remove_columns=["instruction", "output"]
     )
-    has_target = [any(v != -100 for v in lab[1:]) for lab in ds["labels"]]
+    has_target = [loop.has_target(lab, shift=True) for lab in ds["labels"]]
     dropped = int(len(has_target) - sum(has_target))
     if dropped:
         ds = ds.select([i for i, h in enumerate(has_target) if h])
@@ -254,19 +332,52 @@ def _trainer(model: Any, args: Any, ds: Any, st: PoolState, callbacks: list | No
     return quiet_trainer(tr)
 
 
-def ensure_proxy(cfg: BenchConfig, st: PoolState, out: Path) -> dict[str, Any]:
-    """Train the pool's proxy once (``mode="both"``: probe + in-step stores); reuse after."""
+def proxy_dir(out: Path, pool: str, seed: int = 0) -> Path:
+    """Folder of the pool's proxy of ``seed`` (seed 0: ``proxy/``, the one that selects)."""
+    return out / pool / ("proxy" if seed == 0 else f"proxy_s{seed}")
+
+
+def target_store_dir(out: Path, pool: str, seed: int) -> Path:
+    """The full-data target's in-step store of ``seed``."""
+    return out / pool / "target_in_step" / f"s{seed}"
+
+
+def stamp_ids(path: Path, ds: Any) -> None:
+    """Give an in-step store its rows' ``example_id`` and ``source`` when the recorder did
+    not (hf-s2l's in-step recorder saves them since the in-step store got ids and metadata;
+    older versions saved neither). Its rows are the dataset's rows in order, as the dataset
+    fingerprint it stores attests. A no-op on a store that has both."""
+    import hf_s2l
+
+    store = hf_s2l.TrajectoryStore.open(path)
+    if store.example_ids is not None and "source" in store.metadata_columns:
+        return
+    if store.num_examples != len(ds):
+        raise ValueError(f"{path}: {store.num_examples} rows, dataset {len(ds)}")
+    store = hf_s2l.TrajectoryStore.open(path, mode="r+")
+    try:
+        if store.example_ids is None:
+            store.set_example_ids(np.asarray(ds["example_id"]))
+        if "source" not in store.metadata_columns:
+            store.set_metadata("source", np.asarray(ds["source"]))
+    finally:
+        store.close()
+
+
+def ensure_proxy(cfg: BenchConfig, st: PoolState, out: Path, seed: int = 0) -> dict[str, Any]:
+    """Train the pool's proxy of ``seed`` once (``mode="both"``: probe + in-step stores);
+    reuse after. The seed sets the initialisation and the data order."""
     from transformers import set_seed
 
     import hf_s2l
 
-    pdir = out / st.pool.name / "proxy"
+    pdir = proxy_dir(out, st.pool.name, seed)
     meta_path = pdir / "proxy.json"
     if meta_path.exists():
         return json.loads(meta_path.read_text())
     shutil.rmtree(pdir, ignore_errors=True)
-    set_seed(0)
-    proxy = _model(cfg, st, cfg.proxy, seed=0)
+    set_seed(seed)
+    proxy = _model(cfg, st, cfg.proxy, seed=seed)
     n = _num_params(proxy)
     h, layers = cfg.proxy["hidden_size"], cfg.proxy["num_layers"]
     proxy.config._name_or_path = f"tiny-gpt-neox-h{h}-l{layers} (from scratch, {n / 1e6:.3f}M)"
@@ -281,11 +392,13 @@ def ensure_proxy(cfg: BenchConfig, st: PoolState, out: Path) -> dict[str, Any]:
     )
     t0, cpu0 = time.perf_counter(), time.process_time()
     _trainer(
-        proxy, training_args(cfg, pdir / "run", 0, cfg.proxy_epochs), st.train, st, [cb]
+        proxy, training_args(cfg, pdir / "run", seed, cfg.proxy_epochs), st.train, st, [cb]
     ).train()
     secs = time.perf_counter() - t0
+    stamp_ids(pdir / "trajectories" / "in_step", st.train)
     store = hf_s2l.TrajectoryStore.open(pdir / "trajectories")
     meta = {
+        "seed": seed,
         "parameters": n,
         "name": proxy.config._name_or_path,
         "epochs": cfg.proxy_epochs,
@@ -298,8 +411,9 @@ def ensure_proxy(cfg: BenchConfig, st: PoolState, out: Path) -> dict[str, Any]:
         "eval": {k: round(v, 5) for k, v in evaluate(cfg, st, proxy, per_example=False).items()},
     }
     shutil.rmtree(pdir / "run", ignore_errors=True)
-    meta_path.write_text(json.dumps(meta, indent=2))
-    _log(f"{st.pool.name}: proxy {n / 1e6:.3f}M trained + recorded in {secs:.0f} s")
+    meta_path.with_suffix(".tmp").write_text(json.dumps(meta, indent=2))
+    os.replace(meta_path.with_suffix(".tmp"), meta_path)  # written last: marks done
+    _log(f"{st.pool.name}: proxy s{seed} {n / 1e6:.3f}M trained + recorded in {secs:.0f} s")
     return meta
 
 
@@ -315,14 +429,16 @@ def ensure_embeddings(st: PoolState, out: Path) -> np.ndarray:
         for r in st.pool.train
     ]
     emb = embed_texts(texts)
-    np.save(path, emb)
+    np.save(path.with_suffix(".tmp.npy"), emb)
+    os.replace(path.with_suffix(".tmp.npy"), path)  # atomic: other workers wait for it
     return emb
 
 
 def select_rows(
     cfg: BenchConfig, st: PoolState, out: Path, method: str, budget: float, seed: int
-) -> tuple[np.ndarray, dict[str, Any]]:
-    """The rows ``method`` picks (via the :mod:`.methods` table) and selection info."""
+) -> tuple[np.ndarray, dict[str, Any], Any]:
+    """The rows ``method`` picks (via the :mod:`.methods` table), selection info and the
+    :class:`~hf_s2l.Selection`."""
     import hf_s2l
 
     pdir = out / st.pool.name / "proxy" / "trajectories"
@@ -343,7 +459,7 @@ def select_rows(
         "columns_used": sel.provenance.get("columns_used"),
         "params": sel.params,
     }
-    return np.asarray(sel.indices), info
+    return np.asarray(sel.indices), info, sel
 
 
 def evaluate(cfg: BenchConfig, st: PoolState, model: Any, per_example: bool = True) -> dict:
@@ -420,22 +536,40 @@ def run_one(
     """Select, train the target 3 epochs, evaluate; write the run's .json/.npz; return it."""
     from transformers import set_seed
 
+    from hf_s2l.experiments import loop
+
     rdir = out / st.pool.name / "runs"
     rdir.mkdir(parents=True, exist_ok=True)
     key = run_key(method, budget, seed)
     t0, cpu0 = time.perf_counter(), time.process_time()
     if method == "full":
-        idx, info = np.arange(len(st.train)), {}
+        idx, info, sel = np.arange(len(st.train)), {}, None
     else:
-        idx, info = select_rows(cfg, st, out, method, budget, seed)
+        idx, info, sel = select_rows(cfg, st, out, method, budget, seed)
     t_sel = time.perf_counter() - t0
-    ds = st.train.select(idx.tolist()) if method != "full" else st.train
+    # the proxy's rows in its order (same pool build; ids are checked where the store has them)
+    ds = loop.target_dataset(st.train, sel, verify=False)
     set_seed(seed)
     target = _model(cfg, st, cfg.target, seed=1000 + seed)
+    callbacks = []
+    if method == "full":  # the free in-step losses: the target of the transfer figures
+        import hf_s2l
+
+        callbacks.append(
+            hf_s2l.TrajectoryCallback(
+                target_store_dir(out, st.pool.name, seed),
+                mode="in_step",
+                metadata_columns=("source",),
+                log_to_trainer=False,
+                overwrite=True,
+            )
+        )
     t1 = time.perf_counter()
     tmp = rdir / f".tmp_{key}_{os.getpid()}"
-    _trainer(target, training_args(cfg, tmp, seed, cfg.epochs), ds, st).train()
+    _trainer(target, training_args(cfg, tmp, seed, cfg.epochs), ds, st, callbacks).train()
     shutil.rmtree(tmp, ignore_errors=True)
+    if method == "full":
+        stamp_ids(target_store_dir(out, st.pool.name, seed), ds)
     t_train = time.perf_counter() - t1
     t2 = time.perf_counter()
     ev = evaluate(cfg, st, target)
@@ -487,12 +621,33 @@ def _pool_state(name: str) -> PoolState:
     return pools[name]
 
 
-def _prepare_task(name: str) -> dict[str, Any]:
+def _any_task(task: tuple) -> dict[str, Any]:
+    """One task of the grid's stream: ``("proxy", pool, seed)``, ``("embeddings", pool, 0)``
+    or ``("run", pool, method, budget, seed)``."""
+    kind, rest = task[0], task[1:]
+    if kind == "run":
+        return _run_task(rest)
+    name, seed = rest
     st = _pool_state(name)
-    meta = ensure_proxy(_STATE["cfg"], st, _STATE["out"])
-    if any(METHODS[m].embeddings for m in _STATE["cfg"].methods):
+    if kind == "embeddings":
         ensure_embeddings(st, _STATE["out"])
-    return {"pool": name, "proxy": meta}
+        return {"task": kind, "pool": name}
+    meta = ensure_proxy(_STATE["cfg"], st, _STATE["out"], seed)
+    return {"task": kind, "pool": name, "seed": seed, "proxy": meta}
+
+
+def _wait_ready(pool: str, method: str, timeout: float = 4 * 3600) -> None:
+    """Block until the selecting proxy (and the embeddings, if ``method`` needs them) of
+    ``pool`` are on disk (another worker prepares them)."""
+    out, cfg = _STATE["out"], _STATE["cfg"]
+    need = [proxy_dir(out, pool, cfg.proxy_seeds[0]) / "proxy.json"]
+    if METHODS[method].embeddings:
+        need.append(out / pool / "embeddings.npy")
+    t0 = time.monotonic()
+    while not all(p.exists() for p in need):
+        if time.monotonic() - t0 > timeout:
+            raise TimeoutError(f"{pool}: waited {timeout:.0f} s for {need}")
+        time.sleep(5)
 
 
 def stale_runs(cfg: BenchConfig, data: Path, out: Path, tasks: list) -> list[tuple]:
@@ -505,7 +660,7 @@ def stale_runs(cfg: BenchConfig, data: Path, out: Path, tasks: list) -> list[tup
         if method == "full" or not path.exists():
             continue
         rec = json.loads(path.read_text())
-        idx, _ = select_rows(cfg, _pool_state(pool), out, method, budget, seed)
+        idx, *_ = select_rows(cfg, _pool_state(pool), out, method, budget, seed)
         if rec.get("indices_sha1") != indices_sha1(idx):
             stale.append(t)
     return stale
@@ -514,9 +669,11 @@ def stale_runs(cfg: BenchConfig, data: Path, out: Path, tasks: list) -> list[tup
 def _run_task(task: tuple[str, str, float, int]) -> dict[str, Any]:
     pool, method, budget, seed = task
     done = _STATE["out"] / pool / "runs" / f"{run_key(method, budget, seed)}.json"
-    if done.exists():  # finished meanwhile by another invocation
+    if run_done(_STATE["out"], task):  # finished meanwhile by another invocation
         return json.loads(done.read_text())
     try:
+        if method != "full":
+            _wait_ready(pool, method)
         return run_one(_STATE["cfg"], _pool_state(pool), _STATE["out"], method, budget, seed)
     except Exception as e:  # recorded, not fatal: a rerun retries it
         return {"pool": pool, "method": method, "budget": budget, "seed": seed, "error": repr(e)}
@@ -547,8 +704,13 @@ def pool_info(cfg: BenchConfig, data: Path, out: Path, name: str) -> dict[str, A
     }
 
 
-def run_grid(cfg: BenchConfig, data: Path, out: Path) -> dict[str, Any]:
-    """Prepare every pool (proxy, embeddings) then run every missing target run."""
+def run_grid(
+    cfg: BenchConfig, data: Path, out: Path, transfer_only: bool = False
+) -> dict[str, Any]:
+    """Prepare every pool (proxies, embeddings) then run every missing target run.
+
+    ``transfer_only``: the proxies and the first two seeds' full-data targets only (the
+    stores of the transfer figures), no selection."""
     import multiprocessing as mp
 
     out.mkdir(parents=True, exist_ok=True)
@@ -556,8 +718,10 @@ def run_grid(cfg: BenchConfig, data: Path, out: Path) -> dict[str, Any]:
     load0 = os.getloadavg()[0]
     _init_worker(cfg, str(data), str(out))
     infos = {name: pool_info(cfg, data, out, name) for name in cfg.pools}
-    todo_all = plan(cfg, {k: v["multi_source"] for k, v in infos.items()})
-    if any((out / name / "proxy" / "proxy.json").exists() for name in cfg.pools):
+    todo_all = plan(cfg, {k: v["multi_source"] for k, v in infos.items()}, transfer_only)
+    if not transfer_only and any(
+        (out / name / "proxy" / "proxy.json").exists() for name in cfg.pools
+    ):
         for name in cfg.pools:
             if (out / name / "proxy" / "proxy.json").exists():
                 ensure_embeddings(_pool_state(name), out)
@@ -565,24 +729,35 @@ def run_grid(cfg: BenchConfig, data: Path, out: Path) -> dict[str, Any]:
         for t in stale:
             _log(f"selection changed since cached: {t}; running it again")
             (out / t[0] / "runs" / f"{run_key(*t[1:])}.json").unlink()
-    todo = [t for t in todo_all if not (out / t[0] / "runs" / f"{run_key(*t[1:])}.json").exists()]
+    todo = [t for t in todo_all if not run_done(out, t)]
+    # one stream of tasks: proxies, embeddings, then the runs (full data first: they need
+    # neither); a selection run waits in its worker for its pool's proxy/embeddings
+    prep: list[tuple] = [("proxy", name, s) for name in cfg.pools for s in cfg.proxy_seeds]
+    if not transfer_only and any(METHODS[m].embeddings for m in cfg.methods):
+        prep += [("embeddings", name, 0) for name in cfg.pools]
+    tasks = prep + [("run", *t) for t in todo]
     _log(f"{len(todo_all)} target runs planned, {len(todo)} to run, {cfg.workers} worker(s)")
     failures: list[dict[str, Any]] = []
     proxies: dict[str, Any] = {}
+    done = 0
+
+    def handle(r: dict[str, Any]) -> None:
+        nonlocal done
+        if r.get("task") == "proxy":
+            if r["seed"] == cfg.proxy_seeds[0]:
+                proxies[r["pool"]] = r["proxy"]
+        elif r.get("task") != "embeddings":
+            done += 1
+            _report(r, done, len(todo), failures)
+
     if cfg.workers > 1:
         ctx = mp.get_context("spawn")
         with ctx.Pool(cfg.workers, _init_worker, (cfg, str(data), str(out))) as pool:
-            for r in pool.imap_unordered(_prepare_task, cfg.pools):
-                proxies[r["pool"]] = r["proxy"]
-            done = 0
-            for r in pool.imap_unordered(_run_task, todo):
-                done += 1
-                _report(r, done, len(todo), failures)
+            for r in pool.imap_unordered(_any_task, tasks):
+                handle(r)
     else:
-        for name in cfg.pools:
-            proxies[name] = _prepare_task(name)["proxy"]
-        for i, t in enumerate(todo, 1):
-            _report(_run_task(t), i, len(todo), failures)
+        for t in tasks:
+            handle(_any_task(t))
     wall = time.perf_counter() - t0
     with open(out / "invocations.jsonl", "a") as f:
         f.write(
@@ -594,6 +769,7 @@ def run_grid(cfg: BenchConfig, data: Path, out: Path) -> dict[str, Any]:
                     "load_start": round(load0, 2),
                     "load_end": round(os.getloadavg()[0], 2),
                     "workers": cfg.workers,
+                    "transfer_only": transfer_only,
                 }
             )
             + "\n"
@@ -632,9 +808,15 @@ def collect(
             runs.append(json.loads(p.read_text()))
         else:
             missing.append(t)
-    # only budgets that are complete over every pool, method and seed are reported
-    partial = sorted({t[2] for t in missing if t[1] != "full"})
-    runs = [r for r in runs if r["budget"] not in partial]
+    # a budget is reported over the seeds that are complete for every pool and method (with
+    # their full-data run); a budget without any complete seed is left out
+    partial, seeds_by_budget = reported_seeds(cfg, missing)
+    runs = [
+        r
+        for r in runs
+        if r["seed"] in seeds_by_budget.get(r["budget"], [])
+        or (r["method"] == "full" and r["seed"] in set().union(*seeds_by_budget.values()))
+    ]
     inv = []
     if (out / "invocations.jsonl").exists():
         inv = [json.loads(x) for x in (out / "invocations.jsonl").read_text().splitlines() if x]
@@ -643,9 +825,16 @@ def collect(
         "config": asdict(cfg),
         "pools": infos,
         "proxies": proxies,
+        "second_proxies": {
+            f"{name}/s{sd}": json.loads((proxy_dir(out, name, sd) / "proxy.json").read_text())
+            for name in infos
+            for sd in cfg.proxy_seeds[1:]
+            if (proxy_dir(out, name, sd) / "proxy.json").exists()
+        },
         "runs": runs,
         "missing_runs": [list(t) for t in missing],
         "partial_budgets": partial,
+        "reported_seeds": {f"{b:g}": v for b, v in seeds_by_budget.items()},
         "failures": failures or [],
         "invocations": inv,
         "machine": {
@@ -656,6 +845,21 @@ def collect(
     }
     (out / "results.json").write_text(json.dumps(res, indent=1, default=str))
     return res
+
+
+def reported_seeds(
+    cfg: BenchConfig, missing: list[tuple[str, str, float, int]]
+) -> tuple[list[float], dict[float, list[int]]]:
+    """``(budgets left out, {budget: seeds reported})``: a seed is reported at a budget when
+    none of its runs there, nor its full-data run, is ``missing``."""
+    gone_full = {t[3] for t in missing if t[1] == "full"}
+    out: dict[float, list[int]] = {}
+    for b in sorted(cfg.budgets):
+        gone = {t[3] for t in missing if t[1] != "full" and t[2] == b} | gone_full
+        seeds = [s for s in cfg.seeds if s not in gone]
+        if seeds:
+            out[b] = seeds
+    return [b for b in sorted(cfg.budgets) if b not in out], out
 
 
 def load_arrays(

@@ -31,7 +31,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..demo import DemoConfig, run_demo
+    from ..experiments.demo import DemoConfig, run_demo
 
     cfg = DemoConfig.fast() if args.fast else DemoConfig()
     if args.out:

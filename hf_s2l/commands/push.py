@@ -7,7 +7,8 @@ never lands in shell history or in the card's recorded command).
 from __future__ import annotations
 
 import argparse
-import shlex
+
+from ..store.commandline import hf_s2l_command
 
 
 def add_dataset_args(p: argparse.ArgumentParser) -> None:
@@ -55,20 +56,16 @@ def build_selected(args: argparse.Namespace):  # -> SelectedDataset
 
 def command_line(name: str, args: argparse.Namespace, extra: list[str]) -> str:
     """The canonical ``hf-s2l`` command reproducing ``args`` (recorded in the card)."""
-    parts = ["hf-s2l", name, args.selection, "--dataset", args.dataset]
-    if args.dataset_config:
-        parts += ["--dataset-config", args.dataset_config]
-    if args.split != "train":
-        parts += ["--split", args.split]
-    if args.id_column:
-        parts += ["--id-column", args.id_column]
-    if args.store:
-        parts += ["--store", args.store]
-    if args.ordered:
-        parts.append("--ordered")
-    for c in args.group_column:
-        parts += ["--group-column", c]
-    return shlex.join(parts + extra)
+    options = [
+        ("--dataset", args.dataset),
+        ("--dataset-config", args.dataset_config or None),
+        ("--split", args.split if args.split != "train" else None),
+        ("--id-column", args.id_column or None),
+        ("--store", args.store or None),
+        ("--ordered", bool(args.ordered)),
+        ("--group-column", list(args.group_column)),
+    ]
+    return hf_s2l_command(name, [args.selection], options, extra=extra)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

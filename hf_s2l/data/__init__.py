@@ -3,6 +3,7 @@
 from .alignment import Alignment, AlignmentError, align
 from .ids import DEFAULT_ID_COLUMN, add_example_ids, content_fingerprint, row_hash
 from .loading import load_any_dataset
+from .provenance import card_provenance, selection_provenance
 from .selected_dataset import SelectedDataset, curriculum_trainer, inverse_frequency_weights
 
 __all__ = [
@@ -12,9 +13,11 @@ __all__ = [
     "SelectedDataset",
     "add_example_ids",
     "align",
+    "card_provenance",
     "content_fingerprint",
     "curriculum_trainer",
     "inverse_frequency_weights",
     "load_any_dataset",
     "row_hash",
+    "selection_provenance",
 ]

@@ -247,16 +247,17 @@ class SelectedDataset(datasets.Dataset):
         return {k: {"before": before.get(k, 0), "after": after.get(k, 0)} for k in keys}
 
     def provenance(self, **extra: Any) -> dict[str, Any]:
-        """The provenance recorded in dataset cards (see :func:`hf_s2l.data.card.card_provenance`)."""
-        from .card import card_provenance
+        """The provenance recorded in dataset cards (see :func:`hf_s2l.data.card_provenance`)."""
+        from .provenance import card_provenance
 
         return card_provenance(self, **extra)
 
     def card(self, **extra: Any) -> DatasetCard:
         """The dataset card (README.md) describing this selection."""
-        from .card import build_card
+        from ..hub.card import build_card
+        from .provenance import selection_provenance
 
-        return build_card(self.provenance(**extra))
+        return build_card(selection_provenance(self, **extra))
 
     # ------------------------------------------------------------------ publishing
     def push_to_hub(  # type: ignore[override]
@@ -291,10 +292,6 @@ class SelectedDataset(datasets.Dataset):
             allow_unverified=allow_unverified,
             **push_kwargs,
         )
-
-    def _push_rows_to_hub(self, repo_id: str, **kwargs: Any) -> CommitInfo:
-        """``datasets.Dataset.push_to_hub`` on these rows (used by :mod:`hf_s2l.data.publish`)."""
-        return datasets.Dataset.push_to_hub(self, repo_id, **kwargs)
 
     def save_to_disk(  # type: ignore[override]
         self,

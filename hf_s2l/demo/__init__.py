@@ -1,12 +1,20 @@
-"""Demo: the whole pipeline offline in minutes (``hf-s2l demo`` / :func:`run_demo`)."""
+"""Old import path of the demo (``hf-s2l demo`` / :func:`run_demo`): the code lives in :mod:`hf_s2l.experiments.demo`."""
 
-from .heldout import answer_token_loss
-from .run import DemoConfig, DemoResult, MethodResult, demo_data_dir, run_demo
+from hf_s2l.experiments.demo import (
+    DemoConfig,
+    DemoResult,
+    MethodResult,
+    TargetResult,
+    answer_token_loss,
+    demo_data_dir,
+    run_demo,
+)
 
 __all__ = [
     "DemoConfig",
     "DemoResult",
     "MethodResult",
+    "TargetResult",
     "answer_token_loss",
     "demo_data_dir",
     "run_demo",

@@ -1,12 +1,14 @@
-"""Evaluation helpers used by the recipes: math answer checking and clinical summary metrics."""
+"""Old import path of math answer checking and clinical summary metrics: the code lives in :mod:`hf_s2l.experiments.eval`."""
 
-from .clinical import AVAILABLE_METRICS, clinical_metrics, load_metric
-from .math_answers import (
+from hf_s2l.experiments.eval import (
+    AVAILABLE_METRICS,
     answers_match,
+    clinical_metrics,
     extract_answer,
     extract_choice,
     find_numbers,
     is_correct,
+    load_metric,
     math_accuracy,
     parse_number,
 )

@@ -1,9 +1,14 @@
-"""Hub: share trajectory stores and selected datasets on the Hugging Face Hub.
+"""Hub: everything that leaves the machine, from plain inputs (rows, provenance, stores).
 
-Dependencies go one way: ``hub`` imports ``data`` and ``store``, never the reverse. The
-dataset card and publishing of a :class:`~hf_s2l.SelectedDataset` live with it in
-:mod:`hf_s2l.data.card` / :mod:`hf_s2l.data.publish` and are re-exported here; trajectory
-stores on the Hub are :mod:`hf_s2l.hub.trajectories`. Names are imported on first use, so
+* :mod:`hf_s2l.hub.provenance` — :class:`SelectionProvenance`, the typed ``hf_s2l`` block of a
+  selection's dataset card;
+* :mod:`hf_s2l.hub.card` — render/parse that card; :mod:`hf_s2l.hub.markdown` — its escaping;
+* :mod:`hf_s2l.hub.datasets` — push/export rows (a ``datasets.Dataset``) with their card;
+* :mod:`hf_s2l.hub.trajectories` — trajectory stores on the Hub.
+
+Dependencies go one way: ``hub`` imports ``store`` only; ``hf_s2l.data`` builds the provenance of
+a :class:`~hf_s2l.SelectedDataset` and calls hub (``SelectedDataset.push_to_hub``/``export``,
+:func:`hf_s2l.data.card_provenance`). Names are imported on first use, so
 ``hf-s2l info hf://...`` does not pay for ``datasets``.
 """
 
@@ -13,14 +18,17 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _LAZY: dict[str, str] = {
-    "PROVENANCE_FIELDS": "hf_s2l.data.card",
-    "build_card": "hf_s2l.data.card",
-    "card_provenance": "hf_s2l.data.card",
-    "parse_card": "hf_s2l.data.card",
-    "render_body": "hf_s2l.data.card",
-    "export": "hf_s2l.data.publish",
-    "push_to_hub": "hf_s2l.data.publish",
-    "write_card": "hf_s2l.data.publish",
+    "PROVENANCE_FIELDS": "hf_s2l.hub.provenance",
+    "PROVENANCE_KEY": "hf_s2l.hub.provenance",
+    "GroupCount": "hf_s2l.hub.provenance",
+    "SelectionProvenance": "hf_s2l.hub.provenance",
+    "build_card": "hf_s2l.hub.card",
+    "parse_card": "hf_s2l.hub.card",
+    "read_provenance": "hf_s2l.hub.card",
+    "render_body": "hf_s2l.hub.card",
+    "md_escape": "hf_s2l.hub.markdown",
+    "export_rows": "hf_s2l.hub.datasets",
+    "push_rows": "hf_s2l.hub.datasets",
     "is_hub_uri": "hf_s2l.hub.trajectories",
     "open_store": "hf_s2l.hub.trajectories",
     "parse_hub_uri": "hf_s2l.hub.trajectories",
@@ -31,24 +39,29 @@ _LAZY: dict[str, str] = {
 
 __all__ = [
     "PROVENANCE_FIELDS",
+    "PROVENANCE_KEY",
+    "GroupCount",
+    "SelectionProvenance",
     "build_card",
-    "card_provenance",
-    "export",
+    "export_rows",
     "is_hub_uri",
+    "md_escape",
     "open_store",
     "parse_card",
     "parse_hub_uri",
+    "push_rows",
     "push_store_to_hub",
-    "push_to_hub",
+    "read_provenance",
     "render_body",
     "store_card",
     "store_from_hub",
-    "write_card",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..data.card import PROVENANCE_FIELDS, build_card, card_provenance, parse_card, render_body
-    from ..data.publish import export, push_to_hub, write_card
+    from .card import build_card, parse_card, read_provenance, render_body
+    from .datasets import export_rows, push_rows
+    from .markdown import md_escape
+    from .provenance import PROVENANCE_FIELDS, PROVENANCE_KEY, GroupCount, SelectionProvenance
     from .trajectories import (
         is_hub_uri,
         open_store,

@@ -51,6 +51,7 @@ from ..store.trajectory_store import (
     TrajectoryStore,
 )
 from ..version import __version__
+from .markdown import code_block, json_block, md_escape, table
 
 if TYPE_CHECKING:  # pragma: no cover
     from huggingface_hub import CommitInfo
@@ -177,8 +178,6 @@ def store_card(store: TrajectoryStore, repo_id: str | None = None) -> str:
     """The dataset card (README.md text) of a published trajectory store."""
     from huggingface_hub import DatasetCard, DatasetCardData
 
-    from ..data.card import _code_block, _json_block, _table, md_escape
-
     info = store_card_metadata(store, repo_id)
     model = info["proxy_model"] or (
         f"{info['proxy_model_class']} (built from a config; no name recorded)"
@@ -234,15 +233,15 @@ def store_card(store: TrajectoryStore, repo_id: str | None = None) -> str:
         "",
         "## Store",
         "",
-        _table(overview, ("field", "value")),
+        table(overview, ("field", "value")),
         "",
         "## Recording schedule",
         "",
-        _json_block({"schedule": info["schedule"], "point_steps": info["point_steps"]}),
+        json_block({"schedule": info["schedule"], "point_steps": info["point_steps"]}),
         "",
         "## Columns",
         "",
-        _table(columns, ("column", "global step", "epoch", "kind", "complete")),
+        table(columns, ("column", "global step", "epoch", "kind", "complete")),
         "",
         "## Files",
         "",
@@ -253,9 +252,9 @@ def store_card(store: TrajectoryStore, repo_id: str | None = None) -> str:
         "",
         "## Use",
         "",
-        _code_block(python, "python"),
+        code_block(python, "python"),
         "",
-        _code_block(bash, "bash"),
+        code_block(bash, "bash"),
         "",
     ]
     return str(DatasetCard(f"---\n{data.to_yaml()}\n---\n\n" + "\n".join(body)))

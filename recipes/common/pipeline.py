@@ -9,6 +9,9 @@ Runs under ``accelerate launch`` (or plain ``python``). Every stage can be run o
       selections/<run>/  one Selection per method x budget
       target/<run>/      the target model trained on that selection (or on the full data)
       eval/<run>.jsonl   generations;  results.md / results.json: the table
+
+The target's training sets are built by the loop shared with the demo and the benchmark
+(:func:`hf_s2l.experiments.loop.target_dataset`: through ``SelectedDataset``, by example id).
 """
 
 from __future__ import annotations
@@ -197,6 +200,10 @@ class Recipe:
         tok = load_tokenizer(self.proxy_path, "proxy")
         model = load_causal_lm(self.proxy_path, "proxy", cfg.model.torch_dtype)
         keep = ["example_id"] + ([self.group] if self.group else [])
+        # rows without an answer token (hf_s2l.experiments.loop.has_target false: the prompt
+        # fills max_length) stay: the probe records NaN for them and selection's ``unscored``
+        # policy leaves them out; dropping them here would make the proxy's rows depend on its
+        # tokenizer (the target's differs)
         train = _tokenize(self.train_raw, tok, cfg, keep)
         s = cfg.selection
         schedule = hf_s2l.RecordingSchedule(
@@ -283,16 +290,17 @@ class Recipe:
         from transformers import Trainer
 
         import hf_s2l
+        from hf_s2l.experiments.loop import target_dataset
 
         cfg, m = self.cfg, self.cfg.model
         tok = load_tokenizer(self.target_path, "target")
         full = _tokenize(self.train_raw, tok, cfg, keep=["example_id"])
         for name in self.target_runs():
-            if name == "full":
-                train = full
-            else:
-                selection = hf_s2l.Selection.load(self.out / "selections" / name)
-                train = hf_s2l.SelectedDataset(full, selection, id_column="example_id")
+            selection = (
+                None if name == "full" else hf_s2l.Selection.load(self.out / "selections" / name)
+            )
+            # proxy and target tokenizers differ: the rows are matched by example id
+            train = target_dataset(full, selection, id_column="example_id")
             model = load_causal_lm(self.target_path, "target", m.torch_dtype)
             model = maybe_lora(
                 model, m.use_lora, m.lora_r, m.lora_alpha, m.lora_dropout, m.lora_target_modules

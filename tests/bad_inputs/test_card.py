@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 
 from hf_s2l import SelectedDataset, add_example_ids
-from hf_s2l.data.card import build_card, card_provenance, md_escape, parse_card, render_body
+from hf_s2l.data import card_provenance
+from hf_s2l.hub.card import build_card, parse_card, render_body
+from hf_s2l.hub.markdown import md_escape
 
 from ..data.helpers import make_selection, make_store
 

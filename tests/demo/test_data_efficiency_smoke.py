@@ -72,6 +72,12 @@ def test_data_efficiency_smoke(tmp_path, shared_data):
         png = tmp_path / f"data_efficiency_{pool}_{ev}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert png.name in text
+    # every full-data target kept its free in-step store (ids stamped): the transfer figures
+    assert "<!-- data-efficiency-transfer:start -->" in text
+    tr = json.loads((out / "mix" / "transfer.json").read_text())
+    assert {"proxy", "ceiling", "floor", "target_seeds"} <= set(tr)
+    assert tr["ceiling"]["spearman"] > tr["floor"]["spearman"]
+    assert (out / "mix" / "proxy_s1" / "proxy.json").exists()
     # resumable and regenerated, not appended: a second call trains nothing
     assert bench.main([*argv, "--docs", str(docs), "--report-only"]) == 0
     assert docs.read_text().count(bench.DOCS_START) == 1

@@ -57,6 +57,7 @@ def test_bleu_of_identical_text_is_one(reports):
     assert clinical_metrics(refs, refs, metrics=["bleu"])["bleu"] == pytest.approx(1.0)
 
 
+@pytest.mark.slow  # a BERT forward pass per pair: the fast suite keeps ROUGE-L/BLEU
 def test_bertscore_matches_bert_score(reports, bertscore_dir):
     import bert_score
 
@@ -77,6 +78,7 @@ def test_bertscore_matches_bert_score(reports, bertscore_dir):
     assert full["f1"][0] == pytest.approx(1.0, abs=1e-5)  # identical pair
 
 
+@pytest.mark.slow  # a BERT forward pass per pair: the fast suite keeps ROUGE-L/BLEU
 def test_all_metrics_together(reports, bertscore_dir):
     preds, refs = reports
     out = clinical_metrics(preds, refs, bertscore_model=bertscore_dir, bertscore_num_layers=2)

@@ -9,6 +9,7 @@ import shlex
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from hf_s2l import TrajectoryStore, add_example_ids
 from hf_s2l.cli import main
@@ -24,6 +25,7 @@ def _blocks(text: str) -> list[tuple[str, str]]:
     return [(m[1], m[2]) for m in re.finditer(r"^```(\w+)\n(.*?)^```$", text, re.S | re.M)]
 
 
+@pytest.mark.slow  # ~15-20 s: pushes, selects and builds a report end to end
 def test_docs_hub_examples_run(hub, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     raw = add_example_ids(raw_dataset(30))

@@ -1,0 +1,144 @@
+"""The proxy → select → target loop shared by the demo, the recipes and the benchmark.
+
+Each step is one small function so the three drivers differ only where their protocols do:
+
+1. :func:`drop_rows_without_target` — the one "has a target token" rule (:func:`has_target`);
+2. :func:`record_proxy` — train the proxy with a :class:`~hf_s2l.TrajectoryCallback`;
+3. :func:`select_all` — one :func:`hf_s2l.select` per method; a failing method is reported,
+   the others still run;
+4. :func:`target_dataset` — the target's training set, always through
+   :class:`~hf_s2l.SelectedDataset` (the id / fingerprint alignment of the selection);
+5. :func:`train_model` — a Trainer run with quiet logs; :func:`answer_token_loss` evaluates.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from transformers.utils import logging
+
+from .heldout import answer_token_loss
+from .quiet import quiet_trainer
+
+logger = logging.get_logger(__name__)
+
+__all__ = [
+    "answer_token_loss",
+    "drop_rows_without_target",
+    "has_target",
+    "record_proxy",
+    "select_all",
+    "target_dataset",
+    "train_model",
+]
+
+IGNORE_INDEX = -100
+
+
+def has_target(labels: Sequence[int], *, shift: bool = True) -> bool:
+    """Whether ``labels`` has a token the model is scored on: a label other than -100 after
+    the causal shift (``shift=True``: position 0 is never predicted) or anywhere
+    (``shift=False``: encoder-decoder models). The probe records NaN for rows without one."""
+    # TODO(issue 21, lead): use hf_s2l.record.losses.has_target once WP3's lands on main
+    return any(int(v) != IGNORE_INDEX for v in labels[1 if shift else 0 :])
+
+
+def drop_rows_without_target(dataset: Any, *, shift: bool = True) -> tuple[Any, list[bool]]:
+    """``(dataset without the rows that have no target token, keep mask)``: such rows (a
+    prompt filling ``max_length``) give no loss and no gradient."""
+    keep = [has_target(lab, shift=shift) for lab in dataset["labels"]]
+    if not all(keep):
+        dataset = dataset.select([i for i, k in enumerate(keep) if k])
+    return dataset, keep
+
+
+def train_model(
+    model: Any,
+    args: Any,
+    dataset: Any,
+    collator: Any,
+    callbacks: Sequence[Any] = (),
+) -> float:
+    """Train ``model`` on ``dataset`` (progress bars without the raw log dicts); seconds."""
+    from transformers import Trainer
+
+    t0 = time.perf_counter()
+    trainer = Trainer(
+        model=model,
+        args=args,
+        train_dataset=dataset,
+        data_collator=collator,
+        callbacks=list(callbacks) or None,
+    )
+    quiet_trainer(trainer).train()
+    return time.perf_counter() - t0
+
+
+def record_proxy(
+    model: Any,
+    args: Any,
+    dataset: Any,
+    collator: Any,
+    store_dir: str | Path,
+    **callback_kwargs: Any,
+) -> tuple[Any, float]:
+    """Train the proxy with a :class:`~hf_s2l.TrajectoryCallback` writing to ``store_dir``;
+    ``(the opened TrajectoryStore, training seconds)``."""
+    from ..record import TrajectoryCallback
+    from ..store import TrajectoryStore
+
+    callback = TrajectoryCallback(store_dir, **callback_kwargs)
+    seconds = train_model(model, args, dataset, collator, [callback])
+    return TrajectoryStore.open(store_dir), seconds
+
+
+def select_all(
+    store: Any,
+    methods: Mapping[str, tuple[str, dict[str, Any]]],
+    budget: int | float,
+    *,
+    seed: int = 0,
+    save_dir: str | Path | None = None,
+    on_error: Callable[[str, Exception], None] | None = None,
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """One :func:`hf_s2l.select` per ``{name: (registered method, kwargs)}``;
+    ``(selections, failures)``. A method raising ``ValueError`` (e.g. too few scored rows)
+    lands in ``failures`` and the others still run. Saved under ``save_dir/<name>``."""
+    from ..selection import select
+
+    selections: dict[str, Any] = {}
+    failures: dict[str, str] = {}
+    for name, (registered, kwargs) in methods.items():
+        try:
+            sel = select(store, registered, budget, seed=seed, **kwargs)
+        except ValueError as e:
+            logger.warning("selection with %s failed: %s", name, e)
+            if on_error is not None:
+                on_error(name, e)
+            failures[name] = str(e)
+            continue
+        if save_dir is not None:
+            sel.save(Path(save_dir) / name)
+        selections[name] = sel
+    return selections, failures
+
+
+def target_dataset(
+    dataset: Any,
+    selection: Any | None,
+    *,
+    id_column: str | None = None,
+    verify: bool = True,
+) -> Any:
+    """The target's training set: ``dataset`` itself for the full-data run
+    (``selection=None``), else ``SelectedDataset(dataset, selection, …)`` — the rows the
+    selection picked, aligned by ``id_column`` or by position (fingerprint-checked unless
+    ``verify=False``)."""
+    if selection is None:
+        return dataset
+    from ..data import SelectedDataset
+
+    return SelectedDataset(dataset, selection, id_column=id_column, verify=verify)
