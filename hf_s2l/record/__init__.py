@@ -2,7 +2,9 @@
 
 - :class:`TrajectoryCallback` — the one callback to add to a Trainer (probe mode: a no-grad
   pass over the whole training set at each point of a :class:`RecordingSchedule`).
+- :func:`attach` — add the callback to a Trainer and wire it explicitly (``set_trainer``).
 - :func:`per_example_loss` — the single loss definition shared by every recording mode.
+- :func:`has_target` — whether a row has a target token (the rule behind NaN losses).
 """
 
 from __future__ import annotations
@@ -10,11 +12,19 @@ from __future__ import annotations
 from typing import Any
 
 from .callback import TrajectoryCallback
-from .losses import per_example_loss
+from .losses import has_target, per_example_loss
 from .probe import ProbeError
 from .schedule import RecordingSchedule
+from .wiring import attach
 
-__all__ = ["ProbeError", "RecordingSchedule", "TrajectoryCallback", "per_example_loss"]
+__all__ = [
+    "ProbeError",
+    "RecordingSchedule",
+    "TrajectoryCallback",
+    "attach",
+    "has_target",
+    "per_example_loss",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -1,7 +1,16 @@
-"""Per-example loss: the one definition shared by probe and in-step recording."""
+"""Per-example loss: the one definition shared by probe and in-step recording.
+
+* :func:`per_example_loss` — mean target-token cross-entropy per row (NaN without a target);
+* :func:`has_target` — whether a row has a target token under that definition (the rule to
+  filter training rows with, e.g. in the experiments loop).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
 import torch
 
 IGNORE_INDEX = -100
@@ -52,3 +61,26 @@ def per_example_loss(
     losses = sums / counts.clamp(min=1)
     losses[counts == 0] = float("nan")
     return losses, counts.to(torch.int64)
+
+
+def has_target(
+    labels: Sequence[int] | np.ndarray | torch.Tensor | Any,
+    *,
+    shift: bool = True,
+    ignore_index: int = IGNORE_INDEX,
+) -> bool:
+    """Whether one row's ``labels`` hold a token :func:`per_example_loss` scores.
+
+    With ``shift=True`` (causal LMs) label ``t`` is predicted at position ``t - 1``, so the
+    first label never counts: ``[5, -100, -100]`` has no target (its loss would be NaN). With
+    ``shift=False`` (encoder-decoder models) every label counts.
+    """
+    if torch.is_tensor(labels):
+        row = labels.detach().cpu().numpy()
+    else:
+        row = np.asarray(labels)
+    if row.ndim != 1:
+        raise ValueError(f"has_target takes one row of labels (1-D), got shape {row.shape}")
+    if shift:
+        row = row[1:]
+    return bool((row != ignore_index).any())

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-KIND_SEPARATOR = "+"
+from ..store.kinds import EPOCH_END, INTERVAL, KIND_SEPARATOR, POINT, join_kinds
+
+__all__ = ["KIND_SEPARATOR", "RecordingSchedule", "join_kinds"]
 
 
 @dataclass
@@ -50,22 +52,12 @@ class RecordingSchedule:
         """Why ``global_step`` (after an optimizer step, so ``>= 1``) is recorded; empty if not."""
         kinds = []
         if self.num_points and global_step in self.point_steps(max_steps):
-            kinds.append("point")
+            kinds.append(POINT)
         if self.every_n_steps and global_step % self.every_n_steps == 0:
-            kinds.append("interval")
+            kinds.append(INTERVAL)
         if self.at_epoch_end and epoch_end:
-            kinds.append("epoch_end")
+            kinds.append(EPOCH_END)
         return kinds
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def join_kinds(*kinds: str) -> str:
-    """Join trigger kinds into one column kind (``point+epoch_end``), keeping first-seen order."""
-    out: list[str] = []
-    for k in kinds:
-        for part in (k or "").split(KIND_SEPARATOR):
-            if part and part not in out:
-                out.append(part)
-    return KIND_SEPARATOR.join(out)

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import math
-import os
-import signal
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from transformers import TrainerCallback
+
+from tests._train_script import run_subprocess, stop, subprocess_env  # noqa: F401 (helpers.*)
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -141,62 +140,6 @@ def assert_losses_close(stored, expected, rtol=1e-5):
     ok = ~np.isnan(expected)
     rel = np.abs(stored[ok] - expected[ok]) / np.abs(expected[ok])
     assert rel.max() <= rtol, f"max rel err {rel.max():.2e} > {rtol}"
-
-
-def subprocess_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    env.update(
-        HF_HUB_OFFLINE="1",
-        HF_DATASETS_OFFLINE="1",
-        WANDB_DISABLED="true",
-        OMP_NUM_THREADS="1",
-        TOKENIZERS_PARALLELISM="false",
-    )
-    return env
-
-
-def stop(proc: subprocess.Popen) -> tuple[str, str]:
-    """Stop ``proc``'s process group; return what it printed.
-
-    SIGTERM first: torchrun starts its workers in their own sessions and stops them on
-    SIGTERM (a SIGKILL would orphan them, and they would keep the output pipes open).
-    """
-    for sig, wait in ((signal.SIGTERM, 30), (signal.SIGKILL, 10)):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            pass
-        try:
-            return proc.communicate(timeout=wait)
-        except subprocess.TimeoutExpired:
-            continue
-    return "", "(output lost: a child process still holds the pipes)"
-
-
-def run_subprocess(cmd, env, cwd, timeout: float = 240, expect_rc: int | None = 0):
-    """Run ``cmd`` in its own process group (killed as a whole on timeout); return it."""
-    proc = subprocess.Popen(
-        [str(c) for c in cmd],
-        env=env,
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        out, err = stop(proc)
-        raise AssertionError(
-            f"timed out after {timeout}s: {cmd}\n{out[-3000:]}\n{err[-6000:]}"
-        ) from None
-    if expect_rc is not None:
-        assert proc.returncode == expect_rc, (
-            f"{cmd} exited {proc.returncode}:\n{out[-3000:]}\n{err[-6000:]}"
-        )
-    return proc.returncode, out, err
 
 
 @pytest.fixture

@@ -23,11 +23,9 @@ import torch
 
 torch.set_num_threads(1)
 
-import datasets  # noqa: E402
 from torch.distributed.fsdp import FSDPModule, fully_shard  # noqa: E402
 from torch.utils.data import DataLoader, DistributedSampler  # noqa: E402
 from transformers import (  # noqa: E402
-    AutoTokenizer,
     DataCollatorForSeq2Seq,
     TrainerControl,
     TrainerState,
@@ -37,6 +35,7 @@ from transformers import (  # noqa: E402
 from hf_s2l import TrajectoryCallback  # noqa: E402
 from hf_s2l.record.in_step import InStepRecorder  # noqa: E402
 from hf_s2l.tiny import tiny_model  # noqa: E402
+from tests._train_script import load_data, load_tokenizer  # noqa: E402
 
 
 def main() -> None:
@@ -52,8 +51,8 @@ def main() -> None:
     )
     rank, world = args.process_index, args.world_size
     assert world == 2 and torch.distributed.is_initialized(), "run with torchrun, 2 processes"
-    ds = datasets.load_from_disk(data_dir)
-    tok = AutoTokenizer.from_pretrained(tok_dir)
+    ds = load_data(data_dir)
+    tok = load_tokenizer(tok_dir)
     collator = DataCollatorForSeq2Seq(tok, padding=True)
     # the same model as the test's unsharded reference (make_causal_lm(seed=0))
     model = tiny_model(family="gpt_neox", vocab_size=len(tok), hidden_size=32, num_layers=2, seed=0)

@@ -14,21 +14,10 @@ import os
 import sys
 from pathlib import Path
 
-import torch
+from transformers import TrainerCallback
 
-torch.set_num_threads(1)
-
-import datasets  # noqa: E402
-from transformers import (  # noqa: E402
-    AutoTokenizer,
-    DataCollatorForSeq2Seq,
-    Trainer,
-    TrainerCallback,
-    TrainingArguments,
-)
-
-from hf_s2l import TrajectoryCallback  # noqa: E402
-from hf_s2l.tiny import tiny_model  # noqa: E402
+from hf_s2l import TrajectoryCallback
+from tests._train_script import tiny_trainer
 
 KILL_STEP = 3
 EXIT_CODE = 3
@@ -43,29 +32,18 @@ class DieAfterCheckpoint(TrainerCallback):
 
 
 def train(data_dir: str, tok_dir: str, run_dir: Path, store_dir: Path, kill: bool, resume: bool):
-    ds = datasets.load_from_disk(data_dir)
-    tok = AutoTokenizer.from_pretrained(tok_dir)
-    model = tiny_model(family="phi", vocab_size=len(tok), hidden_size=32, num_layers=2)
-    args = TrainingArguments(
-        output_dir=str(run_dir),
-        per_device_train_batch_size=8,
-        num_train_epochs=2,
-        learning_rate=5e-3,
-        save_strategy="steps",
-        save_steps=3,
-        report_to=[],
-        disable_tqdm=True,
-        use_cpu=True,
-        seed=0,
-    )
     callbacks = [DieAfterCheckpoint()] if kill else []
     callbacks.append(TrajectoryCallback(store_dir, mode="in_step"))
-    trainer = Trainer(
-        model=model,
-        args=args,
-        train_dataset=ds,
-        data_collator=DataCollatorForSeq2Seq(tok, padding=True),
+    trainer = tiny_trainer(
+        data_dir,
+        tok_dir,
+        run_dir,
         callbacks=callbacks,
+        family="phi",
+        per_device_train_batch_size=8,
+        num_train_epochs=2,
+        save_strategy="steps",
+        save_steps=3,
     )
     trainer.train(resume_from_checkpoint=True if resume else None)
 

@@ -205,11 +205,10 @@ def main() -> None:
     p.add_argument("tokenizer_dir")
     p.add_argument("out_dir")
     a = p.parse_args()
-    from datasets import load_from_disk
-    from transformers import AutoTokenizer
+    from tests._train_script import load_data, load_tokenizer
 
-    ds = load_from_disk(a.data_dir)
-    tok = AutoTokenizer.from_pretrained(a.tokenizer_dir)
+    ds = load_data(a.data_dir)
+    tok = load_tokenizer(a.tokenizer_dir)
     out = Path(a.out_dir)
     trainer, states = train(out, ds, tok, ddp_backend="gloo", per_device_train_batch_size=3)
     if int(os.environ.get("RANK", "0")) == 0:

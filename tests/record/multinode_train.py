@@ -18,63 +18,23 @@ Every process writes ``RUN_DIR/writers_RANK.json`` (the store writers it saw).
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
-import torch
-
-torch.set_num_threads(1)
-
-import datasets  # noqa: E402
-from transformers import AutoTokenizer, DataCollatorForSeq2Seq, Trainer, TrainingArguments  # noqa: E402
-
-from hf_s2l import TrajectoryCallback, TrajectoryStore  # noqa: E402
-from hf_s2l.tiny import tiny_model  # noqa: E402
+from hf_s2l import TrajectoryCallback
+from tests._train_script import die_mid_column, load_data, tiny_trainer, world_size
 
 KILL_STEP = 6
 EXIT_CODE = 3
 
 
-def die_mid_column() -> None:
-    """Exit the process after the second write into the column of ``KILL_STEP``."""
-    original = TrajectoryStore.write
-    writes = [0]
-
-    def write(self, column, indices, values, **kw):
-        original(self, column, indices, values, **kw)
-        if self.columns[column]["global_step"] == KILL_STEP:
-            writes[0] += 1
-            if writes[0] == 2:
-                os._exit(EXIT_CODE)
-
-    TrajectoryStore.write = write
-
-
 def main() -> None:
     data_dir, tok_dir, run_dir, store_dir, mode = sys.argv[1:6]
     each_node = "each_node" in sys.argv[6:]
-    world = int(os.environ.get("WORLD_SIZE", "1"))
+    world = world_size()
     if mode == "kill":
-        die_mid_column()
-    ds = datasets.load_from_disk(data_dir)
-    tok = AutoTokenizer.from_pretrained(tok_dir)
-    model = tiny_model(family="phi", vocab_size=len(tok), hidden_size=32, num_layers=2)
-    args = TrainingArguments(
-        output_dir=run_dir,
-        per_device_train_batch_size=8 // world,
-        max_steps=8,
-        learning_rate=5e-3,
-        save_strategy="steps",
-        save_steps=3,
-        save_on_each_node=each_node,
-        report_to=[],
-        disable_tqdm=True,
-        use_cpu=True,
-        ddp_backend="gloo" if world > 1 else None,
-        seed=0,
-        logging_steps=1,
-    )
+        die_mid_column(KILL_STEP, EXIT_CODE)
+    ds = load_data(data_dir)
     cb = TrajectoryCallback(
         store_dir,
         every_n_steps=2,
@@ -84,12 +44,19 @@ def main() -> None:
         write_every=1,
         metadata_columns=("source",) if "source" in ds.column_names else (),
     )
-    trainer = Trainer(
-        model=model,
-        args=args,
-        train_dataset=ds,
-        data_collator=DataCollatorForSeq2Seq(tok, padding=True),
+    trainer = tiny_trainer(
+        data_dir,
+        tok_dir,
+        run_dir,
         callbacks=[cb],
+        family="phi",
+        dataset=ds,
+        per_device_train_batch_size=8 // world,
+        max_steps=8,
+        save_strategy="steps",
+        save_steps=3,
+        save_on_each_node=each_node,
+        logging_steps=1,
     )
     if trainer.args.world_size != world:
         raise SystemExit(f"expected world size {world}, trainer has {trainer.args.world_size}")

@@ -5,10 +5,12 @@ from __future__ import annotations
 import sys
 
 import numpy as np
+import pytest
 
 from hf_s2l import TrajectoryStore
 
 
+@pytest.mark.slow  # end-to-end, several processes (> 20 s); CI runs it
 def test_torchrun_two_processes_equals_single_process(
     tmp_path, record_full, tokenizer_dir, helpers
 ):

@@ -172,8 +172,8 @@ def test_in_step_torchrun_two_processes(tmp_path, dataset, tokenizer, tokenizer_
     out.mkdir()
     env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1", CUDA_VISIBLE_DEVICES="")
     cmd = [
-        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
-        "--master_port", str(29500 + os.getpid() % 1000), str(SCRIPT),
+        sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+        str(SCRIPT),
         str(data_dir), str(tokenizer_dir), str(out),
     ]  # fmt: skip
     proc = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True, timeout=300)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import sys
 
 import numpy as np
+import pytest
 
 from hf_s2l import TrajectoryStore
 
 
+@pytest.mark.slow  # end-to-end, several processes (> 20 s); CI runs it
 def test_kill_mid_column_then_resume_equals_uninterrupted(
     tmp_path, record_ds, tokenizer_dir, helpers
 ):

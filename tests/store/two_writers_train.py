@@ -10,41 +10,22 @@ import sys
 import time
 from pathlib import Path
 
-import torch
-
-torch.set_num_threads(1)
-
-import datasets  # noqa: E402
-from transformers import AutoTokenizer, DataCollatorForSeq2Seq, Trainer, TrainingArguments  # noqa: E402
-
-from hf_s2l import TrajectoryCallback  # noqa: E402
-from hf_s2l.tiny import tiny_model  # noqa: E402
+from hf_s2l import TrajectoryCallback
+from tests._train_script import tiny_trainer
 
 
 def main() -> None:
     data_dir, tok_dir, run_dir, store_dir, go = sys.argv[1:6]
-    ds = datasets.load_from_disk(data_dir)
-    tok = AutoTokenizer.from_pretrained(tok_dir)
-    model = tiny_model(family="gpt_neox", vocab_size=len(tok), hidden_size=32, num_layers=2)
-    args = TrainingArguments(
-        output_dir=run_dir,
+    cb = TrajectoryCallback(store_dir, every_n_steps=2, num_points=None, batch_size=16)
+    trainer = tiny_trainer(
+        data_dir,
+        tok_dir,
+        run_dir,
+        callbacks=[cb],
         per_device_train_batch_size=8,
         max_steps=6,
-        learning_rate=5e-3,
         save_strategy="no",
-        report_to=[],
-        disable_tqdm=True,
-        use_cpu=True,
-        seed=0,
         dataloader_num_workers=0,
-    )
-    cb = TrajectoryCallback(store_dir, every_n_steps=2, num_points=None, batch_size=16)
-    trainer = Trainer(
-        model=model,
-        args=args,
-        train_dataset=ds,
-        data_collator=DataCollatorForSeq2Seq(tok, padding=True),
-        callbacks=[cb],
     )
     while not Path(go).exists():
         time.sleep(0.0005)
