@@ -9,7 +9,8 @@ Pipeline (one module per concept)::
     hub/     dataset cards, push     provenance on the Hugging Face Hub
     report/  build_report            HTML + PNG plots of a store
     transfer_check/ transfer()       does the proxy stand for the target? (two stores)
-    demo/    run_demo                the whole pipeline offline in minutes
+    experiments/ run_demo            demo, tiny models, corpora, metrics, the shared loop
+                                     (not needed to use the library; the core never imports it)
 
 Heavy dependencies (torch, transformers) are imported lazily on first use.
 """
@@ -31,6 +32,7 @@ _LAZY: dict[str, str] = {
     "TrajectoryCallback": "hf_s2l.record",
     "RecordingSchedule": "hf_s2l.record",
     "per_example_loss": "hf_s2l.record",
+    "attach": "hf_s2l.record",
     # select
     "Selection": "hf_s2l.selection",
     "select": "hf_s2l.selection",
@@ -43,8 +45,8 @@ _LAZY: dict[str, str] = {
     "AlignmentError": "hf_s2l.data",
     # report / demo
     "build_report": "hf_s2l.report",
-    "run_demo": "hf_s2l.demo",
-    "DemoConfig": "hf_s2l.demo",
+    "run_demo": "hf_s2l.experiments.demo",
+    "DemoConfig": "hf_s2l.experiments.demo",
     # transfer check
     "transfer": "hf_s2l.transfer_check",
     "TransferReport": "hf_s2l.transfer_check",
@@ -55,8 +57,8 @@ __all__ = ["__version__", *_LAZY]
 
 if TYPE_CHECKING:  # pragma: no cover
     from .data import AlignmentError, SelectedDataset, add_example_ids
-    from .demo import DemoConfig, run_demo
-    from .record import RecordingSchedule, TrajectoryCallback, per_example_loss
+    from .experiments.demo import DemoConfig, run_demo
+    from .record import RecordingSchedule, TrajectoryCallback, attach, per_example_loss
     from .report import build_report
     from .selection import MethodResult, Selection, available_methods, register_method, select
     from .store import StoreCorruptError, StoreLockedError, StoreMismatchError, TrajectoryStore

@@ -2,7 +2,8 @@
 
 Each step is one small function so the three drivers differ only where their protocols do:
 
-1. :func:`drop_rows_without_target` — the one "has a target token" rule (:func:`has_target`);
+1. :func:`drop_rows_without_target` — the one "has a target token" rule
+   (:func:`hf_s2l.record.losses.has_target`, the rule the recorders score by);
 2. :func:`record_proxy` — train the proxy with a :class:`~hf_s2l.TrajectoryCallback`;
 3. :func:`select_all` — one :func:`hf_s2l.select` per method; a failing method is reported,
    the others still run;
@@ -20,6 +21,7 @@ from typing import Any
 
 from transformers.utils import logging
 
+from ..record.losses import has_target
 from .heldout import answer_token_loss
 from .quiet import quiet_trainer
 
@@ -36,14 +38,6 @@ __all__ = [
 ]
 
 IGNORE_INDEX = -100
-
-
-def has_target(labels: Sequence[int], *, shift: bool = True) -> bool:
-    """Whether ``labels`` has a token the model is scored on: a label other than -100 after
-    the causal shift (``shift=True``: position 0 is never predicted) or anywhere
-    (``shift=False``: encoder-decoder models). The probe records NaN for rows without one."""
-    # TODO(issue 21, lead): use hf_s2l.record.losses.has_target once WP3's lands on main
-    return any(int(v) != IGNORE_INDEX for v in labels[1 if shift else 0 :])
 
 
 def drop_rows_without_target(dataset: Any, *, shift: bool = True) -> tuple[Any, list[bool]]:

@@ -28,6 +28,8 @@ def attach(
 ) -> TrajectoryCallback:
     """Add ``callback`` (or ``TrajectoryCallback(**callback_kwargs)``) to ``trainer`` and wire it.
 
+    With no arguments, wires the one :class:`TrajectoryCallback` the Trainer already holds
+    (``Trainer(..., callbacks=[TrajectoryCallback(...)])`` then ``attach(trainer)``).
     Returns the callback. Passing both ``callback`` and keyword arguments is an error, as is a
     ``trainer`` without ``add_callback``.
     """
@@ -37,6 +39,18 @@ def attach(
         raise TypeError(
             f"attach() needs a transformers Trainer (with add_callback), got {type(trainer).__name__}"
         )
+    if callback is None and not callback_kwargs:
+        held = [
+            cb
+            for cb in getattr(getattr(trainer, "callback_handler", None), "callbacks", [])
+            if isinstance(cb, TrajectoryCallback)
+        ]
+        if len(held) != 1:
+            raise TypeError(
+                "attach(trainer) with no arguments wires the TrajectoryCallback the Trainer "
+                f"already holds, but it holds {len(held)}; pass callback=... or its arguments"
+            )
+        callback = held[0]
     if callback is None:
         callback = TrajectoryCallback(**callback_kwargs)
     elif not isinstance(callback, TrajectoryCallback):

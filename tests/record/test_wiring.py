@@ -114,3 +114,15 @@ def test_dataset_identity_one_rule(tmp_path, record_ds, tokenizer, make_causal_l
     # a Trainer dataset of another length is not the loader's rows
     trainer.train_dataset = raw.select(range(3))
     assert run.dataset_identity(trainer, loader_ds) == (loader_ds, loader_ds._fingerprint)
+
+
+def test_attach_without_arguments_wires_the_held_callback(
+    tmp_path, record_ds, tokenizer, make_causal_lm, helpers
+):
+    cb = TrajectoryCallback(tmp_path / "traj", num_points=1)
+    trainer = _trainer(tmp_path, record_ds, tokenizer, make_causal_lm, helpers, [cb])
+    assert attach(trainer) is cb and cb.trainer is trainer
+    assert trainer.callback_handler.callbacks.count(cb) == 1
+    bare = _trainer(tmp_path, record_ds, tokenizer, make_causal_lm, helpers)
+    with pytest.raises(TypeError, match="holds 0"):
+        attach(bare)
