@@ -46,6 +46,25 @@ def _offline(monkeypatch):
     monkeypatch.setenv("WANDB_DISABLED", "true")
 
 
+@pytest.fixture(autouse=True)
+def _method_registry():
+    """Methods a test registers (README examples, user-method tests) do not outlive it, so
+    tests sharing a process (pytest-xdist workers) never see another test's registrations."""
+    base = sys.modules.get("hf_s2l.selection.base")
+    before = dict(base._REGISTRY) if base is not None else None
+    yield
+    base = sys.modules.get("hf_s2l.selection.base")
+    if base is not None:
+        if before is None:  # first imported during this test: keep only the built-ins
+            before = {
+                name: spec
+                for name, spec in base._REGISTRY.items()
+                if getattr(spec.fn, "__module__", "").startswith("hf_s2l.")
+            }
+        base._REGISTRY.clear()
+        base._REGISTRY.update(before)
+
+
 @pytest.fixture(scope="session")
 def fixture_data() -> Path:
     """``tests/fixtures/data``: committed slices of the math mixture, the math eval sets and
