@@ -89,20 +89,27 @@ _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
 
 
-def exchange(a: Path, b: Path) -> bool:
-    """Atomically swap two paths (Linux ``renameat2(RENAME_EXCHANGE)``); False if unsupported."""
+def _renameat2(a: Path, b: Path, flags: int) -> int | None:
+    """``renameat2(a, b, flags)``: 0 on success, the errno on failure, None where the OS
+    (or its C library) has no such call."""
     if not sys.platform.startswith("linux"):
-        return False
+        return None
     try:
         fn = ctypes.CDLL(None, use_errno=True).renameat2
     except (OSError, AttributeError):
-        return False
+        return None
     fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
-    if fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
-        return True
+    if fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), flags) == 0:
+        return 0
     err = ctypes.get_errno()
-    if err in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP):
-        return False
+    return None if err in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP) else err
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths (Linux ``renameat2(RENAME_EXCHANGE)``); False if unsupported."""
+    err = _renameat2(a, b, _RENAME_EXCHANGE)
+    if err is None or err == 0:
+        return err == 0
     raise OSError(err, os.strerror(err), str(b))
 
 
@@ -111,18 +118,9 @@ def rename_noreplace(a: Path, b: Path) -> bool:
 
     False if the OS lacks it; ``FileExistsError`` if ``b`` exists.
     """
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        fn = ctypes.CDLL(None, use_errno=True).renameat2
-    except (OSError, AttributeError):
-        return False
-    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
-    if fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_NOREPLACE) == 0:
-        return True
-    err = ctypes.get_errno()
-    if err in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP):
-        return False
+    err = _renameat2(a, b, _RENAME_NOREPLACE)
+    if err is None or err == 0:
+        return err == 0
     if err in (errno.EEXIST, errno.ENOTEMPTY):
         raise FileExistsError(err, os.strerror(err), str(b))
     raise OSError(err, os.strerror(err), str(b))
