@@ -13,6 +13,7 @@ length differs from the 256 bytes this module writes) is read and grown correctl
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,10 @@ from .errors import StoreCorruptError
 # 256 bytes leaves room for shapes with very large N and T while staying a multiple of 64.
 HEADER_BYTES = 256
 _MAGIC_PREFIX = b"\x93NUMPY"
+# numpy parses a .npy header with ast.literal_eval, and CPython 3.11's AST conversion keeps a
+# process-wide depth counter that threads parsing at once corrupt ("AST constructor recursion
+# depth mismatch"): headers are parsed one at a time
+_HEADER_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -46,7 +51,7 @@ def read_header(path: str | os.PathLike) -> NpyHeader:
     path = Path(path)
     fmt = np.lib.format
     try:
-        with open(path, "rb") as f:
+        with _HEADER_LOCK, open(path, "rb") as f:
             version = fmt.read_magic(f)
             if version == (1, 0):
                 shape, fortran, dtype = fmt.read_array_header_1_0(f)
