@@ -51,19 +51,21 @@ def run_stratified(
     groups: np.ndarray,
     split_rng: np.random.Generator | None,
     rule: GroupQuotas = "equal",
+    ties: str = "index",
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None, dict[str, Any], list[str]]:
     """Run ``spec`` within each group of ``groups`` (one label per row of ``ctx``).
 
     ``rule``: the group quotas (checked by
     :func:`~hf_s2l.selection.group_quotas.check_group_quotas`). ``split_rng``: with
     ``"equal"``, the generator spreading the budget remainder over groups (``None``: the
-    official rule, remainder to the last groups). Returns ``(chosen rows of ctx, order key,
+    official rule, remainder to the last groups). ``ties``: the order of equal-size groups
+    (``"official"``: the official code's ``np.argsort``). Returns ``(chosen rows of ctx, order key,
     weights, group statistics, warnings of every group)``.
     """
     uniq, inv = np.unique(groups, return_inverse=True)
     sizes = np.bincount(inv, minlength=len(uniq))
     labels = [group_label(u) for u in uniq]
-    visit, quotas, notes = split_groups(rule, labels, sizes, budget, split_rng)
+    visit, quotas, notes = split_groups(rule, labels, sizes, budget, split_rng, ties)
     members = np.argsort(inv, kind="stable")
     bounds = np.concatenate([[0], np.cumsum(sizes)])
     chosen_parts, key_parts, w_parts = [], [], []

@@ -48,7 +48,7 @@ from ..base import MethodResult, register_method
 from ..columns import resolve_columns
 from ..context import MethodContext
 from ..kmeans import faiss_kmeans
-from ..quota import even_split_smallest_first
+from ..quota import TIES, even_split_smallest_first, size_order
 
 logger = logging.get_logger(__name__)
 
@@ -68,6 +68,13 @@ class S2LConfig:
         small_cluster_size: clusters of at most this size are only used for the leftover.
         kmeans_seed: faiss' k-means seed (default: the selection's ``seed``; the official
             code leaves faiss' default, 1234: pass 1234 to cluster exactly as it does).
+        ties: the visiting order of equal-size clusters: ``"index"`` (default, by cluster
+            id, the same on every machine) or ``"official"`` (``np.argsort(counts)``,
+            numpy's default sort, as the official code: the order depends on the numpy build
+            and the CPU, and equals the official code's on the same machine).
+        cap_clusters: a group (or store) with fewer rows than ``num_clusters`` and more than
+            its share is clustered with one cluster per row (default); ``False`` raises, as
+            faiss does in the official code (``official=True``).
     """
 
     num_clusters: int = 100
@@ -78,8 +85,12 @@ class S2LConfig:
     max_points_per_centroid: int = 256
     small_cluster_size: int = 2
     kmeans_seed: int | None = None
+    ties: str = "index"
+    cap_clusters: bool = True
 
     def validate(self) -> None:
+        if self.ties not in TIES:
+            raise ValueError(f"s2l: ties must be one of {TIES}, got {self.ties!r}")
         if int(self.num_clusters) < 1:
             raise ValueError(f"s2l: num_clusters must be >= 1, got {self.num_clusters}")
         if int(self.niter) < 1:
@@ -91,11 +102,13 @@ def sample_from_clusters(
     budget: int,
     rng: np.random.Generator,
     small_cluster_size: int = 2,
+    ties: str = "index",
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Steps 3-4 above: draw ``budget`` rows given each row's cluster ``labels``.
 
     Visits the clusters larger than ``small_cluster_size`` by ascending size (ties: lower
-    cluster id first); each gets ``remaining // clusters_left`` rows drawn with
+    cluster id first; ``ties="official"``: the official ``np.argsort(counts)`` order, see
+    :func:`~hf_s2l.selection.quota.size_order`); each gets ``remaining // clusters_left`` rows drawn with
     ``rng.choice(members, k, replace=False)`` (members in ascending row order), or all of
     its rows if it is smaller; the leftover is drawn the same way from the union of the small
     clusters. Returns the chosen rows (in drawing order) and per-cluster statistics.
@@ -106,7 +119,7 @@ def sample_from_clusters(
     if budget > n:
         raise ValueError(f"budget {budget} exceeds the {n} rows to sample from")
     clusters, codes, counts = _cluster_codes(labels)
-    order = np.argsort(counts, kind="stable")
+    order = size_order(counts, ties)
     big = order[counts[order] > small_cluster_size]
     selected = np.zeros(len(clusters), dtype=np.int64)
     parts = []
@@ -229,6 +242,8 @@ OFFICIAL = {
     "max_points_per_centroid": 256,  # faiss' default
     "small_cluster_size": 2,
     "columns": None,  # every checkpoint (num_loss_ckpts, an official option, stays free)
+    "ties": "official",  # np.argsort(counts): numpy's default sort over cluster sizes
+    "cap_clusters": False,  # faiss.Kmeans(d, K).train raises on a group of fewer than K rows
 }
 
 
@@ -244,6 +259,15 @@ def s2l(ctx: MethodContext, budget: int, cfg: S2LConfig) -> MethodResult:
         stats["clustering"] = "given"
     else:
         cols = s2l_columns(ctx, cfg)
+        if not cfg.cap_clusters and ctx.num_rows < int(cfg.num_clusters) and budget < ctx.num_rows:
+            raise ValueError(
+                f"s2l: {ctx.num_rows} rows (a group, or the store) are clustered into "
+                f"num_clusters={int(cfg.num_clusters)}: the official code raises here (faiss: "
+                f"'Number of training points ({ctx.num_rows}) should be at least as large as "
+                f"number of clusters ({int(cfg.num_clusters)})'). Pass num_clusters="
+                f"{ctx.num_rows} or fewer, or drop official=True (K is then lowered to the rows "
+                "of such a group)"
+            )
         x = ctx.trajectory_source(cols)
         t0 = time.perf_counter()
         km = faiss_kmeans(
@@ -270,6 +294,6 @@ def s2l(ctx: MethodContext, budget: int, cfg: S2LConfig) -> MethodResult:
             num_clusters_used=km.num_clusters,
             kmeans_seconds=round(time.perf_counter() - t0, 3),
         )
-    chosen, cstats = sample_from_clusters(labels, budget, ctx.rng, cfg.small_cluster_size)
+    chosen, cstats = sample_from_clusters(labels, budget, ctx.rng, cfg.small_cluster_size, cfg.ties)
     stats.update(cstats)
     return MethodResult(indices=chosen, stats=stats, warnings=warnings)
