@@ -2,7 +2,8 @@
 Language Models by Summarizing Training Trajectories of Small Models").
 
 Faithful to the official code, ``schedules/s2l.py`` (``S2L.__init__``,
-``S2L.query``/``initialize_labeled_data`` and ``S2L.faiss_kmeans_selection``) in
+``S2L.initialize_labeled_data`` — the pipeline's selection; ``S2L.query`` runs the same loop
+over the unlabeled rows — and ``S2L.faiss_kmeans_selection``) in
 https://github.com/BigML-CS-UCLA/S2L:
 
 1. Trajectories: row ``i`` is ``x_i = (L_i(t_1), ..., L_i(t_T))``, the example's loss at every
@@ -14,7 +15,8 @@ https://github.com/BigML-CS-UCLA/S2L:
    are left out by :func:`~hf_s2l.select` (``unscored="zero"``: read as 0, the official
    NaN -> 0).
 2. ``faiss.Kmeans(T, K, niter=20)`` (Euclidean) on the trajectories; each example gets its
-   nearest centroid ``c(i)``. K is capped to the rows (said once in the stats).
+   nearest centroid ``c(i)``. K is capped to the rows (said once in the stats; the official
+   code raises there, and so does ``official=True``).
 3. Clusters with more than 2 examples are visited by ascending size; with ``r`` the budget
    left and ``m`` the clusters not yet visited, a cluster of size ``s`` gets
    ``min(s, r // m)`` examples drawn uniformly at random without replacement.
@@ -22,16 +24,18 @@ https://github.com/BigML-CS-UCLA/S2L:
    size <= 2.
 
 With a group column (``select(..., by_column="source")``) the budget is split over the
-groups the same way (smallest first, ``r // m`` each, the remainder to groups drawn at
-random unless ``group_remainder="last"``) and steps 2-4 run within each group that is
-larger than its share — the official MathInstruct ``source`` loop.
+groups (``group_quotas="equal"``, the default: the same way, smallest first, ``r // m``
+each, the remainder to groups drawn at random unless ``group_remainder="last"``; or
+``"proportional"`` / a mapping) and steps 2-4 run within each group that is larger than its
+share — the official MathInstruct ``source`` loop.
 
 Every departure from the official code, and why: ``docs/methods/s2l.md``. In short: random
 draws use ``numpy.random.default_rng(seed)`` instead of the global ``np.random``; faiss'
 k-means seed is ``seed`` or ``kmeans_seed`` (official: faiss' default 1234); size ties are
-broken by cluster id; unscored rows are excluded and the group remainder is spread at
-random by default. ``select(..., official=True)`` sets every official choice at once
-(:data:`OFFICIAL`) and reproduces the official selection.
+broken by cluster id (official: numpy's default ``np.argsort``); unscored rows are excluded
+and the group remainder is spread at random by default. ``select(..., official=True)`` sets
+every official choice at once (:data:`OFFICIAL`) and makes the official calls: it returns the
+official selection of the same store on the same machine and numpy, ties included.
 """
 
 from __future__ import annotations
