@@ -27,7 +27,7 @@ from transformers.utils import logging
 
 from ..selection.kmeans import faiss_kmeans
 from ..selection.methods.learning_percentage import find_lp_columns, lp_scores
-from ..selection.methods.s2l import S2LConfig
+from ..selection.methods.s2l import S2LConfig, default_columns
 from ..store import TrajectoryStore
 from .align import (
     RowAlignment,
@@ -172,7 +172,8 @@ def analyse(
     ps, ts = open_store(proxy, "proxy"), open_store(target, "target")
     rows = align_rows(ps, ts, id_column)
     pairs = match_columns(ps, ts)
-    pcols = feature_columns(ps, "proxy")
+    feature_columns(ps, "proxy")  # a clear error for a store with no trained column
+    pcols = default_columns(ps)  # what select(proxy, "s2l") clusters on: the points
     tcols = np.array(sorted({p[1] for p in pairs}, key=lambda c: [p[1] for p in pairs].index(c)))
     tprog = np.array([next(p[3] for p in pairs if p[1] == c) for c in tcols])
 

@@ -230,6 +230,12 @@ def s2l_columns(ctx: MethodContext, cfg: S2LConfig) -> np.ndarray:
     return cols
 
 
+def default_columns(store: Any) -> np.ndarray:
+    """The columns ``select(store, "s2l", ...)`` clusters on with its defaults (no
+    ``columns`` / ``column_kinds``): the recording points, see :func:`s2l_feature_columns`."""
+    return s2l_columns(MethodContext(store, seed=0, rng=np.random.default_rng(0)), S2LConfig())
+
+
 def _s2l_used_columns(ctx: MethodContext, cfg: S2LConfig) -> np.ndarray | None:
     return None if cfg.clusters is not None else s2l_columns(ctx, cfg)
 
