@@ -264,3 +264,19 @@ def test_clusters_use_s2l_default_features(related_pair):
     assert r.proxy_columns == sel.stats["columns"] == [1, 2, 3, 4, 5, 6]  # no step-0 column
     assert r.k == sel.stats["num_clusters_used"] == 5
     assert r.target_columns == [1, 2, 3]
+
+
+def test_options_are_one_dataclass_checked_before_any_store_is_read(tmp_path):
+    """transfer()/analyse() take TransferOptions' fields by keyword (one list, one place):
+    a bad value or a misspelt name fails before the stores are opened."""
+    from hf_s2l.transfer_check import TransferOptions, analyse
+
+    assert TransferOptions() == TransferOptions(k=None, seed=0, n_random=10, lp_fraction=0.3)
+    missing = tmp_path / "no-store"  # never opened: the options fail first
+    for bad, match in (({"n_random": 0}, "n_random"), ({"k": 0}, "k must be")):
+        with pytest.raises(ValueError, match=match):
+            hf_s2l.transfer(missing, missing, **bad)
+        with pytest.raises(ValueError, match=match):
+            analyse(missing, missing, **bad)
+    with pytest.raises(TypeError, match="'kk'"):
+        hf_s2l.transfer(missing, missing, kk=3)
