@@ -118,48 +118,9 @@ class TrajectoryStore(StoreWriting):
                     cf.pin()
 
     # ------------------------------------------------------------------ construction
-    @classmethod
-    def create(
-        cls,
-        path: str | os.PathLike,
-        num_examples: int,
-        *,
-        dataset_fingerprint: str | None = None,
-        model_name_or_path: str | None = None,
-        model_revision: str | None = None,
-        mode: str = "probe",
-        loss_definition: str = DEFAULT_LOSS_DEFINITION,
-        example_ids: Sequence[Any] | np.ndarray | None = None,
-        track_cell_steps: bool | None = None,
-        extra: dict[str, Any] | None = None,
-        exist_ok: bool = False,
-        replace: bool = False,
-    ) -> TrajectoryStore:
-        """Create a new empty store at ``path`` (a new or empty directory) and lock it for writing.
-
-        With ``exist_ok=True`` an existing store with the same number of examples and dataset
-        fingerprint is opened for appending instead (used when training resumes); one of a
-        different dataset raises :class:`StoreMismatchError` and is left untouched. With
-        ``replace=True`` an existing trajectory store (of any dataset) is replaced by the new
-        empty one. A directory holding anything else is never touched. Raises
-        :class:`StoreLockedError` if another process writes the store. Nothing is left behind
-        on failure.
-        """
-        return create_store(
-            cls,
-            path,
-            num_examples,
-            dataset_fingerprint=dataset_fingerprint,
-            model_name_or_path=model_name_or_path,
-            model_revision=model_revision,
-            mode=mode,
-            loss_definition=loss_definition,
-            example_ids=example_ids,
-            track_cell_steps=track_cell_steps,
-            extra=extra,
-            exist_ok=exist_ok,
-            replace=replace,
-        )
+    # create(path, num_examples, *, dataset_fingerprint=..., mode=..., exist_ok=..., ...):
+    # its signature, documentation and code are in _create.py (one place)
+    create = classmethod(create_store)
 
     @classmethod
     def open(

@@ -114,63 +114,57 @@ def _plain(v: Any) -> Any:
     return v
 
 
-def transfer(
-    proxy: StoreLike,
-    target: StoreLike,
-    *,
-    k: int | None = None,
-    seed: int = 0,
-    n_random: int = 10,
-    lp_fraction: float = 0.3,
-    id_column: str | None = None,
-) -> TransferReport:
-    """Check how well the ``proxy`` store's trajectories stand for the ``target``'s.
+@dataclass(frozen=True)
+class TransferOptions:
+    """How :func:`transfer` compares two stores (its keyword arguments), checked when made.
 
-    Args:
-        proxy: the small model's store (a :class:`~hf_s2l.TrajectoryStore` or its path).
-        target: the large model's store over the same examples or a subset of them
-            (cheap to get: train the target briefly with ``mode="in_step"``).
+    Attributes:
         k: S2L's number of clusters (default: S2L's, 100; capped to the rows).
         seed: seed of the k-means and of the random partitions.
         n_random: random partitions averaged in ``variance_explained_random``.
         lp_fraction: share of hardest (lowest LP(1)) examples compared.
         id_column: align by this store metadata column (else by example ids, else by
             the dataset fingerprint).
+    """
+
+    k: int | None = None
+    seed: int = 0
+    n_random: int = 10
+    lp_fraction: float = 0.3
+    id_column: str | None = None
+
+    def __post_init__(self) -> None:
+        if not 0.0 < float(self.lp_fraction) <= 1.0:
+            raise ValueError(f"lp_fraction must be in (0, 1], got {self.lp_fraction}")
+        if int(self.n_random) < 1:
+            raise ValueError(f"n_random must be >= 1, got {self.n_random}")
+        if self.k is not None and int(self.k) < 1:
+            raise ValueError(f"k must be >= 1, got {self.k}")
+
+
+def transfer(proxy: StoreLike, target: StoreLike, **options: Any) -> TransferReport:
+    """Check how well the ``proxy`` store's trajectories stand for the ``target``'s.
+
+    Args:
+        proxy: the small model's store (a :class:`~hf_s2l.TrajectoryStore` or its path).
+        target: the large model's store over the same examples or a subset of them
+            (cheap to get: train the target briefly with ``mode="in_step"``).
+        **options: :class:`TransferOptions` by keyword: ``k`` (S2L's clusters), ``seed``,
+            ``n_random``, ``lp_fraction``, ``id_column``.
 
     Raises:
         TransferAlignmentError: the stores cannot be aligned (no common ids and different
             datasets, target ids missing from the proxy, duplicate ids, no trained column).
     """
-    return analyse(
-        proxy,
-        target,
-        k=k,
-        seed=seed,
-        n_random=n_random,
-        lp_fraction=lp_fraction,
-        id_column=id_column,
-    ).report
+    return analyse(proxy, target, **options).report
 
 
-def analyse(
-    proxy: StoreLike,
-    target: StoreLike,
-    *,
-    k: int | None = None,
-    seed: int = 0,
-    n_random: int = 10,
-    lp_fraction: float = 0.3,
-    id_column: str | None = None,
-) -> TransferData:
+def analyse(proxy: StoreLike, target: StoreLike, **options: Any) -> TransferData:
     """:func:`transfer` plus the arrays behind it (for plots)."""
-    if not 0.0 < float(lp_fraction) <= 1.0:
-        raise ValueError(f"lp_fraction must be in (0, 1], got {lp_fraction}")
-    if int(n_random) < 1:
-        raise ValueError(f"n_random must be >= 1, got {n_random}")
-    if k is not None and int(k) < 1:
-        raise ValueError(f"k must be >= 1, got {k}")
+    opts = TransferOptions(**options)
+    k, seed, n_random, lp_fraction = opts.k, opts.seed, opts.n_random, opts.lp_fraction
     ps, ts = open_store(proxy, "proxy"), open_store(target, "target")
-    rows = align_rows(ps, ts, id_column)
+    rows = align_rows(ps, ts, opts.id_column)
     pairs = match_columns(ps, ts)
     feature_columns(ps, "proxy")  # a clear error for a store with no trained column
     pcols = default_columns(ps)  # what select(proxy, "s2l") clusters on: the points

@@ -289,3 +289,19 @@ def test_clusters_leave_out_the_off_point_epoch_ends_as_s2l_does(tmp_path):
     sel = hf_s2l.select(store, "s2l", budget=0.3, num_clusters=5)
     assert r.proxy_columns == sel.provenance["columns_used"] == points
     assert not set(r.proxy_columns) & {int(c) for c in store.columns_of_kind("epoch_end")}
+
+
+def test_options_are_one_dataclass_checked_before_any_store_is_read(tmp_path):
+    """transfer()/analyse() take TransferOptions' fields by keyword (one list, one place):
+    a bad value or a misspelt name fails before the stores are opened."""
+    from hf_s2l.transfer_check import TransferOptions, analyse
+
+    assert TransferOptions() == TransferOptions(k=None, seed=0, n_random=10, lp_fraction=0.3)
+    missing = tmp_path / "no-store"  # never opened: the options fail first
+    for bad, match in (({"n_random": 0}, "n_random"), ({"k": 0}, "k must be")):
+        with pytest.raises(ValueError, match=match):
+            hf_s2l.transfer(missing, missing, **bad)
+        with pytest.raises(ValueError, match=match):
+            analyse(missing, missing, **bad)
+    with pytest.raises(TypeError, match="'kk'"):
+        hf_s2l.transfer(missing, missing, kk=3)
