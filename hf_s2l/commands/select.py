@@ -45,6 +45,29 @@ def _param(text: str) -> tuple[str, Any]:
     return key.strip(), parsed
 
 
+# select() arguments the command sets from its own flags: never through --param
+_FLAG_OF = {
+    "official": "--official (give it to turn official mode on, leave it out for off)",
+    "seed": "--seed",
+    "by_column": "--by-column",
+    "stratify": "--no-stratify",
+    "embeddings": "--embeddings FILE.npy",
+    "budget": "--budget",
+    "method": "--method",
+    "store": "the STORE argument",
+    "groups": "--by-column (a store metadata column)",
+}
+
+
+def _check_params(params: dict[str, Any]) -> None:
+    for key, value in params.items():
+        if key in _FLAG_OF:
+            raise ValueError(
+                f"--param {key}={json.dumps(value)}: {key} is not a method parameter; it is "
+                f"set by {_FLAG_OF[key]}"
+            )
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "select",
@@ -112,6 +135,7 @@ def run(args: argparse.Namespace) -> int:
     check_out_dir(args.out)
     Selection.check_target(args.out, overwrite=args.overwrite)  # before the selection runs
     params = dict(args.param)
+    _check_params(params)
     if args.texts:
         params["texts_file"] = args.texts
     if args.text_column:
