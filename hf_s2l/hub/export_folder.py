@@ -52,10 +52,13 @@ def previous_export_files(d: Path) -> set[str]:
 def staged_export(directory: str | os.PathLike, files: list[str]) -> Iterator[Path]:
     """Yield a temporary folder; on a clean exit move ``files`` (relative paths) from it
     into ``directory``. Any ``OSError`` becomes one naming ``directory``."""
-    d = Path(directory).absolute()
+    d = Path(directory).resolve()
     try:
         d.parent.mkdir(parents=True, exist_ok=True)
-        tmp = make_temp_dir(d.parent, prefix=f".{d.name}.export-tmp-")
+        stage = d.parent
+        if d.is_dir() and d.stat().st_dev != stage.stat().st_dev:
+            stage = d  # a mount point: stage inside it, renames cannot cross file systems
+        tmp = make_temp_dir(stage, prefix=f".{d.name}.export-tmp-")
     except OSError as e:
         raise _named(e, d) from e
     moving = False
@@ -73,7 +76,7 @@ def staged_export(directory: str | os.PathLike, files: list[str]) -> Iterator[Pa
 
 
 def _move_into_place(tmp: Path, d: Path, files: list[str]) -> None:
-    if not d.exists() or (d.is_dir() and not any(d.iterdir())):
+    if tmp.parent != d and (not d.exists() or (d.is_dir() and not any(d.iterdir()))):
         os.replace(tmp, d)  # one rename: the folder appears complete
         return
     for rel in sorted(previous_export_files(d) - set(files)):

@@ -96,11 +96,13 @@ def run_stratified(
         # rows anyway, so that its own checks (columns it needs, inputs, e.g. a loss too
         # large for faiss) hold for every row, whatever the budget; its choice is all of
         # those rows, so the result is unchanged.
-        rows = np.sort(np.concatenate(whole))
-        res = spec.fn(ctx if not ran else ctx.subset(rows), len(rows), cfg)
-        check_result(res, len(rows), len(rows), spec.name)
-        if not ran:
+        if not ran:  # on every row, as without groups
+            res = spec.fn(ctx, budget, cfg)
+            check_result(res, ctx.num_rows, budget, spec.name)
             warnings.extend(res.warnings)
+        else:
+            rows = np.sort(np.concatenate(whole))
+            check_result(spec.fn(ctx.subset(rows), len(rows), cfg), len(rows), len(rows), spec.name)
     if len(chosen) != budget:  # cannot happen for budget <= N; guard against silent errors
         raise RuntimeError(f"group split selected {len(chosen)} examples for a budget of {budget}")
     gstats = {

@@ -58,6 +58,21 @@ def test_full_disk_leaves_nothing_behind(env, small_disk, fmt):  # noqa: F811
     assert list(small_disk.iterdir()) == []  # no folder, marker, card or temporary folder
 
 
+def test_export_into_the_mount_point_itself(env, small_disk):  # noqa: F811
+    """--out is the (empty) mount point: staged inside it, as a rename cannot leave it."""
+    _rows(env / "big.jsonl", BIG)
+    assert_user_error(_export(env, small_disk, "big.jsonl", "jsonl"), str(small_disk), "space")
+    assert list(small_disk.iterdir()) == []
+    proc = _export(env, small_disk, "rows.jsonl", "jsonl")
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in small_disk.iterdir()) == [".hf-s2l-output", "README.md", "data"]
+    assert datasets.load_dataset(str(small_disk), split="train")["text"] == [
+        "row 1",
+        "row 4",
+        "row 7",
+    ]
+
+
 def test_full_disk_keeps_the_earlier_export(env, small_disk):  # noqa: F811
     out = small_disk / "exp"
     proc = _export(env, out, "rows.jsonl", "jsonl")  # small rows: fits

@@ -44,3 +44,17 @@ def test_report_section_says_why_when_stores_do_not_align(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("error: ") == 1 and "cannot align the proxy and target stores" in err
     assert not cli_out.exists()
+
+
+def test_cli_report_when_the_check_fails_after_aligning(tmp_path, capsys):
+    """Aligned, but too few rows to compare: the report is written, the command fails."""
+    start, speed = latent_curves(n=40)
+    ids = np.arange(40)
+    p = write_store(tmp_path / "p", start, speed, [10, 20], ids=ids)
+    t = write_store(tmp_path / "t", start[:2], speed[:2], [10, 20], ids=ids[:2])
+    out = tmp_path / "rep"
+    assert main(["report", str(p), "--out", str(out), "--target-store", str(t)]) == 2
+    err = capsys.readouterr().err
+    assert "error: --target-store" in err and "only 2 examples" in err, err
+    assert str(out / "index.html") in err  # where the rest of the report is
+    assert "Not computed: only 2 examples" in (out / "index.html").read_text()
