@@ -52,7 +52,8 @@ def build_selected(args: argparse.Namespace):  # -> SelectedDataset
     from ..hub.trajectories import open_store
     from ..selection import Selection
 
-    selection = Selection.load(args.selection, trust_unverified=args.trust_unverified)
+    trust = bool(getattr(args, "trust_unverified", False))
+    selection = Selection.load(args.selection, trust_unverified=trust)
     raw = load_any_dataset(args.dataset, split=args.split, config=args.dataset_config)
     store = open_store(args.store) if args.store else None
     selected = SelectedDataset(
@@ -72,7 +73,7 @@ def command_line(name: str, args: argparse.Namespace, extra: list[str]) -> str:
         ("--store", args.store or None),
         ("--ordered", bool(args.ordered)),
         ("--group-column", list(args.group_column)),
-        ("--trust-unverified", bool(args.trust_unverified)),
+        ("--trust-unverified", bool(getattr(args, "trust_unverified", False))),
     ]
     return hf_s2l_command(name, [args.selection], options, extra=extra)
 
