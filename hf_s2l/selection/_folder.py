@@ -28,7 +28,7 @@ from transformers.utils import logging
 logger = logging.get_logger(__name__)
 
 SELECTION_FORMAT = "hf-s2l-selection"
-SELECTION_SCHEMA_VERSION = 1
+SELECTION_SCHEMA_VERSION = 2  # 2: files_sha256 always saved (selection_meta.py)
 INDICES_FILE = "indices.npy"
 ORDER_FILE = "order.npy"
 WEIGHTS_FILE = "weights.npy"

@@ -117,6 +117,7 @@ def select(
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise ValueError(f"seed must be an int, got {seed!r}")
     seed = int(seed)
+    _opts.check_flags(official=official, stratify=stratify, include_initial=include_initial)
     official_choices: dict[str, Any] = {}
     if official:
         opts = {

@@ -72,6 +72,7 @@ def run_stratified(
     per_group: dict[str, Any] = {}
     warnings: list[str] = []
     any_key = any_w = ran = False
+    whole: list[np.ndarray] = []  # rows of the groups taken whole, the method never saw them
     for g in visit:
         rows = members[bounds[g] : bounds[g + 1]]
         take = int(quotas[g])
@@ -89,6 +90,7 @@ def run_stratified(
         else:
             picked, key, w = rows, None, None
             per_group[label] = {"taken_whole": True}
+            whole.append(rows)
         chosen_parts.append(picked)
         key_parts.append(key if key is not None else np.zeros(len(picked)))
         w_parts.append(w if w is not None else np.ones(len(picked), dtype=np.float32))
@@ -96,13 +98,18 @@ def run_stratified(
         any_w |= w is not None
         logger.info("group %s: %d of %d examples selected", label, len(picked), len(rows))
     chosen = np.concatenate(chosen_parts) if chosen_parts else np.zeros(0, dtype=np.int64)
-    if not ran and budget > 0:
-        # Every group was taken whole (e.g. a 100% budget): run the method once anyway, so
-        # that its own checks (columns it needs, inputs) hold as without groups; its choice
-        # is all rows, so the result is unchanged.
-        res = spec.fn(ctx, budget, cfg)
-        check_result(res, ctx.num_rows, budget, spec.name)
-        warnings.extend(res.warnings)
+    if whole and budget > 0:
+        # Groups taken whole (all of them at a 100% budget): run the method once on their
+        # rows anyway, so that its own checks (columns it needs, inputs, e.g. a loss too
+        # large for faiss) hold for every row, whatever the budget; its choice is all of
+        # those rows, so the result is unchanged.
+        if not ran:  # on every row, as without groups
+            res = spec.fn(ctx, budget, cfg)
+            check_result(res, ctx.num_rows, budget, spec.name)
+            warnings.extend(res.warnings)
+        else:
+            rows = np.sort(np.concatenate(whole))
+            check_result(spec.fn(ctx.subset(rows), len(rows), cfg), len(rows), len(rows), spec.name)
     if len(chosen) != budget:  # cannot happen for budget <= N; guard against silent errors
         raise RuntimeError(f"group split selected {len(chosen)} examples for a budget of {budget}")
     gstats = {

@@ -77,6 +77,8 @@ class TransferReport:
     target_path: str | None = None
     proxy_columns: list[int] = field(default_factory=list)  # S2L's features (clustered)
     target_columns: list[int] = field(default_factory=list)  # matched target columns
+    proxy_varies: bool = True  # some matched proxy column varies over the aligned examples
+    target_varies: bool = True  # some matched target column does
 
     def to_dict(self) -> dict[str, Any]:
         """The report as a flat dict (NaN as ``None``), for ``json.dumps``."""
@@ -247,6 +249,8 @@ def analyse(proxy: StoreLike, target: StoreLike, **options: Any) -> TransferData
         target_path=str(ts.path),
         proxy_columns=[int(c) for c in pcols],
         target_columns=[int(c) for c in tcols],
+        proxy_varies=bool((np.ptp(pair_p, axis=0) > 0).any()),
+        target_varies=bool((np.ptp(ty, axis=0) > 0).any()),
     )
     report.verdict = verdict(report)
     return TransferData(report, rows, labels, ty, tprog, pairs)
@@ -274,9 +278,20 @@ def verdict(r: TransferReport) -> str:
     """One sentence in plain words on whether the proxy stands for the target."""
     rho, ve, rnd = r.spearman, r.variance_explained, r.variance_explained_random
     if not (math.isfinite(rho) and math.isfinite(ve)):
+        if not r.target_varies:
+            return (
+                f"No verdict: the target's losses ({r.target_path}) do not vary across the "
+                "aligned examples, so there is nothing for the proxy to predict."
+            )
+        if not r.proxy_varies:
+            return (
+                f"No verdict: the proxy's losses ({r.proxy_path}) do not vary across the "
+                "aligned examples in the matched columns, so it ranks nothing (a proxy that "
+                "learned nothing, or a store recorded wrongly): record the proxy again."
+            )
         return (
-            "No verdict: the target's losses do not vary across the aligned examples, so "
-            "there is nothing for the proxy to predict."
+            "No verdict: in every matched pair of columns one store's losses do not vary "
+            "across the aligned examples, so the rankings cannot be compared."
         )
     numbers = (
         f"(Spearman {rho:.2f} at matched progress; the proxy's {r.k} S2L clusters hold "

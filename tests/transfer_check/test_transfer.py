@@ -305,3 +305,24 @@ def test_options_are_one_dataclass_checked_before_any_store_is_read(tmp_path):
             analyse(missing, missing, **bad)
     with pytest.raises(TypeError, match="'kk'"):
         hf_s2l.transfer(missing, missing, kk=3)
+
+
+def test_constant_proxy_names_the_proxy_not_the_target(tmp_path):
+    """A proxy whose losses never vary: the verdict blamed the target (whose std is 0.3)."""
+    start, speed = latent_curves(n=60)
+    ids = np.arange(60)
+    proxy = write_store(
+        tmp_path / "proxy", start, speed, [10, 20, 30], ids=ids, transform=lambda x: 0 * x + 1
+    )
+    target = write_store(tmp_path / "target", start, speed, [100, 200], ids=ids)
+    assert np.nanstd(np.asarray(TrajectoryStore.open(target).losses)) > 0.2
+    report = hf_s2l.transfer(proxy, target)
+    assert (report.proxy_varies, report.target_varies) == (False, True)
+    assert report.verdict.startswith("No verdict: the proxy's losses")
+    assert str(proxy) in report.verdict and "target's losses" not in report.verdict
+    flat_target = write_store(
+        tmp_path / "flat-target", start, speed, [100, 200], ids=ids, transform=lambda x: 0 * x + 2
+    )
+    report = hf_s2l.transfer(target, flat_target)
+    assert report.verdict.startswith("No verdict: the target's losses")
+    assert str(flat_target) in report.verdict

@@ -288,6 +288,7 @@ def s2l(ctx: MethodContext, budget: int, cfg: S2LConfig) -> MethodResult:
             max_points_per_centroid=cfg.max_points_per_centroid,
             what="s2l k-means",
             warn_capped=False,
+            rows=ctx.rows,
         )
         del x
         labels = km.labels
