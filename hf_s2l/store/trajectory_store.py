@@ -37,7 +37,7 @@ from . import lock as _lock
 from ._create import DEFAULT_LOSS_DEFINITION, create_store
 from ._generations import being_replaced, open_one_generation
 from ._writing import StoreWriting
-from .errors import StoreCorruptError, StoreLockedError, StoreMismatchError
+from .errors import StoreChangedError, StoreCorruptError, StoreLockedError, StoreMismatchError
 from .jsonable import json_default
 from .schema import (  # the file names stay importable from here (hub imports them)
     CELL_STEPS_FILE as CELL_STEPS_FILE,
@@ -49,12 +49,15 @@ from .schema import (
     METADATA_DIR,
     NUM_TOKENS_FILE,
     check_files,
+    check_not_linked,
     is_store,
     load_meta,
 )
+from .npy_columns import PinnedNpy
 
 __all__ = [
     "DEFAULT_LOSS_DEFINITION",
+    "StoreChangedError",
     "StoreCorruptError",
     "StoreLockedError",
     "StoreMismatchError",
@@ -64,6 +67,10 @@ __all__ = [
 
 # old private name of the JSON hook (selection imports it until it switches to jsonable)
 _json_default = json_default
+
+
+def _metadata_file(name: str) -> str:
+    return f"{METADATA_DIR}/{name}.npy"
 
 
 class TrajectoryStore(StoreWriting):
@@ -109,11 +116,12 @@ class TrajectoryStore(StoreWriting):
         self._finalizer = (
             weakref.finalize(self, _writer_lock.release_soon) if _writer_lock is not None else None
         )
+        if writable:
+            check_not_linked(self.path, _meta)
         self._losses, self._cell_steps = check_files(self.path, _meta)
+        self._pinned: dict[str, PinnedNpy] = {}
         if not writable:  # reads stay on this generation's files (see open())
-            for cf in (self._losses, self._cell_steps):
-                if cf is not None:
-                    cf.pin()
+            self._pin()
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -189,15 +197,37 @@ class TrajectoryStore(StoreWriting):
             writer.release()
             raise
 
+    def _pin(self) -> None:
+        """Keep every data file open: all later reads come from the files opened now (the
+        caller makes sure they are one generation's), whatever replaces the store."""
+        for cf in (self._losses, self._cell_steps):
+            if cf is not None:
+                cf.pin()
+        names = [NUM_TOKENS_FILE]
+        if self._meta.get("has_example_ids"):
+            names.append(EXAMPLE_IDS_FILE)
+        names += [_metadata_file(name) for name in self._meta.get("metadata_columns", [])]
+        self._pinned = {name: PinnedNpy(self.path / name) for name in names}
+
+    def _read(self, name: str, *, mmap: bool = False) -> np.ndarray:
+        """A small data file (``num_tokens``, ids, metadata) of this object's generation."""
+        pinned = self._pinned.get(name)
+        if pinned is not None:
+            return pinned.array(mmap=mmap)
+        if not self._writable:  # read-only objects pin every file they list when opened
+            raise StoreChangedError(self.path / name, "was not part of the store when it was opened")
+        return np.load(self.path / name, mmap_mode="r" if mmap else None, allow_pickle=False)
+
     def close(self) -> None:
         """Release the writer lock (if held); the object stays usable for reading."""
         if self._finalizer is not None:
             self._finalizer.detach()
             self._finalizer = None
         if self._writer_lock is not None:
+            self._writable = False
+            self._pin()  # still this object's generation: the lock is held until the next line
             self._writer_lock.release()
             self._writer_lock = None
-            self._writable = False
 
     def __enter__(self) -> TrajectoryStore:
         return self
@@ -266,14 +296,14 @@ class TrajectoryStore(StoreWriting):
     @property
     def num_tokens(self) -> np.ndarray:
         """Target tokens counted in each example's loss (int64, -1 = unknown)."""
-        return np.load(self.path / NUM_TOKENS_FILE, mmap_mode="r")
+        return self._read(NUM_TOKENS_FILE, mmap=True)
 
     @property
     def example_ids(self) -> np.ndarray | None:
         """Stable example ids recorded from the dataset's id column, if any."""
         if not self._meta.get("has_example_ids"):
             return None
-        return np.load(self.path / EXAMPLE_IDS_FILE, allow_pickle=False)
+        return self._read(EXAMPLE_IDS_FILE)
 
     @property
     def dataset_fingerprint(self) -> str | None:
@@ -340,7 +370,7 @@ class TrajectoryStore(StoreWriting):
                 f"store has no metadata column {name!r}; available: "
                 f"{', '.join(self.metadata_columns) or 'none'}"
             )
-        return np.load(self.path / METADATA_DIR / f"{name}.npy", allow_pickle=False)
+        return self._read(_metadata_file(name))
 
     # ------------------------------------------------------------------ reading back
     def check_matches(self, num_examples: int, dataset_fingerprint: str | None) -> None:
@@ -358,10 +388,34 @@ class TrajectoryStore(StoreWriting):
             )
 
     def refresh(self) -> None:
-        """Re-read meta.json and file headers (after another process changed the store)."""
-        meta = load_meta(self.path)
-        self._losses, self._cell_steps = check_files(self.path, meta)
-        self._meta = meta
+        """Re-read meta.json and file headers (after another process added columns).
+
+        A store replaced since this object opened it (another ``store_id``, or gone) raises
+        :class:`StoreChangedError`: open it again to read the new store.
+        """
+        if self._writable:
+            meta = load_meta(self.path)
+            self._losses, self._cell_steps = check_files(self.path, meta)
+            self._meta = meta
+            return
+        mine = self._meta["store_id"]
+
+        def same_store(meta: dict[str, Any]) -> TrajectoryStore:
+            if meta["store_id"] != mine:
+                raise StoreChangedError(
+                    self.path / META_FILE,
+                    f"names store {meta['store_id']}, not store {mine} that this object opened",
+                )
+            return type(self)(self.path, _meta=meta, writable=False)
+
+        try:
+            if not is_store(self.path) and not being_replaced(self.path):
+                raise FileNotFoundError(self.path)
+            fresh = open_one_generation(self.path, same_store)
+        except FileNotFoundError:
+            raise StoreChangedError(self.path / META_FILE, "is gone") from None
+        self._meta = fresh._meta
+        self._losses, self._cell_steps, self._pinned = fresh._losses, fresh._cell_steps, fresh._pinned
 
     def __repr__(self) -> str:
         return (
