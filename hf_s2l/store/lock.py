@@ -128,7 +128,9 @@ def _open(path: Path) -> int:
             return os.open(path, os.O_RDONLY | nofollow)  # flock needs no write access
     except OSError as e:
         if e.errno == errno.ELOOP or path.is_symlink():
-            raise StoreCorruptError(path, "is a symbolic link; remove it (it is re-created)") from None
+            raise StoreCorruptError(
+                path, "is a symbolic link; remove it (it is re-created)"
+            ) from None
         raise
 
 

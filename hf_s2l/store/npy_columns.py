@@ -248,7 +248,11 @@ class ColumnFile:
         if mode != "r":
             with open_for_writing(self.path) as f:  # the map keeps its own handle
                 return np.memmap(
-                    f, dtype=self.dtype, mode=mode, offset=self._offset(column), shape=(self.num_rows,)
+                    f,
+                    dtype=self.dtype,
+                    mode=mode,
+                    offset=self._offset(column),
+                    shape=(self.num_rows,),
                 )
         return np.memmap(
             self._source(mode),

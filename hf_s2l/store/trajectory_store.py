@@ -39,6 +39,7 @@ from ._generations import being_replaced, open_one_generation
 from ._writing import StoreWriting
 from .errors import StoreChangedError, StoreCorruptError, StoreLockedError, StoreMismatchError
 from .jsonable import json_default
+from .npy_columns import PinnedNpy
 from .schema import (  # the file names stay importable from here (hub imports them)
     CELL_STEPS_FILE as CELL_STEPS_FILE,
 )
@@ -53,7 +54,6 @@ from .schema import (
     is_store,
     load_meta,
 )
-from .npy_columns import PinnedNpy
 
 __all__ = [
     "DEFAULT_LOSS_DEFINITION",
@@ -215,7 +215,9 @@ class TrajectoryStore(StoreWriting):
         if pinned is not None:
             return pinned.array(mmap=mmap)
         if not self._writable:  # read-only objects pin every file they list when opened
-            raise StoreChangedError(self.path / name, "was not part of the store when it was opened")
+            raise StoreChangedError(
+                self.path / name, "was not part of the store when it was opened"
+            )
         return np.load(self.path / name, mmap_mode="r" if mmap else None, allow_pickle=False)
 
     def close(self) -> None:
@@ -415,7 +417,11 @@ class TrajectoryStore(StoreWriting):
         except FileNotFoundError:
             raise StoreChangedError(self.path / META_FILE, "is gone") from None
         self._meta = fresh._meta
-        self._losses, self._cell_steps, self._pinned = fresh._losses, fresh._cell_steps, fresh._pinned
+        self._losses, self._cell_steps, self._pinned = (
+            fresh._losses,
+            fresh._cell_steps,
+            fresh._pinned,
+        )
 
     def __repr__(self) -> str:
         return (
