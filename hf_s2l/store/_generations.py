@@ -14,8 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .errors import StoreCorruptError
-from .schema import LOSSES_FILE, META_FILE, load_meta
+from .errors import StoreChangedError, StoreCorruptError
+from .schema import LOSSES_FILE, META_FILE, is_store, load_meta
 
 OPEN_RETRIES = 100
 T = TypeVar("T")
@@ -78,3 +78,33 @@ def open_one_generation(path: Path, build: Callable[[dict[str, Any]], T]) -> T:
         f"kept changing while it was opened ({OPEN_RETRIES} tries): another process is "
         "replacing the store again and again; open it once that is done",
     )
+
+
+def check_generation(path: Path, store_id: str) -> None:
+    """:class:`StoreChangedError` unless ``path``'s ``meta.json`` names ``store_id``."""
+    current = generation(path)
+    if current != store_id:
+        problem = "is gone" if current is None else f"names store {current}"
+        raise StoreChangedError(
+            path / META_FILE, f"{problem}, not store {store_id} that this object opened"
+        )
+
+
+def reopen_generation(path: Path, store_id: str, build: Callable[[dict[str, Any]], T]) -> T:
+    """``build(meta)`` for the store at ``path`` if it still is generation ``store_id`` (a
+    refresh), else :class:`StoreChangedError` naming ``meta.json``."""
+
+    def same(meta: dict[str, Any]) -> T:
+        if meta["store_id"] != store_id:
+            raise StoreChangedError(
+                path / META_FILE,
+                f"names store {meta['store_id']}, not store {store_id} that this object opened",
+            )
+        return build(meta)
+
+    if not is_store(path) and not being_replaced(path):
+        check_generation(path, store_id)  # gone
+    try:
+        return open_one_generation(path, same)
+    except FileNotFoundError:
+        raise StoreChangedError(path / META_FILE, "is gone") from None

@@ -35,7 +35,12 @@ import numpy as np
 from . import kinds
 from . import lock as _lock
 from ._create import DEFAULT_LOSS_DEFINITION, create_store
-from ._generations import being_replaced, open_one_generation
+from ._generations import (
+    being_replaced,
+    check_generation,
+    open_one_generation,
+    reopen_generation,
+)
 from ._writing import StoreWriting
 from .errors import StoreChangedError, StoreCorruptError, StoreLockedError, StoreMismatchError
 from .jsonable import json_default
@@ -227,9 +232,11 @@ class TrajectoryStore(StoreWriting):
             self._finalizer = None
         if self._writer_lock is not None:
             self._writable = False
-            self._pin()  # still this object's generation: the lock is held until the next line
-            self._writer_lock.release()
-            self._writer_lock = None
+            try:  # still this object's generation: the lock is held until it is released
+                self._pin()
+            finally:
+                self._writer_lock.release()
+                self._writer_lock = None
 
     def __enter__(self) -> TrajectoryStore:
         return self
@@ -400,28 +407,19 @@ class TrajectoryStore(StoreWriting):
             self._losses, self._cell_steps = check_files(self.path, meta)
             self._meta = meta
             return
-        mine = self._meta["store_id"]
-
-        def same_store(meta: dict[str, Any]) -> TrajectoryStore:
-            if meta["store_id"] != mine:
-                raise StoreChangedError(
-                    self.path / META_FILE,
-                    f"names store {meta['store_id']}, not store {mine} that this object opened",
-                )
-            return type(self)(self.path, _meta=meta, writable=False)
-
-        try:
-            if not is_store(self.path) and not being_replaced(self.path):
-                raise FileNotFoundError(self.path)
-            fresh = open_one_generation(self.path, same_store)
-        except FileNotFoundError:
-            raise StoreChangedError(self.path / META_FILE, "is gone") from None
-        self._meta = fresh._meta
-        self._losses, self._cell_steps, self._pinned = (
-            fresh._losses,
-            fresh._cell_steps,
-            fresh._pinned,
+        fresh = reopen_generation(
+            self.path,
+            self._meta["store_id"],
+            lambda meta: type(self)(self.path, _meta=meta, writable=False),
         )
+        self._meta = fresh._meta
+        self._losses, self._cell_steps = fresh._losses, fresh._cell_steps
+        self._pinned = fresh._pinned
+
+    def check_generation(self) -> None:
+        """:class:`StoreChangedError` unless the folder still holds the store this object opened
+        (e.g. before publishing files read from the folder by path)."""
+        check_generation(self.path, self._meta["store_id"])
 
     def __repr__(self) -> str:
         return (
