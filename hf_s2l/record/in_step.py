@@ -42,6 +42,7 @@ from .in_step_hash import ContentTable, dataset_keys
 from .in_step_writer import InStepWriter, _Pending
 from .losses import IGNORE_INDEX
 from .probe import is_encoder_decoder, unwrap_collator, unwrap_model
+from .recorders import check_recorders
 from .run import dataset_identity, find_trainer, open_run_store
 from .stacks import LabelTap, check_rows_are_examples, combine_keys
 
@@ -133,6 +134,7 @@ class InStepRecorder(InStepCapture, InStepWriter, TrainerCallback):
 
     # ------------------------------------------------------------------ events
     def on_train_begin(self, args, state, control, **kwargs):
+        check_recorders(find_trainer(self))  # one recorder per store folder, before any step
         model = kwargs.get("model")
         loader = kwargs.get("train_dataloader")
         if model is None or loader is None:

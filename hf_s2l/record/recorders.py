@@ -60,6 +60,8 @@ def recorders(trainer: Any) -> list[Any]:
 def check_recorders(trainer: Any) -> None:
     """:class:`RecorderConflictError` if ``trainer`` holds one recorder twice, or two that
     write the same store folder."""
+    if trainer is None:
+        return
     seen: list[Any] = []
     owners: dict[str, Any] = {}
     for cb in recorders(trainer):

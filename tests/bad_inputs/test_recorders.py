@@ -296,3 +296,20 @@ def test_store_of_the_refused_recorder_is_untouched(
     with pytest.raises(RecorderConflictError):
         trainer.train()
     np.testing.assert_array_equal(np.asarray(TrajectoryStore.open(d).losses), before)
+
+
+def test_two_in_step_recorders_of_one_folder_are_refused_at_train_begin(
+    tmp_path, make_causal_lm, record_ds, tokenizer, helpers
+):
+    d = tmp_path / "in_step"
+    trainer = _trainer(
+        tmp_path,
+        make_causal_lm,
+        record_ds,
+        tokenizer,
+        helpers,
+        [InStepRecorder(d), InStepRecorder(d)],
+    )
+    with pytest.raises(RecorderConflictError, match="two recorders of this Trainer write"):
+        trainer.train()
+    assert not d.exists()
