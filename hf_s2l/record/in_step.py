@@ -127,6 +127,10 @@ class InStepRecorder(InStepCapture, InStepWriter, TrainerCallback):
         """Tell the recorder its Trainer explicitly (otherwise found on the call stack)."""
         self.trainer = trainer
 
+    def store_folders(self) -> list[Path]:
+        """The store folder this recorder writes (one recorder per folder: ``recorders.py``)."""
+        return [self.output_dir]
+
     def set_columns(self, example_ids: Any, metadata: dict[str, Any]) -> None:
         """Example ids and metadata columns to save with the store (as a probe store does)."""
         self._example_ids = None if example_ids is None else np.asarray(example_ids)

@@ -33,14 +33,9 @@ class RecorderConflictError(ValueError):
 
 def recorder_folders(callback: Any) -> list[Path] | None:
     """The store folders ``callback`` writes, or ``None`` if it is no hf-s2l recorder."""
+    # TrajectoryCallback and a standalone InStepRecorder say which folders they write
     folders = getattr(callback, "store_folders", None)
-    if callable(folders):
-        return list(folders())
-    from .in_step import InStepRecorder  # a standalone one (not inside a TrajectoryCallback)
-
-    if isinstance(callback, InStepRecorder):
-        return [callback.output_dir]
-    return None
+    return list(folders()) if callable(folders) else None
 
 
 def _key(folder: Path) -> str:
