@@ -47,6 +47,11 @@ def test_store_replaced_after_open_keeps_reading_its_generation(tmp_path):
     # ids, metadata and token counts of generation 1, as the losses (not generation 2's)
     assert _generation_read(old) == {k: {1} for k in _generation_read(old)}
     assert old.example_ids[0] == "g1-0" and old.metadata("source")[0] == "s1"
+    # a selection ranked on generation 1 carries generation 1's ids
+    from hf_s2l import select
+
+    sel = select(old, "random", 5, seed=0)
+    assert sel.example_ids.tolist() == [f"g1-{i}" for i in sel.indices]
     new = TrajectoryStore.open(path)
     assert new.example_ids[0] == "g2-0" and new.metadata_columns == []
     # refresh() never switches generations: it says the store changed, naming meta.json
