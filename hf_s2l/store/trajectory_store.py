@@ -26,9 +26,10 @@ import hashlib
 import json
 import os
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -38,13 +39,15 @@ from ._create import DEFAULT_LOSS_DEFINITION, create_store
 from ._generations import (
     being_replaced,
     check_generation,
+    metadata_file,
     open_one_generation,
+    pin_generation,
+    read_file,
     reopen_generation,
 )
 from ._writing import StoreWriting
 from .errors import StoreChangedError, StoreCorruptError, StoreLockedError, StoreMismatchError
 from .jsonable import json_default
-from .npy_columns import PinnedNpy
 from .schema import (  # the file names stay importable from here (hub imports them)
     CELL_STEPS_FILE as CELL_STEPS_FILE,
 )
@@ -52,16 +55,19 @@ from .schema import (
     EXAMPLE_IDS_FILE,
     LOSSES_FILE,
     META_FILE,
-    METADATA_DIR,
     NUM_TOKENS_FILE,
     check_files,
     check_not_linked,
     is_store,
     load_meta,
 )
+from .schema import (
+    METADATA_DIR as METADATA_DIR,
+)
 
 __all__ = [
     "DEFAULT_LOSS_DEFINITION",
+    "HubEntryPoints",
     "StoreChangedError",
     "StoreCorruptError",
     "StoreLockedError",
@@ -72,10 +78,6 @@ __all__ = [
 
 # old private name of the JSON hook (selection imports it until it switches to jsonable)
 _json_default = json_default
-
-
-def _metadata_file(name: str) -> str:
-    return f"{METADATA_DIR}/{name}.npy"
 
 
 class TrajectoryStore(StoreWriting):
@@ -124,9 +126,8 @@ class TrajectoryStore(StoreWriting):
         if writable:
             check_not_linked(self.path, _meta)
         self._losses, self._cell_steps = check_files(self.path, _meta)
-        self._pinned: dict[str, PinnedNpy] = {}
-        if not writable:  # reads stay on this generation's files (see open())
-            self._pin()
+        # read-only: every file of this generation kept open (see open(), _generations.py)
+        self._pinned = {} if writable else self._pin()
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -202,28 +203,12 @@ class TrajectoryStore(StoreWriting):
             writer.release()
             raise
 
-    def _pin(self) -> None:
-        """Keep every data file open: all later reads come from the files opened now (the
-        caller makes sure they are one generation's), whatever replaces the store."""
-        for cf in (self._losses, self._cell_steps):
-            if cf is not None:
-                cf.pin()
-        names = [NUM_TOKENS_FILE]
-        if self._meta.get("has_example_ids"):
-            names.append(EXAMPLE_IDS_FILE)
-        names += [_metadata_file(name) for name in self._meta.get("metadata_columns", [])]
-        self._pinned = {name: PinnedNpy(self.path / name) for name in names}
+    def _pin(self) -> dict[str, Any]:
+        return pin_generation(self.path, self._meta, (self._losses, self._cell_steps))
 
     def _read(self, name: str, *, mmap: bool = False) -> np.ndarray:
         """A small data file (``num_tokens``, ids, metadata) of this object's generation."""
-        pinned = self._pinned.get(name)
-        if pinned is not None:
-            return pinned.array(mmap=mmap)
-        if not self._writable:  # read-only objects pin every file they list when opened
-            raise StoreChangedError(
-                self.path / name, "was not part of the store when it was opened"
-            )
-        return np.load(self.path / name, mmap_mode="r" if mmap else None, allow_pickle=False)
+        return read_file(self.path, name, self._pinned, writable=self._writable, mmap=mmap)
 
     def close(self) -> None:
         """Release the writer lock (if held); the object stays usable for reading."""
@@ -233,7 +218,7 @@ class TrajectoryStore(StoreWriting):
         if self._writer_lock is not None:
             self._writable = False
             try:  # still this object's generation: the lock is held until it is released
-                self._pin()
+                self._pinned = self._pin()
             finally:
                 self._writer_lock.release()
                 self._writer_lock = None
@@ -379,7 +364,7 @@ class TrajectoryStore(StoreWriting):
                 f"store has no metadata column {name!r}; available: "
                 f"{', '.join(self.metadata_columns) or 'none'}"
             )
-        return self._read(_metadata_file(name))
+        return self._read(metadata_file(name))
 
     # ------------------------------------------------------------------ reading back
     def check_matches(self, num_examples: int, dataset_fingerprint: str | None) -> None:
@@ -397,28 +382,20 @@ class TrajectoryStore(StoreWriting):
             )
 
     def refresh(self) -> None:
-        """Re-read meta.json and file headers (after another process added columns).
-
-        A store replaced since this object opened it (another ``store_id``, or gone) raises
-        :class:`StoreChangedError`: open it again to read the new store.
-        """
+        """Re-read meta.json and file headers (after another process added columns); a store
+        replaced since it was opened raises :class:`StoreChangedError` (open it again)."""
         if self._writable:
             meta = load_meta(self.path)
             self._losses, self._cell_steps = check_files(self.path, meta)
             self._meta = meta
             return
-        fresh = reopen_generation(
-            self.path,
-            self._meta["store_id"],
-            lambda meta: type(self)(self.path, _meta=meta, writable=False),
-        )
-        self._meta = fresh._meta
-        self._losses, self._cell_steps = fresh._losses, fresh._cell_steps
-        self._pinned = fresh._pinned
+        reopen = lambda meta: type(self)(self.path, _meta=meta, writable=False)  # noqa: E731
+        fresh = reopen_generation(self.path, self._meta["store_id"], reopen)
+        self._meta, self._losses, self._pinned = fresh._meta, fresh._losses, fresh._pinned
+        self._cell_steps = fresh._cell_steps
 
     def check_generation(self) -> None:
-        """:class:`StoreChangedError` unless the folder still holds the store this object opened
-        (e.g. before publishing files read from the folder by path)."""
+        """:class:`StoreChangedError` unless the folder still holds the store this object opened."""
         check_generation(self.path, self._meta["store_id"])
 
     def __repr__(self) -> str:
@@ -427,19 +404,41 @@ class TrajectoryStore(StoreWriting):
             f"num_columns={self.num_columns}, complete={len(self.complete_columns())}, mode={self.mode!r})"
         )
 
-    # ------------------------------------------------------------------ Hub (hf_s2l.hub)
-    # The store layer does not import hf_s2l.hub; these two thin public entry points do, when
-    # called (the layer test allows exactly these two bodies: ENTRY_POINTS).
+    # ------------------------------------------------------------------ Hub entry points
+    # The store layer does not know the Hub: ``hf_s2l/__init__.py`` (which runs before any
+    # module of the package, and sees both layers) binds these two to ``hf_s2l.hub``.
+    _hub: ClassVar[HubEntryPoints | None] = None
+
+    @classmethod
+    def bind_hub(cls, entry_points: HubEntryPoints) -> None:
+        """Set what :meth:`push_to_hub` and :meth:`from_hub` call (done by ``hf_s2l`` at
+        import, with ``hf_s2l.hub.push_store_to_hub`` / ``store_from_hub``)."""
+        cls._hub = entry_points
+
+    @classmethod
+    def _hub_entry_points(cls) -> HubEntryPoints:
+        if cls._hub is None:  # only if something unbound it: hf_s2l binds it at import
+            raise RuntimeError(
+                "TrajectoryStore has no Hub entry points bound; use "
+                "hf_s2l.hub.push_store_to_hub(store, repo_id) / hf_s2l.hub.store_from_hub(repo_id)"
+            )
+        return cls._hub
+
     def push_to_hub(self, repo_id: str, **kwargs: Any) -> Any:
         """Publish this store as a Hub dataset repo (``hf_s2l.hub.push_store_to_hub``)."""
-        from ..hub.trajectories import push_store_to_hub
-
-        return push_store_to_hub(self, repo_id, **kwargs)
+        return self._hub_entry_points().push(self, repo_id, **kwargs)
 
     @classmethod
     def from_hub(cls, repo_id: str, revision: str | None = None, **kwargs: Any) -> TrajectoryStore:
         """Open a store published on the Hub, through the Hugging Face cache
         (``hf_s2l.hub.store_from_hub``; ``hf_s2l.hub.open_store("hf://...")`` also works)."""
-        from ..hub.trajectories import store_from_hub
+        return cls._hub_entry_points().load(repo_id, revision, **kwargs)
 
-        return store_from_hub(repo_id, revision, **kwargs)
+
+@dataclass(frozen=True)
+class HubEntryPoints:
+    """What :meth:`TrajectoryStore.push_to_hub` / :meth:`TrajectoryStore.from_hub` call:
+    ``push(store, repo_id, **kwargs)`` and ``load(repo_id, revision, **kwargs)``."""
+
+    push: Callable[..., Any]
+    load: Callable[..., TrajectoryStore]
