@@ -194,7 +194,11 @@ class TrajectoryCallback(ProbeRecorder, TrainerCallback):
             return
         if self.probing:
             check_map_style(dataset)
-        if hasattr(dataset, "__len__") and len(dataset) == 0:
+        try:
+            empty = len(dataset) == 0
+        except TypeError:  # no length (an iterable dataset): the Trainer checks max_steps
+            empty = False
+        if empty:
             # torch's sampler would stop first with "num_samples should be a positive integer"
             raise ProbeError(
                 "the training dataset is empty (0 rows): nothing to train on nor to record. "
