@@ -304,6 +304,7 @@ def push_store_to_hub(
         )
         for f in files
     ]
+    store.check_generation()  # the files just read are those of the store described
     card = store_card(store, repo_id).encode("utf-8")
     ops.append(
         CommitOperationAdd(

@@ -33,6 +33,7 @@ from .schema import (
     NUM_TOKENS_FILE,
     SCHEMA_VERSION,
     STORE_FORMAT,
+    STORE_MODES,
     is_store,
     save_meta,
 )
@@ -90,6 +91,8 @@ def create_store(
         raise ValueError(
             f"cannot create a trajectory store for {num_examples} examples: the dataset is empty"
         )
+    if mode not in STORE_MODES:
+        raise ValueError(f"mode must be one of {STORE_MODES}, got {mode!r}")
     if example_ids is not None and len(example_ids) != num_examples:
         raise ValueError(
             f"example_ids has {len(example_ids)} entries but the store has {num_examples} examples"
