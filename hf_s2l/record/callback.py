@@ -37,6 +37,7 @@ from .probe_recorder import ProbeRecorder
 from .run import find_trainer, raw_dataset, recorded_store_message
 from .run_info import check_unique_ids, plain, raw_columns
 from .schedule import RecordingSchedule
+from .stacks import check_rows_are_examples
 
 logger = logging.get_logger(__name__)
 
@@ -175,11 +176,12 @@ class TrajectoryCallback(ProbeRecorder, TrainerCallback):
         return getattr(self._in_step, event)(args, state, control, **kwargs)
 
     def on_init_end(self, args, state, control, **kwargs):
+        # Fail fast (at Trainer construction) on datasets neither mode can record (streaming).
+        dataset = getattr(find_trainer(self), "train_dataset", None)
+        if dataset is not None:
+            check_map_style(dataset, self.mode)
         if self.probing:
-            # Fail fast (at Trainer construction) on datasets the probe pass cannot score.
-            dataset = getattr(find_trainer(self), "train_dataset", None)
             if dataset is not None:
-                check_map_style(dataset)
                 if len(dataset) == 0:
                     raise ProbeError("the training dataset is empty: nothing to record")
         return self._forward("on_init_end", args, state, control, **kwargs)
@@ -190,6 +192,10 @@ class TrajectoryCallback(ProbeRecorder, TrainerCallback):
         if hasattr(self._in_step, "set_columns"):
             # The in-step store carries the same ids and metadata as a probe store.
             loader = kwargs.get("train_dataloader")
+            # What the run trains on is refused first (packed rows, a streaming dataset): its
+            # own message, not one about a column the packing or streaming dropped.
+            check_rows_are_examples(args, getattr(loader, "collate_fn", None), "in-step")
+            check_map_style(getattr(loader, "dataset", None), self.mode)
             raw = raw_dataset(find_trainer(self), getattr(loader, "dataset", None))
             ids, metadata = raw_columns(raw, self.id_column, self.metadata_columns)
             self._in_step.set_columns(ids, metadata)
