@@ -134,8 +134,8 @@ class ProbeRecorder:
         if n == 0:
             raise ProbeError("the training dataset is empty: nothing to record")
         collate_fn = getattr(loader, "collate_fn", None)
+        check_rows_are_examples(args, collate_fn, "probe")  # packing named first: the cause
         check_collator(collate_fn)
-        check_rows_are_examples(args, collate_fn, "probe")
         base = unwrap_model(model)
         layout = label_layout(base)  # refuses heads without a per-example cross-entropy
 

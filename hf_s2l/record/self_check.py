@@ -30,7 +30,7 @@ from .stacks import InStepError
 
 logger = logging.get_logger(__name__)
 
-RTOL_FP32 = 1e-3
+RTOL_FP32 = 2e-5
 RTOL_HALF = 2e-2
 
 
@@ -39,7 +39,8 @@ class RecordingMismatchError(InStepError):
 
 
 def tolerance(logits: torch.Tensor | None) -> float:
-    """Relative tolerance: fp32 logits ``1e-3``; half precision or autocast ``2e-2``."""
+    """Relative tolerance: fp32 logits ``2e-5`` (summation order only: the recorded and the
+    model's loss come from the same logits); half precision or autocast ``2e-2``."""
     half = logits is not None and logits.dtype in (torch.float16, torch.bfloat16)
     return RTOL_HALF if half or torch.is_autocast_enabled() else RTOL_FP32
 
@@ -141,15 +142,16 @@ class FirstBatchCheck:
         alt = other_layout(logits, labels, self.layout)
         hint = (
             "Its loss is not the mean token cross-entropy over labels != -100 that hf-s2l "
-            "records (a custom loss or an extra term?): record the proxy run with a model whose "
+            "records (a custom loss or an extra term?): for the proxy run use a model whose "
             "loss is (e.g. AutoModelForCausalLM, or its class with the extra term switched off)"
         )
         if alt is not None and min(_rel(o, ref) for o in candidates(*alt, items)) <= rtol:
             hint = (
                 "The model's loss is the cross-entropy of labels lined up the other way; the "
-                f"recorder assumed {_described(self.layout)} for {self.setup}. Please report "
-                "this model class; meanwhile record the proxy run with a transformers "
-                "*ForCausalLM / *ForMaskedLM / encoder-decoder class"
+                f"recorder assumed {_described(self.layout)} for {self.setup}. For the proxy "
+                "run use a model whose loss lines labels up as transformers' classes do "
+                "(*ForCausalLM: shifted; *ForMaskedLM, encoder-decoder: not shifted), and "
+                "please report this model class"
             )
         raise RecordingMismatchError(
             f"hf-s2l self-check failed at the first recorded batch of {self.setup}: the "
@@ -188,9 +190,9 @@ class FirstBatchCheck:
                     f"{_described(SHIFTED if self.layout != SHIFTED else 'aligned')} "
                     f"({alt_values[0]:.6g}), but the model's own loss, and the recording, line "
                     f"them up {_described(self.layout)} ({ours[0]:.6g}): the labels look "
-                    "pre-shifted for a loss function that does not shift them. Give the Trainer "
-                    "labels in the model's own layout (labels = input_ids with the prompt "
-                    "masked; do not shift them) and let the loss function shift "
+                    "pre-shifted for a loss function that does not shift them. Use labels in the "
+                    "model's own layout (labels = input_ids with the prompt masked; do not "
+                    "shift them) and let the loss function shift "
                     "(logits[:, :-1] against labels[:, 1:], as transformers' causal LMs do); "
                     "the recorded losses are then the examples' training losses."
                 )

@@ -37,6 +37,8 @@ def _dropout(model: Any, base: Any) -> list[str]:
     config = getattr(base, "config", None)
     values = config.to_dict() if hasattr(config, "to_dict") else {}
     for key, v in values.items():
+        if key.startswith("summary_"):  # the heads of *DoubleHeadsModel only
+            continue
         if _DROPOUT_KEY.search(key) and isinstance(v, (int, float)) and not isinstance(v, bool):
             if v > 0:
                 found[key] = float(v)

@@ -95,7 +95,7 @@ def test_training_mode_values_are_said_and_kept(
 
     assert main(["info", str(path)]) == 0
     assert f"training-mode values: {cause}" in capsys.readouterr().out
-    sel = hf_s2l.select(store, "s2l", budget=8, seed=0)
+    sel = hf_s2l.select(store, "random", budget=8, seed=0)
     assert sel.provenance["recording_caveats"][0].startswith(cause)
     report = hf_s2l.build_report(store, sel, tmp_path / "report")
     del report

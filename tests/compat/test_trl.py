@@ -238,6 +238,7 @@ def test_dpo_in_step_stops_at_train_begin(tmp_path, tokenizer, causal_lm, compat
     def make(callbacks):
         return DPOTrainer(
             model=causal_lm(),
+            ref_model=causal_lm(),
             args=args,
             train_dataset=pairs,
             processing_class=tokenizer,
