@@ -32,23 +32,31 @@ _DROPOUT_KEY = re.compile(r"dropout|pdrop|layerdrop", re.I)
 _POSITION_NAMES = ("wpe", "position_embeddings", "embed_positions")
 
 
-def _dropout(model: Any, base: Any) -> list[str]:
-    found: dict[str, float] = {}
+def _dropout(model: Any, base: Any) -> tuple[list[str], list[str]]:
+    """``(what is active, config keys to set to 0)``: ``nn.Dropout`` modules with ``p > 0`` and
+    float ``*dropout*`` attributes of modules (functional dropout, e.g. OPT, T5 attention); a
+    config value alone (GPT-NeoX's ``classifier_dropout`` without a classifier) is not."""
+    active: dict[str, float] = {}
+    for m in model.modules():
+        if isinstance(m, torch.nn.Dropout) and m.p > 0:
+            active.setdefault("nn.Dropout p", float(m.p))
+        for key, v in vars(m).items():
+            if _DROPOUT_KEY.search(key) and isinstance(v, float) and v > 0:
+                active.setdefault(key, v)
+    if not active:
+        return [], []
     config = getattr(base, "config", None)
     values = config.to_dict() if hasattr(config, "to_dict") else {}
-    for key, v in values.items():
-        if key.startswith("summary_"):  # the heads of *DoubleHeadsModel only
-            continue
-        if _DROPOUT_KEY.search(key) and isinstance(v, (int, float)) and not isinstance(v, bool):
-            if v > 0:
-                found[key] = float(v)
-    modules = sorted(
-        {float(m.p) for m in model.modules() if isinstance(m, torch.nn.Dropout) and m.p > 0}
-    )
-    out = [f"config.{k}={v:g}" for k, v in sorted(found.items())]
-    if modules and not out:
-        out.append("nn.Dropout p=" + "/".join(f"{p:g}" for p in modules))
-    return out
+    keys = [
+        f"{k}={v:g}"
+        for k, v in sorted(values.items())
+        if _DROPOUT_KEY.search(k)
+        and isinstance(v, (int, float))
+        and not isinstance(v, bool)
+        and v > 0
+        and not k.startswith(("summary_", "classifier_"))
+    ]
+    return [f"{k}={v:g}" for k, v in sorted(active.items())], keys
 
 
 def _padding_side(collate_fn: Any, processing_class: Any) -> str | None:
@@ -74,17 +82,16 @@ def training_mode_caveats(
     """The reasons this run's in-step values differ from the examples' losses alone."""
     base = unwrap_model(model)
     out: list[dict[str, str]] = []
-    drop = _dropout(model, base)
+    drop, keys = _dropout(model, base)
     if drop:
-        keys = ", ".join(drop)
+        named = ", ".join(keys) if keys else "the dropout attributes above"
         out.append(
             {
                 "cause": "dropout",
-                "detail": f"dropout is on in training ({keys})",
+                "detail": f"dropout is on in training ({', '.join(drop)})",
                 "size": "1e-3 to 1e-1 relative per cell (GPT-2/OPT defaults ~4e-3, T5 ~1e-1)",
                 "alternative": 'mode="probe" (eval-mode forward, no dropout), or dropout 0 in '
-                "the proxy's config (e.g. from_pretrained(..., <name>=0.0) for each of: "
-                f"{keys})",
+                f"the proxy's config (from_pretrained(..., <name>=0.0) for each of: {named})",
             }
         )
     alpha = getattr(args, "neftune_noise_alpha", None)
