@@ -372,11 +372,11 @@ class ProbeRecorder:
     ) -> BaseException | None:
         """The first batch's recorded losses against the model's (and the Trainer's
         ``compute_loss_func``'s) own loss for it (:mod:`hf_s2l.record.self_check`)."""
-        if not real:
-            return None
         assert self._setup is not None
         check = self._setup.check
-        out, labels = forward.reference(batch, n)
+        out, labels = forward.reference(batch, n)  # on every rank: sharded forwards are collective
+        if not real:
+            return None
         total, count = sums_counts(loss, cnt)
         logits = output_logits(out, labels.shape[0])
         coef = getattr(
