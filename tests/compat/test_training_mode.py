@@ -90,7 +90,8 @@ def test_training_mode_values_are_said_and_kept(
     kept = store.meta["extra"]["training_mode"]
     assert [c["cause"] for c in kept] == [cause], kept
     dev = deviation(path, run, batch_fn=_model_columns)
-    print(f"{cause}: in-step cells vs the alone loss: max relative deviation {dev:.2e}")
+    with capsys.disabled():
+        print(f"\n{cause}: in-step cells vs the alone loss: max relative deviation {dev:.2e}")
     assert dev > 1e-4  # really training-mode values (what the warning says)
 
     assert main(["info", str(path)]) == 0
