@@ -44,8 +44,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _data_efficiency.methods import LABELS, METHODS  # noqa: E402
-from _data_efficiency.report import (  # noqa: E402
+from _data_efficiency.cache import collect  # noqa: E402
+from _data_efficiency.config import BenchConfig  # noqa: E402
+from _data_efficiency.docs_headline import headline_section, transfer_section  # noqa: E402
+from _data_efficiency.docs_v2 import (  # noqa: E402
     DOCS_END,
     DOCS_START,
     HEADLINE_END,
@@ -53,16 +55,14 @@ from _data_efficiency.report import (  # noqa: E402
     TRANSFER_END,
     TRANSFER_START,
     docs_section,
-    headline_section,
-    plot,
-    summarize,
-    transfer_section,
-    transfer_table,
-    value_table,
     write_docs,
 )
-from _data_efficiency.runner import BenchConfig, collect, pool_info, run_grid  # noqa: E402
+from _data_efficiency.figures import plot  # noqa: E402
+from _data_efficiency.grid import pool_info, run_grid  # noqa: E402
+from _data_efficiency.methods import LABELS, METHODS  # noqa: E402
 from _data_efficiency.stats import bootstrap_interval, seed_interval, verdict  # noqa: E402
+from _data_efficiency.summary import summarize  # noqa: E402
+from _data_efficiency.tables import transfer_table, value_table  # noqa: E402
 from _data_efficiency.transfer import all_transfer  # noqa: E402
 
 __all__ = [
