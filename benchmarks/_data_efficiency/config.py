@@ -87,6 +87,8 @@ class BenchConfig:
                 "s2l_pooled",
                 "s2l_in_step",
                 "lp",
+                "random_proportional",
+                "s2l_proportional",
             ),
             s2l_num_clusters=10,
             title="headline",

@@ -23,13 +23,28 @@ def de():
         import _data_efficiency.config as config
         import _data_efficiency.docs_headline as docs_headline
         import _data_efficiency.docs_v2 as docs_v2
+        import _data_efficiency.methods as methods
         import _data_efficiency.premise as premise
         import _data_efficiency.summary as summary
         import _data_efficiency.tables as tables
         import _data_efficiency.transfer as transfer
     finally:
         sys.path.remove(str(REPO / "benchmarks"))
-    return type("DE", (), {"cache": cache, "config": config, "docs_headline": docs_headline, "docs_v2": docs_v2, "premise": premise, "summary": summary, "tables": tables, "transfer": transfer})
+    return type(
+        "DE",
+        (),
+        {
+            "cache": cache,
+            "config": config,
+            "docs_headline": docs_headline,
+            "docs_v2": docs_v2,
+            "methods": methods,
+            "premise": premise,
+            "summary": summary,
+            "tables": tables,
+            "transfer": transfer,
+        },
+    )
 
 
 # ------------------------------------------------------------------ arithmetic
@@ -189,18 +204,20 @@ def test_headline_config_and_plan(de):
         "s2l_pooled",
         "s2l_in_step",
         "lp",
+        "random_proportional",
+        "s2l_proportional",
     }
     assert len(cfg.proxy_seeds) == 2 and cfg.proxy_seeds[0] == 0
     tasks = de.config.plan(cfg, {"mix": True})
-    assert len(tasks) == 5 + 6 * 5 * 2 and len(set(tasks)) == len(tasks)
+    assert len(tasks) == 5 + 8 * 5 * 2 and len(set(tasks)) == len(tasks)
     # two budgets: every full-data run first, then 10% (all seeds), then 30%
     assert [t[1] for t in tasks[:5]] == ["full"] * 5
-    assert [t[2] for t in tasks[5:]] == [0.1] * 30 + [0.3] * 30
+    assert [t[2] for t in tasks[5:]] == [0.1] * 40 + [0.3] * 40
     one = de.config.BenchConfig(pools=("mix",), budgets=(0.3,), seeds=(0, 1), methods=cfg.methods)
     tasks = de.config.plan(one, {"mix": True})
     # one budget: seed by seed, each seed's full-data run first
-    assert [t[3] for t in tasks] == [s for s in one.seeds for _ in range(7)]
-    assert [t[1] for t in tasks[:7]] == ["full", *cfg.methods]
+    assert [t[3] for t in tasks] == [s for s in one.seeds for _ in range(9)]
+    assert [t[1] for t in tasks[:9]] == ["full", *cfg.methods]
     grid = de.config.plan(
         de.config.BenchConfig(seeds=(0, 1)), {"mix": True, "gsm8k": False, "radiology": False}
     )
@@ -323,3 +340,44 @@ def test_source_table(de):
         "| S2L (by source) | 3 | 3 |",
     ]
     assert de.tables.source_table(res, "gsm8k", 0) == ""
+
+
+# ------------------------------------------------------------------ the methods table
+def test_proportional_methods_keep_the_pool_mix_and_v3_methods_stay_equal(de, tmp_path):
+    """The v4 methods split by source in proportion to the pool; the v3 by-source methods
+    pin the official equal split (a change of the library's default must not change what a
+    cached run selected)."""
+    import hf_s2l
+    from hf_s2l.store import TrajectoryStore
+
+    rng = np.random.default_rng(0)
+    sources = np.array(["a"] * 120 + ["b"] * 60 + ["c"] * 20)
+    n = len(sources)
+    path = tmp_path / "store"
+    with TrajectoryStore.create(path, n, dataset_fingerprint="fp") as store:
+        for j, s in enumerate([0, 10, 20, 30]):
+            c = store.add_column(global_step=s, epoch=float(j), kind="point")
+            store.write(c, np.arange(n), (3.0 - 0.02 * s + rng.normal(0, 0.3, n)).astype("f4"))
+            store.mark_complete(c)
+        store.set_metadata("source", sources)
+
+    def counts(name):
+        kind, method, kw = de.methods.selection_kwargs(
+            name, seed=0, sources=sources, embeddings=None, s2l_k=3, lp_k=4
+        )
+        sel = hf_s2l.select(path, method, 0.3, **kw)
+        return dict(zip(*np.unique(sources[np.asarray(sel.indices)], return_counts=True)))
+
+    mix = {"a": 36, "b": 18, "c": 6}  # 30% of every source: the pool's 60/30/10 mix
+    assert counts("s2l_proportional") == mix
+    assert counts("random_proportional") == mix
+    assert counts("s2l") == counts("random_by_source") == {"a": 20, "b": 20, "c": 20}
+    for name in ("random_by_source", "s2l", "s2l_in_step"):
+        assert de.methods.METHODS[name].quotas == "equal"
+        assert (
+            de.methods.selection_kwargs(
+                name, seed=0, sources=sources, embeddings=None, s2l_k=3, lp_k=4
+            )[2]["group_quotas"]
+            == "equal"
+        )
+    assert de.methods.methods_for(False, ("random", "s2l_proportional")) == ["random"]
