@@ -17,7 +17,8 @@ Three pools (``_data_efficiency/pools.py``): the math mixture (4 sources), GSM8K
 (only its own section: v2, the transfer figures, or the headline).
 
 ``--headline``: the math mixture at >= 4,000 training rows, where the target learns; the
-trimmed method set at 30%, 5 seeds (its own section). ``--transfer-only``: just the stores
+trimmed method set (plus S2L and random with proportional source quotas) at 10% and 30%,
+5 seeds, the target at the protocol's 3 epochs (its own section). ``--transfer-only``: just the stores
 of the proxy -> target transfer figures (two proxies, the first seed's full-data target with
 its free in-step store) and their section. Every configuration records both and reports
 ``hf_s2l.transfer`` for every pool (``_data_efficiency/transfer.py``).
@@ -90,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--headline",
         action="store_true",
-        help="the headline: math mixture at >= 4,000 rows, trimmed methods at 30%%, 5 seeds",
+        help="the headline: math mixture at >= 4,000 rows, trimmed methods at 10%% and 30%%, "
+        "5 seeds, target 3 epochs",
     )
     p.add_argument(
         "--transfer-only",

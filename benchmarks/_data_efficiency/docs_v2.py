@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from .methods import LABELS, METHODS
-from .summary import _verdict_counts
+from .summary import EXTRA_PAIRS, _verdict_counts
 from .tables import _f, diff_table, pair_table, value_table
 
 DOCS_START = "<!-- data-efficiency:start -->"
@@ -31,7 +31,7 @@ def _where(cs: list[dict], res: dict) -> str:
 def reading(res: dict, summ: dict) -> str:
     """The generated plain-words reading (counts of verdicts, where S2L does not win)."""
     parts = []
-    for a, b in [("s2l", "random"), ("s2l", "random_by_source"), ("s2l_in_step", "s2l")] + [
+    for a, b in [("s2l", "random"), *EXTRA_PAIRS] + [
         (m, "random") for m in METHODS if m not in ("random", "s2l")
     ]:
         better, worse, n = _verdict_counts(summ, a, b)

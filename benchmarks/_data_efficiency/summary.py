@@ -57,6 +57,18 @@ def compare(
     }
 
 
+#: Paired comparisons beyond "every method vs random": the clustering's effect at the same
+#: per-source counts (equal split, proportional split), the free in-step columns, and the
+#: quota rule itself (proportional − equal, same method).
+EXTRA_PAIRS = (
+    ("s2l", "random_by_source"),
+    ("s2l_in_step", "s2l"),
+    ("s2l_proportional", "random_proportional"),
+    ("s2l_proportional", "s2l"),
+    ("random_proportional", "random_by_source"),
+)
+
+
 def summarize(res: dict, out: Path) -> dict[str, Any]:
     """Per pool/eval: every (method, budget) mean ± t-interval, every paired comparison."""
     summ: dict[str, Any] = {"values": {}, "comparisons": []}
@@ -68,10 +80,7 @@ def summarize(res: dict, out: Path) -> dict[str, Any]:
             methods = [m for m in METHODS if any(k[0] == m for k in vals)]
             for b in budgets:
                 pairs = [(m, "random") for m in methods if m != "random"]
-                if "s2l" in methods and "random_by_source" in methods:
-                    pairs.append(("s2l", "random_by_source"))
-                if "s2l" in methods and "s2l_in_step" in methods:
-                    pairs.append(("s2l_in_step", "s2l"))
+                pairs += [p for p in EXTRA_PAIRS if p[0] in methods and p[1] in methods]
                 for a, bb in pairs:
                     c = compare(res, out, pool, ev, a, bb, b)
                     if c is not None:

@@ -119,3 +119,53 @@ def transfer_table(figs: dict[str, dict]) -> str:
             f"{_f(lp, nd=2) if lp is not None else 'n/a'} |"
         )
     return "\n".join(lines)
+
+
+def glance_table(res: dict, summ: dict, pool: str, budget: float, base: str = "random") -> str:
+    """Every method − ``base`` at ``budget`` on every evaluation of ``pool`` (one row per
+    method): the paired mean, **better**/**worse** when both intervals exclude zero."""
+    evs = [ev for ev in res["pools"][pool]["evals"] if summ["values"].get((pool, ev))]
+    lines = [
+        f"| method − {LABELS[base]} at {budget:.0%} | "
+        + " | ".join(res["pools"][pool]["evals"][ev]["title"] for ev in evs)
+        + " |",
+        "|---|" + "---:|" * len(evs),
+    ]
+    for m in METHODS:
+        cells = []
+        for ev in evs:
+            c = _find(summ, pool, ev, m, base, budget)
+            mark = (
+                {"better": " **better**", "worse": " **worse**"}.get(c["verdict"], "") if c else ""
+            )
+            cells.append(f"{_f(c['seeds']['mean'], True)}{mark}" if c else "")
+        if m != base and any(cells):
+            lines.append(f"| {LABELS[m]} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) if len(lines) > 2 else ""
+
+
+def goal_table(res: dict, summ: dict, pool: str, budgets: list[float], base: str = "random") -> str:
+    """Per evaluation (the pool's own mix first, then the other tasks) and budget: the
+    methods that beat ``base`` (both intervals), best first, with their paired mean."""
+    evs = [ev for ev in res["pools"][pool]["evals"] if summ["values"].get((pool, ev))]
+    lines = [
+        "| evaluated on | "
+        + " | ".join(f"beats {LABELS[base].lower()} at {b:.0%}" for b in budgets)
+        + " |",
+        "|---|" + "---|" * len(budgets),
+    ]
+    for ev in evs:
+        cells = []
+        for b in budgets:
+            cs = [
+                c
+                for m in METHODS
+                if (c := _find(summ, pool, ev, m, base, b)) and c["verdict"] == "better"
+            ]
+            cs.sort(key=lambda c: c["seeds"]["mean"])
+            cells.append(
+                "; ".join(f"{LABELS[c['a']]} {_f(c['seeds']['mean'], True)}" for c in cs) or "none"
+            )
+        title = res["pools"][pool]["evals"][ev]["title"]
+        lines.append(f"| {title} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)

@@ -381,3 +381,44 @@ def test_proportional_methods_keep_the_pool_mix_and_v3_methods_stay_equal(de, tm
             == "equal"
         )
     assert de.methods.methods_for(False, ("random", "s2l_proportional")) == ["random"]
+
+
+def test_goal_and_glance_tables(de):
+    """Which setting for which goal: per evaluation and budget, the methods that beat random
+    (best first); the glance table has every method on every evaluation."""
+
+    def c(a, ev, b, mean, verdict):
+        return {"pool": "mix", "eval": ev, "a": a, "b": "random", "budget": b,
+                "seeds": {"mean": mean}, "verdict": verdict}  # fmt: skip
+
+    res = {
+        "pools": {
+            "mix": {
+                "evals": {
+                    "heldout": {"title": "held-out 10% of the pool"},
+                    "numglue": {"title": "NumGLUE"},
+                }
+            }
+        }
+    }
+    summ = {
+        "values": {("mix", "heldout"): {1: 1}, ("mix", "numglue"): {1: 1}},
+        "comparisons": [
+            c("lp", "heldout", 0.3, -0.19, "better"),
+            c("random_proportional", "heldout", 0.3, -0.02, "better"),
+            c("s2l", "heldout", 0.3, 0.45, "worse"),
+            c("s2l", "numglue", 0.3, -0.30, "better"),
+            c("lp", "numglue", 0.3, 0.40, "worse"),
+        ],
+    }
+    assert de.tables.goal_table(res, summ, "mix", [0.3]).splitlines() == [
+        "| evaluated on | beats random at 30% |",
+        "|---|---|",
+        "| held-out 10% of the pool | LP (clustered) −0.190; Random by source, proportional "
+        "−0.020 |",
+        "| NumGLUE | S2L (by source) −0.300 |",
+    ]
+    glance = de.tables.glance_table(res, summ, "mix", 0.3).splitlines()
+    assert glance[0] == "| method − Random at 30% | held-out 10% of the pool | NumGLUE |"
+    assert "| S2L (by source) | +0.450 **worse** | −0.300 **better** |" in glance
+    assert "| LP (clustered) | −0.190 **better** | +0.400 **worse** |" in glance
