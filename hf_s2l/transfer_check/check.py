@@ -34,6 +34,7 @@ from .align import (
     StoreLike,
     TransferAlignmentError,
     align_rows,
+    check_two_stores,
     feature_columns,
     match_columns,
     open_store,
@@ -139,7 +140,8 @@ def transfer(
 
     Raises:
         TransferAlignmentError: the stores cannot be aligned (no common ids and different
-            datasets, target ids missing from the proxy, duplicate ids, no trained column).
+            datasets, target ids missing from the proxy, duplicate ids, no trained column),
+            or they are one store (the same folder, or a copy: the same fingerprint).
     """
     return analyse(
         proxy,
@@ -170,6 +172,7 @@ def analyse(
     if k is not None and int(k) < 1:
         raise ValueError(f"k must be >= 1, got {k}")
     ps, ts = open_store(proxy, "proxy"), open_store(target, "target")
+    check_two_stores(ps, ts)
     rows = align_rows(ps, ts, id_column)
     pairs = match_columns(ps, ts)
     pcols = feature_columns(ps, "proxy")
