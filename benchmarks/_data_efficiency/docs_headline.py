@@ -179,7 +179,9 @@ or, in the *proportional* rows, keeping each source's share of the pool
 {command}
 ```
 
-Runtime: {wall / 60:.0f} min wall time over {len(inv)} invocation(s), {cfg["workers"]} worker
+Runtime: {wall / 60:.0f} min wall time over the {len(inv)} invocation(s) that ran to the end
+(an interrupted invocation logs nothing: its cached work, e.g. the proxies below, is not in
+this figure), {cfg["workers"]} worker
 process(es) x {cfg["threads"]} torch thread(s) on the
 {res["machine"]["cpu_count"]}-core machine shared with other jobs{f" (load average {min(loads):.1f}–{max(loads):.1f})" if loads else ""};
 the processes' own CPU time {cpu / 60:.0f} min. The two proxies took

@@ -59,14 +59,14 @@ METHODS: dict[str, MethodOption] = {
         params={"num_clusters": "{s2l_k}"},
     ),
     "random_proportional": MethodOption(
-        "Random by source, proportional",
+        "Random by source (proportional)",
         "random",
         by_source=True,
         quotas="proportional",
         multi_source_only=True,
     ),
     "s2l_proportional": MethodOption(
-        "S2L by source, proportional",
+        "S2L (by source, proportional)",
         "s2l",
         by_source=True,
         quotas="proportional",

@@ -82,16 +82,20 @@ def pair_table(res: dict, summ: dict, a: str, b: str) -> str:
 
 
 def source_table(res: dict, pool: str, seed: int) -> str:
-    """Rows per source of every run of ``seed`` on ``pool`` (full data first)."""
+    """Rows per source of every run of ``seed`` on ``pool`` (full data first; with several
+    budgets, budget by budget, each row named with its budget)."""
     runs = [r for r in res["runs"] if r["pool"] == pool and r["seed"] == seed]
     order = {m: i for i, m in enumerate(ORDER)}
-    runs.sort(key=lambda r: (r["method"] != "full", order.get(r["method"], 99)))
+    runs.sort(key=lambda r: (r["method"] != "full", r.get("budget", 0), order.get(r["method"], 99)))
+    several = len({r.get("budget") for r in runs if r["method"] != "full"}) > 1
     srcs = sorted({k for r in runs for k in r.get("per_source", {})})
     if not runs or not srcs:
         return ""
     lines = ["| method | " + " | ".join(srcs) + " |", "|---|" + "---:|" * len(srcs)]
     for r in runs:
         name = LABELS.get(r["method"], r["method"])
+        if several and r["method"] != "full":
+            name += f" at {r['budget']:.0%}"
         cells = [f"{r['per_source'].get(k, 0):,}" for k in srcs]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)

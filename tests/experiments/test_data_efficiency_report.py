@@ -414,7 +414,7 @@ def test_goal_and_glance_tables(de):
     assert de.tables.goal_table(res, summ, "mix", [0.3]).splitlines() == [
         "| evaluated on | beats random at 30% |",
         "|---|---|",
-        "| held-out 10% of the pool | LP (clustered) −0.190; Random by source, proportional "
+        "| held-out 10% of the pool | LP (clustered) −0.190; Random by source (proportional) "
         "−0.020 |",
         "| NumGLUE | S2L (by source) −0.300 |",
     ]
@@ -422,3 +422,15 @@ def test_goal_and_glance_tables(de):
     assert glance[0] == "| method − Random at 30% | held-out 10% of the pool | NumGLUE |"
     assert "| S2L (by source) | +0.450 **worse** | −0.300 **better** |" in glance
     assert "| LP (clustered) | −0.190 **better** | +0.400 **worse** |" in glance
+
+
+def test_source_table_names_the_budget_when_there_are_several(de):
+    runs = [
+        {"pool": "mix", "method": "random", "budget": b, "seed": 0, "per_source": {"a": n}}
+        for b, n in [(0.3, 30), (0.1, 10)]
+    ] + [{"pool": "mix", "method": "full", "budget": 1.0, "seed": 0, "per_source": {"a": 100}}]
+    assert de.tables.source_table({"runs": runs}, "mix", 0).splitlines()[2:] == [
+        "| Full data | 100 |",
+        "| Random at 10% | 10 |",
+        "| Random at 30% | 30 |",
+    ]
