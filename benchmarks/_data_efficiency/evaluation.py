@@ -41,7 +41,7 @@ def rouge_l_of_generations(cfg: BenchConfig, st: PoolState, model: Any, rows: li
     import torch
     from rouge_score import rouge_scorer
 
-    from hf_s2l.experiments.corpora.sft import format_prompt
+    from hf_s2l import format_prompt
 
     tok = st.tokenizer
     keep = cfg.max_length - cfg.gen_tokens

@@ -89,7 +89,7 @@ def _gsm8k_test(data: Path, rows: int) -> EvalSet:
 
 def math_mix(data: Path, share: float, eval_rows: int, heldout: float = 0.1) -> Pool:
     """``share`` of each source of the math mixture; ``heldout`` of each held out."""
-    from hf_s2l.experiments.corpora.math import load_math_eval, load_math_mixture
+    from hf_s2l.experiments.corpora import load_math_eval, load_math_mixture
 
     mix = load_math_mixture(data / "math_mix").to_list()
     mix = [dict(r, output=_CALC.sub("", r["output"])) for r in mix]
@@ -128,7 +128,7 @@ def gsm8k_only(data: Path, rows: int, eval_rows: int, heldout: float = 0.1) -> P
 
 def radiology(data: Path, rows: int, gen_rows: int, heldout: float = 0.1) -> Pool:
     """``rows`` IU reports (findings -> impression); ``heldout`` of them held out."""
-    from hf_s2l.experiments.corpora.radiology import load_radiology_reports
+    from hf_s2l.experiments.corpora import load_radiology_reports
 
     rng = np.random.default_rng(SPLIT_SEED + 2)
     ds = load_radiology_reports(data / "radiology_iu" / "indiana_reports.csv").to_list()

@@ -51,7 +51,7 @@ class PoolState:
 
 
 def _tokenize_eval(rows: list[dict[str, str]], tokenizer: Any, max_length: int, prefix: str | None):
-    from hf_s2l.experiments.corpora.sft import format_prompt
+    from hf_s2l import format_prompt
 
     ids, labels = [], []
     for r in rows:
@@ -72,8 +72,8 @@ def load_pool(cfg: BenchConfig, data: Path, out: Path, name: str) -> PoolState:
     from datasets import Dataset
     from transformers import PreTrainedTokenizerFast
 
+    from hf_s2l import tokenize_sft
     from hf_s2l.experiments import loop
-    from hf_s2l.experiments.corpora.sft import tokenize_sft
     from hf_s2l.experiments.tiny import train_tokenizer
 
     pool = build_pool(cfg, data, name)

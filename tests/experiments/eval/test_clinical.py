@@ -6,12 +6,12 @@ import math
 
 import pytest
 
-from hf_s2l.eval import clinical_metrics, load_metric
+from hf_s2l.experiments.eval import clinical_metrics, load_metric
 
 
 @pytest.fixture(scope="module")
 def reports(shared_data):
-    from hf_s2l.corpora import load_radiology_reports
+    from hf_s2l.experiments.corpora import load_radiology_reports
 
     ds = load_radiology_reports(shared_data / "radiology_iu" / "indiana_reports.csv", limit=40)
     # "predictions": the findings of each report (a real, imperfect summary of it);
@@ -25,7 +25,7 @@ def reports(shared_data):
 @pytest.fixture(scope="module")
 def bertscore_dir(tmp_path_factory, reports):
     """A tiny randomly initialised BERT + BPE tokenizer saved locally (stand-in for roberta-large)."""
-    from hf_s2l.tiny import tiny_bert_encoder
+    from hf_s2l.experiments.tiny import tiny_bert_encoder
 
     d = tmp_path_factory.mktemp("bertscore_tiny_bert")
     return tiny_bert_encoder(reports[0] + reports[1], d, vocab_size=300)
@@ -103,3 +103,19 @@ def test_bad_input():
         clinical_metrics(["a"], ["a", "b"])
     with pytest.raises(ValueError, match="unknown metrics"):
         clinical_metrics(["a"], ["a"], metrics=["meteor"])
+
+
+@pytest.mark.parametrize(
+    ("name", "cls"), [("bleu", "Bleu"), ("rouge_l", "RougeL"), ("bertscore", "BERTScore")]
+)
+def test_shipped_metrics_share_one_evaluate_skeleton(name, cls):
+    """Each metric module is its _compute on the one StringPairMetric (issue 27), and
+    evaluate.load picks the metric class, not that base."""
+    from hf_s2l.experiments.eval.metrics.pairs import PAIR_FEATURES, StringPairMetric
+
+    metric = load_metric(name)
+    assert type(metric).__name__ == cls and type(metric) is not StringPairMetric
+    assert isinstance(metric, StringPairMetric)
+    assert metric.features == PAIR_FEATURES
+    assert metric.description == type(metric).DESCRIPTION and metric.citation.startswith("@")
+    assert type(metric).__doc__.startswith(type(metric).DESCRIPTION)
