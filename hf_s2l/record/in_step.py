@@ -35,6 +35,7 @@ import torch
 from transformers import TrainerCallback
 from transformers.utils import logging
 
+from ..compat import in_step_refusal
 from ..store import TrajectoryStore
 from . import _dist
 from .in_step_capture import InStepCapture
@@ -43,7 +44,7 @@ from .in_step_writer import InStepWriter, _Pending
 from .losses import IGNORE_INDEX
 from .probe import is_encoder_decoder, unwrap_collator, unwrap_model
 from .run import dataset_identity, find_trainer, open_run_store
-from .stacks import LabelTap, check_rows_are_examples, combine_keys
+from .stacks import InStepError, LabelTap, check_rows_are_examples, combine_keys
 
 logger = logging.get_logger(__name__)
 
@@ -147,6 +148,8 @@ class InStepRecorder(InStepCapture, InStepWriter, TrainerCallback):
                 "IterableDataset first, e.g. datasets.Dataset.from_list(list(stream.take(n)))"
             ) from None
         check_rows_are_examples(args, loader.collate_fn, "in-step")
+        if refusal := in_step_refusal(args):  # a TRL version that cannot be recorded in-step
+            raise InStepError(refusal)
         self._state = state
         self._rank = int(getattr(args, "process_index", 0))
         self._writers = _dist.Writers.from_args(args)

@@ -13,6 +13,8 @@ import numpy as np
 import pytest
 import torch
 
+from hf_s2l.compat import sampling_kwargs
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 SCRIPT = HERE / "in_step_train_script.py"
@@ -58,7 +60,7 @@ def test_in_step_group_by_length_workers(tmp_path, dataset, tokenizer):
         tmp_path,
         dataset,
         tokenizer,
-        train_sampling_strategy="group_by_length",
+        **sampling_kwargs("group_by_length"),
         dataloader_num_workers=2,
     )
     h.check_store(

@@ -1,0 +1,190 @@
+"""Every difference between the library versions hf-s2l supports, in one place (issue 24).
+
+The supported ranges are declared in ``pyproject.toml`` and listed in ``docs/compatibility.md``
+(``tests/test_versions.py`` checks that they agree). Where two supported versions need
+different code, the difference lives here, named by version, and the library, the demo
+(``hf_s2l.experiments``) and the tests call these helpers instead of branching themselves:
+
+* ``TrainingArguments`` sampling: transformers 5 has ``train_sampling_strategy=
+  "group_by_length" | "sequential"``; transformers 4.x has ``group_by_length=True`` (and no
+  sequential sampler) — :func:`sampling_kwargs`.
+* warm-up as a share of the steps: transformers 5 takes a float ``warmup_steps < 1``;
+  transformers 4.x needs ``warmup_ratio`` — :func:`warmup_kwargs`.
+* TRL ``SFTConfig``: ``max_length`` was ``max_seq_length`` before TRL 0.20;
+  ``completion_only_loss`` / ``assistant_only_loss`` / ``packing_strategy`` /
+  ``padding_free`` exist from the TRL version :data:`TRL_SFT_FEATURES` names —
+  :func:`sft_config_kwargs`, :func:`trl_supports`.
+* TRL 1.0.x: in-step recording under ``SFTTrainer`` is refused (:func:`unrecordable_trl`).
+* datasets 4 returns a lazy ``Column`` for ``ds["name"]`` that numpy integers cannot index;
+  datasets 3 returns a list — :func:`column`.
+* GPT-NeoX with an odd number of rotary dimensions: transformers 4.x rejects it, 5.x rounds
+  it up — :func:`gpt_neox_rotary_pct` gives an even count everywhere.
+* ``Trainer(processing_class=...)`` (transformers ≥ 4.46, the floor) and the
+  ``num_items_in_batch`` argument of ``compute_loss`` (also 4.46) need no branch: the floor
+  has them.
+
+This module imports nothing from ``hf_s2l`` (layer 0: every layer may use it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from functools import cache
+from importlib import metadata
+from typing import Any
+
+from packaging.version import Version
+
+#: TRL versions whose ``SFTTrainer`` cannot be recorded in-step (see :func:`unrecordable_trl`).
+TRL_IN_STEP_BROKEN = ("1.0.0", "1.1.0")  # [first bad, first good)
+
+#: ``SFTConfig`` keyword -> the first TRL version that has it.
+TRL_SFT_FEATURES: dict[str, str] = {
+    "completion_only_loss": "0.20.0",
+    "assistant_only_loss": "0.20.0",
+    "packing_strategy": "0.19.0",
+    "padding_free": "0.14.0",
+}
+
+
+@cache
+def installed(package: str) -> Version | None:
+    """The installed version of ``package`` (a distribution name), or ``None``."""
+    try:
+        return Version(metadata.version(package))
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def at_least(package: str, version: str) -> bool:
+    """Whether ``package`` is installed at ``version`` or newer (pre-releases count)."""
+    have = installed(package)
+    return have is not None and have.release >= Version(version).release
+
+
+@cache
+def _training_fields() -> frozenset[str]:
+    from transformers import TrainingArguments
+
+    return frozenset(f.name for f in dataclasses.fields(TrainingArguments))
+
+
+def sampling_kwargs(strategy: str) -> dict[str, Any]:
+    """``TrainingArguments`` keywords for the train sampler: ``"random"`` (the default),
+    ``"group_by_length"`` or ``"sequential"``.
+
+    transformers 5: ``train_sampling_strategy=strategy``. transformers 4.x:
+    ``group_by_length=True``; ``"sequential"`` has no argument there (use
+    :func:`hf_s2l.data.curriculum_trainer`) and raises ``ValueError``.
+    """
+    if strategy not in ("random", "group_by_length", "sequential"):
+        raise ValueError(f"unknown sampling strategy {strategy!r}")
+    if "train_sampling_strategy" in _training_fields():
+        return {"train_sampling_strategy": strategy}
+    if strategy == "group_by_length":
+        return {"group_by_length": True}
+    if strategy == "sequential":
+        raise ValueError(
+            "TrainingArguments has no sequential sampler before transformers 5; "
+            "use hf_s2l.data.curriculum_trainer() instead"
+        )
+    return {}
+
+
+def warmup_kwargs(ratio: float) -> dict[str, Any]:
+    """``TrainingArguments`` keywords for a linear warm-up over ``ratio`` of the steps.
+
+    transformers 5 takes ``warmup_steps=ratio`` (a float below 1 is a ratio) and deprecates
+    ``warmup_ratio``; transformers 4.x needs ``warmup_ratio=ratio`` (its ``warmup_steps`` is
+    an int).
+    """
+    if not 0.0 <= ratio < 1.0:
+        raise ValueError(f"warm-up ratio must be in [0, 1), got {ratio}")
+    if at_least("transformers", "5.0"):
+        return {"warmup_steps": ratio}
+    return {"warmup_ratio": ratio}
+
+
+def trl_supports(keyword: str) -> bool:
+    """Whether the installed TRL's ``SFTConfig`` has ``keyword`` (see :data:`TRL_SFT_FEATURES`)."""
+    first = TRL_SFT_FEATURES.get(keyword)
+    return first is None or at_least("trl", first)
+
+
+def sft_config_kwargs(**kwargs: Any) -> dict[str, Any]:
+    """``SFTConfig`` keywords written for current TRL, renamed for the installed one.
+
+    ``max_length`` is ``max_seq_length`` before TRL 0.20. A keyword the installed TRL does
+    not have at all (:data:`TRL_SFT_FEATURES`) raises ``TypeError`` naming the version.
+    """
+    out = dict(kwargs)
+    if "max_length" in out and not at_least("trl", "0.20.0"):
+        out["max_seq_length"] = out.pop("max_length")
+    for key in out:
+        if not trl_supports(key):
+            raise TypeError(
+                f"SFTConfig({key}=...) needs trl>={TRL_SFT_FEATURES[key]} "
+                f"(installed: {installed('trl')})"
+            )
+    return out
+
+
+def unrecordable_trl() -> str | None:
+    """The installed TRL version if its ``SFTTrainer`` cannot be recorded in-step, else None.
+
+    TRL 1.0.x (:data:`TRL_IN_STEP_BROKEN`): its ``SFTTrainer`` collator truncates rows to
+    ``max_length`` after tokenisation, so in-step recording leaves columns incomplete
+    ("training items matched no dataset row"). Checked right: 0.12, 0.24, 1.16.
+    """
+    have = installed("trl")
+    lo, hi = (Version(v) for v in TRL_IN_STEP_BROKEN)
+    if have is not None and lo <= Version(have.base_version) < hi:
+        return str(have)
+    return None
+
+
+def in_step_refusal(args: Any) -> str | None:
+    """Why in-step recording cannot run under these training arguments, else ``None``.
+
+    Refuses TRL's ``SFTConfig`` (an ``SFTTrainer`` run) on the TRL versions of
+    :func:`unrecordable_trl`, at train begin, naming the version and the way out.
+    """
+    if not type(args).__module__.startswith("trl"):
+        return None
+    bad = unrecordable_trl()
+    if bad is None:
+        return None
+    lo, hi = TRL_IN_STEP_BROKEN
+    return (
+        f"in-step recording under SFTTrainer is not supported on trl {bad}: trl>={lo},<{hi} "
+        "truncates rows to max_length in its collator, after the dataset was tokenised, so "
+        "the recorder cannot match training rows to dataset rows and columns stay incomplete. "
+        f"Install trl>={hi} (or trl<{lo}), or record with mode='probe'"
+    )
+
+
+def column(dataset: Any, name: str) -> list[Any]:
+    """``dataset[name]`` as a list on every datasets version.
+
+    datasets 4 returns a lazy ``Column`` that a ``numpy.int64`` cannot index
+    (``TypeError: Wrong key type``); datasets 3 returns a list already.
+    """
+    values = dataset[name]
+    return values if isinstance(values, list) else list(values)
+
+
+def gpt_neox_rotary_pct(head_dim: int, pct: float = 0.25) -> float:
+    """``pct``, or the ``rotary_pct`` that rounds an odd rotary dimension count up to even.
+
+    GPT-NeoX rotates ``int(head_dim * rotary_pct)`` dimensions. An odd count fails in
+    transformers 4.x (shape mismatch in ``apply_rotary_pos_emb``) and is rounded up by
+    transformers 5 (it rotates ``cos.shape[-1]`` dimensions); an even count is the same model
+    on both. ``gpt_neox_rotary_pct(12)`` (3 dimensions at 0.25) gives 4 dimensions.
+    """
+    ndims = int(head_dim * pct)
+    if ndims % 2 == 0 and ndims > 0:
+        return pct
+    dims = max(2, ndims + ndims % 2)
+    if dims > head_dim:
+        raise ValueError(f"head dimension {head_dim} is too small for rotary embeddings")
+    return (dims + 0.5) / head_dim  # int(head_dim * pct) == dims without rounding doubt
