@@ -19,6 +19,8 @@ different code, the difference lives here, named by version, and the library, th
   datasets 3 returns a list — :func:`column`.
 * GPT-NeoX with an odd number of rotary dimensions: transformers 4.x rejects it, 5.x rounds
   it up — :func:`gpt_neox_rotary_pct` gives an even count everywhere.
+* what the installed stack itself cannot train right (PEFT prefix tuning on peft 0.13,
+  flattened rows on transformers 4.x) — :func:`stack_limit`.
 * ``Trainer(processing_class=...)`` (transformers ≥ 4.46, the floor) and the
   ``num_items_in_batch`` argument of ``compute_loss`` (also 4.46) need no branch: the floor
   has them.
@@ -161,6 +163,33 @@ def in_step_refusal(args: Any) -> str | None:
         "the recorder cannot match training rows to dataset rows and columns stay incomplete. "
         f"Install trl>={hi} (or trl<{lo}), or record with mode='probe'"
     )
+
+
+def stack_limit(feature: str) -> str | None:
+    """Why ``feature`` does not train right on the installed stack, with or without hf-s2l.
+
+    ``"prefix_tuning"``: PEFT prefix tuning on GPT-NeoX fails inside peft 0.13 with
+    transformers >= 4.46 (tuple ``past_key_values``: no ``get_seq_length``); peft 0.21 runs it.
+    ``"flattening"``: with ``DataCollatorWithFlattening``, transformers 4.x eager/SDPA
+    attention lets the packed examples of a row attend to each other (only
+    ``flash_attention_2`` separates them), so a training loss is not the example's own
+    (in-step cells ~1e-3 off on 4.46.3); transformers 5 separates them.
+    """
+    if feature == "prefix_tuning":
+        if not at_least("peft", "0.14.0") and at_least("transformers", "4.46.0"):
+            return (
+                f"PEFT prefix tuning fails in peft {installed('peft')} with transformers "
+                f"{installed('transformers')} itself"
+            )
+        return None
+    if feature == "flattening":
+        if not at_least("transformers", "5.0.0"):
+            return (
+                f"transformers {installed('transformers')}: packed examples attend to each "
+                "other outside flash_attention_2"
+            )
+        return None
+    raise ValueError(f"unknown feature {feature!r}")
 
 
 def column(dataset: Any, name: str) -> list[Any]:

@@ -88,7 +88,8 @@ def test_compatibility_page_lists_the_floor_stack_with_a_date_and_no_internal_na
     section = text[text.index("## Versions tested") :]
     assert re.search(r"\b20\d\d-\d\d-\d\d\b", section), "the tested stacks need a date"
     for name, version in floor_pins().items():  # the environment pins too
-        row = re.search(rf"^\|\s*{re.escape(name)}\s*\|(.*)$", section, re.M | re.I)
+        pattern = re.escape(name).replace("\\-", "[-_.]")
+        row = re.search(rf"^\|\s*{pattern}\s*\|(.*)$", section, re.M | re.I)
         assert row and str(version) in row.group(1), f"floor stack row for {name} {version}"
     assert not re.search(r"\bh-[a-z]+(?:-[a-z]+)*\b", text), "internal branch name"
     hashes = re.findall(r"\b[0-9a-f]{7,40}\b", text)
