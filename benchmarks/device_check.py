@@ -114,7 +114,7 @@ def _device_name(device: str) -> str:
 
 def make_model(spec: Any, vocab: int, seed: int = 0):
     """A Pythia-shaped model by name, or a tiny GPT-NeoX from a dims dict."""
-    from hf_s2l.tiny import tiny_model
+    from hf_s2l.experiments.tiny import tiny_model
 
     if isinstance(spec, str) and spec in pt.PYTHIA:
         model = pt.pythia_model(spec)  # seeds 0 itself
@@ -135,7 +135,7 @@ def make_model(spec: Any, vocab: int, seed: int = 0):
 
 
 def cpu_bench_params() -> dict[str, int]:
-    from hf_s2l.tiny import tiny_model
+    from hf_s2l.experiments.tiny import tiny_model
 
     return {
         role: _params(
@@ -154,8 +154,9 @@ def cpu_bench_params() -> dict[str, int]:
 def load_data(data: Path, cfg: dict):
     """Raw rows with ids, the tokenizer, and the tokenized rows (ids kept)."""
     import hf_s2l
-    from hf_s2l.corpora import load_math_mixture, tokenize_sft
-    from hf_s2l.tiny import train_tokenizer
+    from hf_s2l import tokenize_sft
+    from hf_s2l.experiments.corpora import load_math_mixture
+    from hf_s2l.experiments.tiny import train_tokenizer
 
     raw = load_math_mixture(data / "math_mix", max_per_source=cfg["per_source"])
     raw = hf_s2l.add_example_ids(raw)

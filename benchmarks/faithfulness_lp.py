@@ -42,7 +42,7 @@ def jaccard(a, b) -> float:
 
 
 def _demo_store(work: Path) -> Path:
-    from hf_s2l.demo.run import DemoConfig, run_demo
+    from hf_s2l.experiments.demo import DemoConfig, run_demo
 
     cfg = DemoConfig(out_dir=str(work), methods=("random",), progress_bars=False)
     run_demo(cfg, progress=lambda m: print(m, flush=True))
@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> dict:
     from sklearn.cluster import KMeans
 
     from hf_s2l import TrajectoryStore
-    from hf_s2l.demo.run import demo_data_dir
+    from hf_s2l.experiments.demo import demo_data_dir
     from hf_s2l.selection import official_lp_subset, select
     from hf_s2l.selection.embeddings import embed_texts, load_texts
     from hf_s2l.selection.methods.learning_percentage import find_lp_columns, lp_scores

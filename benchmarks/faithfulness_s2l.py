@@ -62,7 +62,7 @@ class _StoreReady(Exception):
 def build_demo_store(workdir: Path) -> Path:
     """The demo's proxy store: ``run_demo`` (default config, seed 0) stopped right after it
     reports the finished trajectory store (its targets are not needed here)."""
-    from hf_s2l.demo import DemoConfig, run_demo
+    from hf_s2l.experiments.demo import DemoConfig, run_demo
 
     cfg = DemoConfig(out_dir=str(workdir / "demo"), progress_bars=False)
 

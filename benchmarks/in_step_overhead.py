@@ -101,9 +101,10 @@ def main() -> None:
     import torch
     from transformers import DataCollatorForSeq2Seq, Trainer, TrainingArguments
 
-    from hf_s2l.corpora import load_math_mixture, tokenize_sft
+    from hf_s2l import tokenize_sft
+    from hf_s2l.experiments.corpora import load_math_mixture
+    from hf_s2l.experiments.tiny import tiny_model, train_tokenizer
     from hf_s2l.record.in_step import InStepRecorder
-    from hf_s2l.tiny import tiny_model, train_tokenizer
 
     if a.threads:
         torch.set_num_threads(a.threads)

@@ -91,7 +91,7 @@ def pythia_model(name: str):
 
 
 def build_model(name: str, args, vocab_size: int):
-    from hf_s2l.tiny import tiny_model
+    from hf_s2l.experiments.tiny import tiny_model
 
     if name in PYTHIA:
         model = pythia_model(name)
@@ -112,8 +112,9 @@ def build_model(name: str, args, vocab_size: int):
 def build_data(args):
     from transformers import DataCollatorForSeq2Seq
 
-    from hf_s2l.corpora import load_math_mixture, tokenize_sft
-    from hf_s2l.tiny import train_tokenizer
+    from hf_s2l import tokenize_sft
+    from hf_s2l.experiments.corpora import load_math_mixture
+    from hf_s2l.experiments.tiny import train_tokenizer
 
     raw = load_math_mixture(Path(args.data) / "math_mix", max_per_source=args.per_source)
     tok = train_tokenizer(

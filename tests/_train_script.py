@@ -58,7 +58,7 @@ def tiny_trainer(
     import torch
     from transformers import DataCollatorForSeq2Seq, Trainer, TrainingArguments
 
-    from hf_s2l.tiny import tiny_model
+    from hf_s2l.experiments.tiny import tiny_model
 
     torch.set_num_threads(1)
 

@@ -81,7 +81,7 @@ def shared_data(fixture_data) -> Path:
 @pytest.fixture(scope="session")
 def math_raw():
     """A small real slice of the math mixture: 24 rows from each of the 4 sources."""
-    from hf_s2l.corpora import load_math_mixture
+    from hf_s2l.experiments.corpora import load_math_mixture
 
     return load_math_mixture(FIXTURE_DATA / "math_mix", max_per_source=24)
 
@@ -89,7 +89,7 @@ def math_raw():
 @pytest.fixture(scope="session")
 def tokenizer_dir(tmp_path_factory, math_raw) -> Path:
     """A byte-level BPE tokenizer (vocab 384) trained on the math slice, saved locally."""
-    from hf_s2l.tiny import train_tokenizer
+    from hf_s2l.experiments.tiny import train_tokenizer
 
     d = tmp_path_factory.mktemp("tokenizer")
     texts = [r["instruction"] + " " + r["output"] for r in math_raw]
@@ -107,7 +107,7 @@ def tokenizer(tokenizer_dir):
 @pytest.fixture(scope="session")
 def math_tokenized(math_raw, tokenizer):
     """The math slice tokenised Alpaca-style (prompt masked), max 128 tokens."""
-    from hf_s2l.corpora import tokenize_sft
+    from hf_s2l import tokenize_sft
 
     return math_raw.map(
         tokenize_sft,
@@ -119,6 +119,6 @@ def math_tokenized(math_raw, tokenizer):
 @pytest.fixture
 def tiny_causal_lm(tokenizer):
     """A fresh 2-layer GPT-NeoX (Pythia family), hidden 32."""
-    from hf_s2l.tiny import tiny_model
+    from hf_s2l.experiments.tiny import tiny_model
 
     return tiny_model(family="gpt_neox", vocab_size=len(tokenizer), hidden_size=32, num_layers=2)

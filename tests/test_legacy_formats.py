@@ -151,6 +151,25 @@ def test_selection_loads_with_the_recorded_values(legacy, name):
     assert sel.example_ids.tolist() == store.example_ids[sel.indices].tolist()
 
 
+def test_legacy_selections_name_their_store_relatively(legacy, monkeypatch):
+    """The committed selections recorded the generating machine's absolute store path; it was
+    scrubbed to "probe", relative to the legacy folder (where make_legacy.py selected, as the
+    recorded command says). Old files load with it, and from that folder a SelectedDataset
+    finds the store through it, as it did on the machine that wrote them."""
+    import datasets
+
+    raw = datasets.load_dataset("json", data_files=str(legacy / "raw.jsonl"), split="train")
+    for name in ("selection_s2l", "selection_lp"):
+        sel = Selection.load(legacy / name)
+        assert sel.provenance["store_path"] == "probe"
+        assert sel.provenance["command"].startswith("hf-s2l select probe ")
+    monkeypatch.chdir(legacy)
+    selected = SelectedDataset(raw, "selection_s2l", id_column="example_id")
+    assert selected.source_indices.tolist() == S2L_INDICES
+    store = selected.store()  # found through the relative provenance path
+    assert store is not None and store.fingerprint == selected.selection.store_fingerprint
+
+
 def test_s2l_selection_fields(legacy):
     sel = Selection.load(legacy / "selection_s2l")
     assert sel.indices.tolist() == S2L_INDICES

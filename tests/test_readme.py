@@ -96,11 +96,24 @@ def test_readme_blocks_are_found_and_every_bash_line_is_accounted_for():
     assert ran >= 4
 
 
+def test_readme_code_imports_the_core_only():
+    """What a user copies from the README imports hf-s2l's core, never the experiments'
+    helpers (issue 27: step 1's ``tokenize_sft`` is ``hf_s2l.tokenize_sft``)."""
+    import hf_s2l
+    from hf_s2l.data.sft import format_prompt, tokenize_sft
+
+    assert hf_s2l.tokenize_sft is tokenize_sft and hf_s2l.format_prompt is format_prompt
+    python = [(line, code) for lang, line, code in readme_blocks() if lang == "python"]
+    assert any("from hf_s2l import tokenize_sft" in code for _, code in python)
+    for line, code in python:
+        assert "hf_s2l.experiments" not in code, f"README.md:{line} imports hf_s2l.experiments"
+
+
 @pytest.fixture
 def stand_ins(tmp_path, fixture_data) -> Path:
     """The local models and data the README's names are replaced by, in a work folder."""
-    from hf_s2l.corpora import load_math_mixture
-    from hf_s2l.tiny import save_tiny, tiny_model, train_tokenizer
+    from hf_s2l.experiments.corpora import load_math_mixture
+    from hf_s2l.experiments.tiny import save_tiny, tiny_model, train_tokenizer
 
     work = tmp_path / "work"
     work.mkdir()

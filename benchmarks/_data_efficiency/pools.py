@@ -78,7 +78,7 @@ def _sample(rows: list[Any], k: int, rng: np.random.Generator) -> list[Any]:
 
 
 def _gsm8k_test(data: Path, rows: int) -> EvalSet:
-    from hf_s2l.corpora.math import _gsm8k_rows
+    from hf_s2l.experiments.corpora.math import _gsm8k_rows
 
     full = _strip_calc(_gsm8k_rows(data / "math_mix" / "gsm8k" / "test.jsonl"))
     full = [{"instruction": r["instruction"], "output": r["output"]} for r in full]
@@ -89,7 +89,7 @@ def _gsm8k_test(data: Path, rows: int) -> EvalSet:
 
 def math_mix(data: Path, share: float, eval_rows: int, heldout: float = 0.1) -> Pool:
     """``share`` of each source of the math mixture; ``heldout`` of each held out."""
-    from hf_s2l.corpora import load_math_eval, load_math_mixture
+    from hf_s2l.experiments.corpora import load_math_eval, load_math_mixture
 
     mix = load_math_mixture(data / "math_mix").to_list()
     mix = [dict(r, output=_CALC.sub("", r["output"])) for r in mix]
@@ -112,7 +112,7 @@ def math_mix(data: Path, share: float, eval_rows: int, heldout: float = 0.1) -> 
 
 def gsm8k_only(data: Path, rows: int, eval_rows: int, heldout: float = 0.1) -> Pool:
     """``rows`` rows of GSM8K train; ``heldout`` of them held out."""
-    from hf_s2l.corpora.math import _gsm8k_rows
+    from hf_s2l.experiments.corpora.math import _gsm8k_rows
 
     rng = np.random.default_rng(SPLIT_SEED + 1)
     allrows = _strip_calc(_gsm8k_rows(data / "math_mix" / "gsm8k" / "train.jsonl"))
@@ -128,7 +128,7 @@ def gsm8k_only(data: Path, rows: int, eval_rows: int, heldout: float = 0.1) -> P
 
 def radiology(data: Path, rows: int, gen_rows: int, heldout: float = 0.1) -> Pool:
     """``rows`` IU reports (findings -> impression); ``heldout`` of them held out."""
-    from hf_s2l.corpora import load_radiology_reports
+    from hf_s2l.experiments.corpora import load_radiology_reports
 
     rng = np.random.default_rng(SPLIT_SEED + 2)
     ds = load_radiology_reports(data / "radiology_iu" / "indiana_reports.csv").to_list()

@@ -209,7 +209,7 @@ class PoolState:
 
 
 def _tokenize_eval(rows: list[dict[str, str]], tokenizer: Any, max_length: int, prefix: str | None):
-    from hf_s2l.corpora import format_prompt
+    from hf_s2l import format_prompt
 
     ids, labels = [], []
     for r in rows:
@@ -230,9 +230,9 @@ def load_pool(cfg: BenchConfig, data: Path, out: Path, name: str) -> PoolState:
     from datasets import Dataset
     from transformers import PreTrainedTokenizerFast
 
-    from hf_s2l.corpora import tokenize_sft
+    from hf_s2l import tokenize_sft
     from hf_s2l.experiments import loop
-    from hf_s2l.tiny import train_tokenizer
+    from hf_s2l.experiments.tiny import train_tokenizer
 
     pool = build_pool(cfg, data, name)
     for i, r in enumerate(pool.train):  # stable ids: the split is fixed (SPLIT_SEED)
@@ -309,7 +309,7 @@ def training_args(cfg: BenchConfig, out: Path, seed: int, epochs: int) -> Any:
 
 
 def _model(cfg: BenchConfig, st: PoolState, size: dict[str, int], seed: int) -> Any:
-    from hf_s2l.tiny import tiny_model
+    from hf_s2l.experiments.tiny import tiny_model
 
     return tiny_model(
         family="gpt_neox",
@@ -323,7 +323,7 @@ def _model(cfg: BenchConfig, st: PoolState, size: dict[str, int], seed: int) -> 
 def _trainer(model: Any, args: Any, ds: Any, st: PoolState, callbacks: list | None = None) -> Any:
     from transformers import DataCollatorForSeq2Seq, Trainer
 
-    from hf_s2l.demo.quiet import quiet_trainer
+    from hf_s2l.experiments.quiet import quiet_trainer
 
     collator = DataCollatorForSeq2Seq(st.tokenizer, padding=True, label_pad_token_id=-100)
     tr = Trainer(
@@ -465,7 +465,7 @@ def select_rows(
 def evaluate(cfg: BenchConfig, st: PoolState, model: Any, per_example: bool = True) -> dict:
     """Every evaluation of the pool: ``{name: metric}`` or, with ``per_example``,
     ``{name: (metric, num, den)}`` (per-example numerators/denominators)."""
-    from hf_s2l.demo.heldout import answer_token_loss
+    from hf_s2l.experiments.heldout import answer_token_loss
 
     out: dict[str, Any] = {}
     for ev in st.pool.evals:
@@ -491,7 +491,7 @@ def rouge_l_of_generations(cfg: BenchConfig, st: PoolState, model: Any, rows: li
     import torch
     from rouge_score import rouge_scorer
 
-    from hf_s2l.corpora import format_prompt
+    from hf_s2l import format_prompt
 
     tok = st.tokenizer
     keep = cfg.max_length - cfg.gen_tokens

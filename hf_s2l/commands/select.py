@@ -45,6 +45,15 @@ def _param(text: str) -> tuple[str, Any]:
     return key.strip(), parsed
 
 
+def _group_quotas(text: str) -> Any:
+    from ..selection.group_quotas import parse_group_quotas_arg
+
+    try:
+        return parse_group_quotas_arg(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "select",
@@ -68,6 +77,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--no-stratify",
         action="store_true",
         help="with --by-column: only report per-group counts, do not split the budget",
+    )
+    p.add_argument(
+        "--group-quotas",
+        type=_group_quotas,
+        default=None,
+        metavar="RULE",
+        help="with --by-column: how the budget is split over the groups: equal (the official "
+        "S2L rule, every group the same share), proportional (each group keeps its share of "
+        "the pool), or the mix as JSON or value=share,value=share (shares summing to 1; "
+        "integers are counts summing to the budget). Default: "
+        "hf_s2l.selection.group_quotas.DEFAULT_GROUP_QUOTAS (equal); always equal with --official",
     )
     p.add_argument("--embeddings", default=None, help=".npy file of N x d example embeddings")
     p.add_argument(
@@ -127,6 +147,7 @@ def run(args: argparse.Namespace) -> int:
         embeddings=embeddings,
         stratify=not args.no_stratify,
         official=args.official,
+        **({"group_quotas": args.group_quotas} if args.group_quotas is not None else {}),
         **params,
     )
     sel.provenance["command"] = cli_command(
@@ -140,6 +161,7 @@ def run(args: argparse.Namespace) -> int:
         out=args.out,
         embeddings_file=args.embeddings,
         official=args.official,
+        group_quotas=None if args.official else sel.params.get("group_quotas"),
     )
     out = sel.save(args.out, overwrite=args.overwrite)
     print(  # noqa: T201

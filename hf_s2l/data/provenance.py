@@ -118,6 +118,24 @@ def _typed_counts(tables: dict[str, dict[str, Any]]) -> Counts:
     }
 
 
+def _group_quotas(sel: Any) -> dict[str, Any] | None:
+    """The rule that split the budget over the groups, with per-group size, quota, selected."""
+    params, stats = sel.params or {}, sel.stats if isinstance(sel.stats, dict) else {}
+    groups = stats.get("groups")
+    if "group_quotas" not in params or not isinstance(groups, dict):
+        return None
+    counts = groups.get("counts") if isinstance(groups.get("counts"), dict) else {}
+    return {
+        "column": params.get("by_column") or (sel.provenance or {}).get("group_column"),
+        "rule": params["group_quotas"],
+        "groups": {
+            str(k): {f: v.get(f) for f in ("size", "quota", "selected")}
+            for k, v in counts.items()
+            if isinstance(v, dict)
+        },
+    }
+
+
 def selection_provenance(
     selected: SelectedRows,
     *,
@@ -201,6 +219,7 @@ def selection_provenance(
         content_sha1=content_sha1,
         library_version=__version__,
         reproduce=Reproduce(selection_command=sel_cmd, command=redact(command), python=python),
+        group_quotas=_group_quotas(sel),
     )
 
 

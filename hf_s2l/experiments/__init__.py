@@ -9,6 +9,7 @@
 - :mod:`.heldout` — the held-out answer-token loss; :mod:`.quiet` — quiet Trainer logs.
 
 The core (store, record, selection, hub, data, report, transfer_check) never imports this
-package. The old paths ``hf_s2l.demo``, ``hf_s2l.tiny``, ``hf_s2l.corpora`` and
-``hf_s2l.eval`` re-export from here.
+package; import these modules as ``hf_s2l.experiments.<name>`` (the old paths ``hf_s2l.demo``,
+``hf_s2l.tiny``, ``hf_s2l.corpora`` and ``hf_s2l.eval`` were removed in 0.2.0). SFT formatting
+is in the core: :func:`hf_s2l.tokenize_sft`.
 """

@@ -23,7 +23,7 @@ def answer_token_loss(
     """Mean cross-entropy over every target token (``labels != -100``) of ``dataset``.
 
     ``dataset`` rows have ``input_ids`` and ``labels`` (prompt tokens masked with -100, as
-    produced by :func:`hf_s2l.corpora.tokenize_sft`). Tokens are pooled over the whole set
+    produced by :func:`hf_s2l.tokenize_sft`). Tokens are pooled over the whole set
     (sum of token losses / number of target tokens, i.e. the log of the held-out answer
     perplexity). Returns ``{"loss", "perplexity", "tokens", "examples", "example_mean_loss"}``
     where ``example_mean_loss`` averages the per-example mean losses instead. With

@@ -99,6 +99,7 @@ def render_body(
         if len(items) > MAX_TABLE_ROWS:
             parts.append(f"\n({len(items) - MAX_TABLE_ROWS} more rows in the YAML metadata)")
         parts.append("")
+    parts += _group_quotas_section(p.group_quotas)
     parts += [
         "## Selection statistics",
         "",
@@ -122,6 +123,36 @@ def render_body(
         "",
     ]
     return "\n".join(parts)
+
+
+def _group_quotas_section(gq: dict[str, Any] | None) -> list[str]:
+    """How the budget was split over the ``by_column`` groups: the rule and the counts."""
+    if not gq:
+        return []
+    rule = gq.get("rule")
+    what = (
+        {
+            "equal": "every group the same share (the official S2L rule)",
+            "proportional": "each group keeps its share of the pool",
+        }.get(rule, "the mix given")
+        if isinstance(rule, str)
+        else "the mix given"
+    )
+    items = list((gq.get("groups") or {}).items())
+    return [
+        "## Group quotas",
+        "",
+        f"Budget split over {md_escape(gq.get('column'))} by rule {fmt(rule)}: {md_escape(what)}.",
+        "",
+        table(
+            [
+                (k, v.get("size"), v.get("quota"), v.get("selected"))
+                for k, v in items[:MAX_TABLE_ROWS]
+            ],
+            (str(gq.get("column")), "pool", "quota", "selected"),
+        ),
+        "",
+    ]
 
 
 def build_card(

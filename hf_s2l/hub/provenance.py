@@ -5,7 +5,8 @@
 :mod:`hf_s2l.hub.card`. :meth:`SelectionProvenance.to_dict` writes exactly the YAML keys of every
 card hf-s2l has written (:data:`PROVENANCE_FIELDS`, in that order, then ``layout`` when set);
 :meth:`SelectionProvenance.from_dict` reads such a block back (older cards included), keeping
-keys it does not know in ``extra`` so a round trip loses nothing.
+keys it does not know in ``extra`` so a round trip loses nothing. ``group_quotas`` (the rule
+that split the budget over a ``by_column`` and its per-group counts) follows when recorded.
 
 Counts are ``{group: {value: GroupCount(before, after)}}``: examples with that value in the whole
 dataset and in the selection (per metadata column, per cluster, ...).
@@ -140,6 +141,9 @@ class SelectionProvenance:
     library_version: str | None = None
     reproduce: Reproduce = field(default_factory=Reproduce)
     layout: str | None = None  # "save_to_disk", "parquet", "jsonl" (written cards only)
+    # {"column", "rule", "groups": {value: {"size", "quota", "selected"}}}: how the budget was
+    # split over the by_column groups (selections made with groups only)
+    group_quotas: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # unknown keys of a parsed card
 
     def to_dict(self) -> dict[str, Any]:
@@ -171,6 +175,8 @@ class SelectionProvenance:
         }
         if self.layout is not None:
             out["layout"] = self.layout
+        if self.group_quotas is not None:
+            out["group_quotas"] = self.group_quotas
         for k, v in self.extra.items():
             out.setdefault(k, v)
         return to_jsonable(out)
@@ -182,7 +188,7 @@ class SelectionProvenance:
             raise TypeError(f"a card's {PROVENANCE_KEY} block is a mapping, got {type(data)}")
         d = dict(data)
         sched, align, rep = d.get("recording_schedule"), d.get("alignment"), d.get("reproduce")
-        known = {*PROVENANCE_FIELDS, "layout"}
+        known = {*PROVENANCE_FIELDS, "layout", "group_quotas"}
         return cls(
             method=d.get("method"),
             params=d.get("params"),
@@ -220,5 +226,6 @@ class SelectionProvenance:
                 else Reproduce()
             ),
             layout=d.get("layout"),
+            group_quotas=d.get("group_quotas") if isinstance(d.get("group_quotas"), dict) else None,
             extra={k: v for k, v in d.items() if k not in known},
         )

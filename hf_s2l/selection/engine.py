@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from .base import build_config, check_result
 from .budget import resolve_budget
 from .columns import choose_columns
 from .context import MethodContext
+from .group_quotas import resolve_group_quotas
 from .provenance import cli_command, is_arraylike, jsonable
 from .registry import get_method
 from .selection import Selection
@@ -54,6 +55,7 @@ def select(
     include_initial: bool = False,
     unscored: str | None = None,
     group_remainder: str | None = None,
+    group_quotas: str | Mapping[Any, int | float] | None = None,
     official: bool = False,
     **params: Any,
 ) -> Selection:
@@ -69,10 +71,9 @@ def select(
         groups: per-example group labels (length N), instead of ``by_column``.
         embeddings: per-example vectors (N x d) for methods that can use them
             (facility location, Learning Percentage's cluster stratification).
-        stratify: with groups, split the budget evenly over groups (smallest first, a
-            group smaller than its share is taken whole, the rest rolls over) and run the
-            method within each group — the official S2L procedure. With False the groups
-            only feed the per-group statistics.
+        stratify: with groups, split the budget over the groups (``group_quotas``) and run
+            the method within each group — the official S2L procedure. With False the
+            groups only feed the per-group statistics.
         column_kinds: only use the complete columns of these kinds (``"point"``,
             ``"epoch_end"``, ``"interval"``, ``"train_begin"``, in-step ``"epoch"``, or the
             aliases ``"probe"`` / ``"in_step"``); default: every kind.
@@ -86,7 +87,16 @@ def select(
             :mod:`hf_s2l.selection.unscored`.
         group_remainder: with groups, ``"random"`` (default): the remainder of the even
             split goes to groups drawn at random (seeded); ``"last"``: the official rule,
-            the remainder rolls over to the last (largest) groups.
+            the remainder rolls over to the last (largest) groups. Only for
+            ``group_quotas="equal"``.
+        group_quotas: with groups, how the budget is split over them: ``"equal"`` (the
+            official S2L rule: smallest group first, ``remaining // groups_left`` each, a
+            group smaller than its share taken whole), ``"proportional"`` (each group keeps
+            its share of the pool, largest remainder) or ``{value: share}`` (floats summing
+            to 1; a group smaller than its share is taken whole, the rest spread over the
+            others by their shares) / ``{value: count}`` (ints summing to the budget).
+            Default: ``DEFAULT_GROUP_QUOTAS`` (``"equal"``), always ``"equal"`` with
+            ``official=True``. See :mod:`hf_s2l.selection.group_quotas`.
         official: reproduce the method's official code: every official choice at once
             (S2L: ``kmeans_seed=1234, unscored="zero", group_remainder="last",
             column_kinds="point"``, faiss' defaults; Learning Percentage: the official
@@ -114,6 +124,7 @@ def select(
             "include_initial": include_initial or None,
             "unscored": unscored,
             "group_remainder": group_remainder,
+            "group_quotas": group_quotas,
         }
         official_choices = _opts.official_choices(spec, opts, params)
         column_kinds = official_choices.get("column_kinds", column_kinds)
@@ -121,6 +132,7 @@ def select(
         group_remainder = official_choices.get("group_remainder", group_remainder)
         params = {**params, **{k: v for k, v in official_choices.items() if k not in opts}}
     unscored = "exclude" if unscored is None else unscored
+    remainder_given = group_remainder
     group_remainder = "random" if group_remainder is None else group_remainder
     check_policy(unscored)
     if group_remainder not in REMAINDER_POLICIES:
@@ -146,6 +158,9 @@ def select(
         )
 
     group_arr, group_name = _groups(store, n, by_column, groups)
+    rule = resolve_group_quotas(
+        group_quotas, group_arr if stratify else None, b, remainder_given, official
+    )
     if embeddings is not None:
         embeddings = np.asarray(embeddings, dtype=np.float32)
         if embeddings.ndim != 2 or embeddings.shape[0] != n:
@@ -240,7 +255,7 @@ def select(
             np.random.default_rng([seed, _SPLIT_STREAM]) if group_remainder == "random" else None
         )
         chosen, order_key, weights, gstats, warnings = run_stratified(
-            spec, run_ctx, cfg, b_run, local_groups, split_rng
+            spec, run_ctx, cfg, b_run, local_groups, split_rng, rule
         )
         stats["groups"] = gstats
     else:
@@ -290,7 +305,12 @@ def select(
         "column_kinds": None if choice.kinds is None else list(choice.kinds),
         "include_initial": bool(include_initial),
         "unscored": unscored,
-        **({"group_remainder": group_remainder} if group_arr is not None else {}),
+        **(
+            {"group_remainder": group_remainder}
+            if group_arr is not None and rule in (None, "equal")
+            else {}
+        ),
+        **({"group_quotas": rule} if rule is not None else {}),
     }
     user_params = {k: v for k, v in params.items() if k not in official_choices}
     cfg_dict = dataclasses.asdict(cfg) if dataclasses.is_dataclass(cfg) else dict(cfg)
@@ -300,6 +320,7 @@ def select(
     command = None
     if not arrays_given and embeddings is None:
         cli_options = {k: v for k, v in _opts.cli(options).items() if k not in official_choices}
+        cli_options.pop("group_quotas", None)
         command = cli_command(
             store.path,
             method,
@@ -309,6 +330,7 @@ def select(
             stratify,
             {**user_params, **cli_options},
             official=official,
+            group_quotas=None if official else rule,
         )
     provenance = {
         "store_path": str(Path(store.path).resolve()),
@@ -329,6 +351,7 @@ def select(
         **({"official_choices": jsonable(official_choices)} if official else {}),
         "group_column": group_name,
         "stratified": bool(group_arr is not None and stratify),
+        **({"group_quotas": rule} if rule is not None else {}),
         "embeddings": None if embeddings is None else jsonable(embeddings),
         "command": command
         or "not reproducible from the CLI alone: arrays were passed in Python "

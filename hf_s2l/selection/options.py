@@ -14,6 +14,7 @@ from transformers.utils import logging
 from ..store import TrajectoryStore
 from .base import MethodSpec
 from .context import MethodContext
+from .group_quotas import DEFAULT_GROUP_QUOTAS
 from .registry import available_methods, get_method
 from .stratified import group_label
 
@@ -83,6 +84,7 @@ def cli(options: dict[str, Any]) -> dict[str, Any]:
         "include_initial": False,
         "unscored": "exclude",
         "group_remainder": "random",
+        "group_quotas": DEFAULT_GROUP_QUOTAS,
     }
     return {k: v for k, v in options.items() if v != defaults[k]}
 

@@ -38,8 +38,11 @@ def cli_command(
     out: str = "OUT_DIR",
     embeddings_file: str | None = None,
     official: bool = False,
+    group_quotas: Any = None,
 ) -> str:
-    """The ``hf-s2l select`` command line that reproduces a selection."""
+    """The ``hf-s2l select`` command line that reproduces a selection.
+
+    ``group_quotas`` (with ``by_column``): ``--group-quotas`` (a mapping as JSON)."""
     options: list[tuple[str, Any]] = [
         ("--method", method),
         ("--budget", repr(budget)),
@@ -47,6 +50,14 @@ def cli_command(
         ("--out", out),
         ("--by-column", by_column or None),
         ("--no-stratify", bool(by_column) and not stratify),
+        (
+            "--group-quotas",
+            None
+            if group_quotas is None or not by_column
+            else group_quotas
+            if isinstance(group_quotas, str)
+            else json.dumps(group_quotas, separators=(",", ":")),
+        ),
         ("--embeddings", embeddings_file or None),
         ("--official", bool(official)),
     ]

@@ -3,8 +3,11 @@
 * :func:`even_split_smallest_first` — the S2L rule (groups visited from the smallest; what a
   group cannot take rolls over): ``stratified`` (``by_column``) and S2L's clusters;
 * :func:`proportional_split` — ``floor(size * budget / N)`` plus the largest remainders:
-  ``by_column`` with ``group_quotas="proportional"``-like uses and LP's ``"exact"`` cluster
-  sizes (tie-break by the next example's score);
+  ``by_column`` with ``group_quotas="proportional"`` and LP's ``"exact"`` cluster sizes
+  (tie-break by the next example's score);
+* :func:`share_split` — ``budget * share`` per group, largest remainders, a group smaller
+  than its share taken whole and its shortfall spread over the others by their shares:
+  ``by_column`` with ``group_quotas={value: share}``;
 * :func:`official_cluster_quotas` — LP's ``subset.py`` rule, ``ceil(size / round(100 / p))``.
 """
 
@@ -21,6 +24,7 @@ __all__ = [
     "official_cluster_quotas",
     "official_split_count",
     "proportional_split",
+    "share_split",
 ]
 
 
@@ -86,6 +90,47 @@ def proportional_split(
             nan = np.isnan(nxt)
             order = np.lexsort((open_, np.where(nan, 0.0, nxt), nan, -rema))
         quotas[open_[order[:left]]] += 1
+    return quotas
+
+
+def share_split(sizes: np.ndarray, shares: np.ndarray, budget: int) -> np.ndarray:
+    """Split ``budget`` over groups by ``shares`` (non-negative, any positive total), exactly.
+
+    Each group gets ``budget * share / sum(shares)`` rounded by the largest remainder (ties:
+    the lower group index), at most its size. A group smaller than its share is taken whole
+    and what it cannot take is spread over the groups that still have room, in proportion to
+    their shares (repeated until every share fits); groups with share 0 get nothing. A
+    ``ValueError`` when the groups with a positive share hold fewer than ``budget`` rows.
+    """
+    sizes = np.asarray(sizes, dtype=np.int64)
+    shares = np.asarray(shares, dtype=np.float64)
+    budget = int(budget)
+    room = int(sizes[shares > 0].sum())
+    if budget > room:
+        raise ValueError(
+            f"the groups with a positive share hold {room} rows, fewer than the budget of "
+            f"{budget}: give a share to more groups, or lower the budget"
+        )
+    quotas = np.zeros(len(sizes), dtype=np.int64)
+    active = shares > 0
+    left = budget
+    while True:
+        w = np.where(active, shares, 0.0)
+        exact = left * w / w.sum() if left and w.sum() > 0 else np.zeros(len(sizes))
+        exact = np.round(exact, 9)  # 3 * (1/3) is 1, not 0.999...: float noise is no share
+        whole = active & (exact >= sizes)  # smaller than (or exactly) its share: taken whole
+        if not whole.any():
+            break
+        quotas[whole] = sizes[whole]
+        left -= int(sizes[whole].sum())
+        active &= ~whole
+    if left > 0:
+        part = np.floor(exact).astype(np.int64)
+        quotas[active] = part[active]
+        extra = left - int(part[active].sum())
+        open_ = np.flatnonzero(active)
+        order = np.lexsort((open_, -(exact - part)[open_]))
+        quotas[open_[order[:extra]]] += 1
     return quotas
 
 

@@ -1,10 +1,11 @@
-"""The group loop: split the budget over groups (smallest first) and run a method in each.
+"""The group loop: split the budget over groups and run a method in each.
 
-The official S2L source loop (``schedules/s2l.py``, ``S2L.query``), for any method: groups
-are visited by ascending size; each gets ``remaining // groups_left`` examples (the
-remainder spread at random over the groups by default, see
-:func:`~hf_s2l.selection.quota.even_split_smallest_first`), a group smaller than its share
-is taken whole, and the method runs within each group larger than its share.
+The official S2L source loop (``schedules/s2l.py``, ``S2L.initialize_labeled_data``), for
+any method: groups are visited by ascending size; each gets its quota (``group_quotas``:
+``"equal"``, the official ``remaining // groups_left`` with the remainder spread at random by
+default; ``"proportional"``; or a mapping, see :mod:`hf_s2l.selection.group_quotas`), a
+group with no more rows than its quota is taken whole, and the method runs within each
+group larger than its quota.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from transformers.utils import logging
 
 from .base import MethodResult, MethodSpec, check_result
 from .context import MethodContext
-from .quota import even_split_smallest_first
+from .group_quotas import GroupQuotas, split_groups
 
 logger = logging.get_logger(__name__)
 
@@ -49,16 +50,20 @@ def run_stratified(
     budget: int,
     groups: np.ndarray,
     split_rng: np.random.Generator | None,
+    rule: GroupQuotas = "equal",
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None, dict[str, Any], list[str]]:
     """Run ``spec`` within each group of ``groups`` (one label per row of ``ctx``).
 
-    ``split_rng``: the generator spreading the budget remainder over groups (``None``: the
+    ``rule``: the group quotas (checked by
+    :func:`~hf_s2l.selection.group_quotas.check_group_quotas`). ``split_rng``: with
+    ``"equal"``, the generator spreading the budget remainder over groups (``None``: the
     official rule, remainder to the last groups). Returns ``(chosen rows of ctx, order key,
     weights, group statistics, warnings of every group)``.
     """
     uniq, inv = np.unique(groups, return_inverse=True)
     sizes = np.bincount(inv, minlength=len(uniq))
-    visit, quotas = even_split_smallest_first(sizes, budget, split_rng)
+    labels = [group_label(u) for u in uniq]
+    visit, quotas, notes = split_groups(rule, labels, sizes, budget, split_rng)
     members = np.argsort(inv, kind="stable")
     bounds = np.concatenate([[0], np.cumsum(sizes)])
     chosen_parts, key_parts, w_parts = [], [], []
@@ -99,8 +104,10 @@ def run_stratified(
     if len(chosen) != budget:  # cannot happen for budget <= N; guard against silent errors
         raise RuntimeError(f"group split selected {len(chosen)} examples for a budget of {budget}")
     gstats = {
-        "visit_order": [group_label(uniq[g]) for g in visit],
-        "remainder": "random" if split_rng is not None else "last",
+        "quotas": rule,
+        "visit_order": [labels[g] for g in visit],
+        **({"remainder": "random" if split_rng is not None else "last"} if rule == "equal" else {}),
+        **notes,
         "counts": group_counts(groups, chosen, quotas),
         "per_group": per_group,
     }

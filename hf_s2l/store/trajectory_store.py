@@ -26,9 +26,10 @@ import hashlib
 import json
 import os
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -55,6 +56,7 @@ from .schema import (
 
 __all__ = [
     "DEFAULT_LOSS_DEFINITION",
+    "HubEntryPoints",
     "StoreCorruptError",
     "StoreLockedError",
     "StoreMismatchError",
@@ -369,19 +371,41 @@ class TrajectoryStore(StoreWriting):
             f"num_columns={self.num_columns}, complete={len(self.complete_columns())}, mode={self.mode!r})"
         )
 
-    # ------------------------------------------------------------------ Hub (hf_s2l.hub)
-    # The store layer does not import hf_s2l.hub; these two thin public entry points do, when
-    # called (the layer test allows exactly these two bodies: ENTRY_POINTS).
+    # ------------------------------------------------------------------ Hub entry points
+    # The store layer does not know the Hub: ``hf_s2l/__init__.py`` (which runs before any
+    # module of the package, and sees both layers) binds these two to ``hf_s2l.hub``.
+    _hub: ClassVar[HubEntryPoints | None] = None
+
+    @classmethod
+    def bind_hub(cls, entry_points: HubEntryPoints) -> None:
+        """Set what :meth:`push_to_hub` and :meth:`from_hub` call (done by ``hf_s2l`` at
+        import, with ``hf_s2l.hub.push_store_to_hub`` / ``store_from_hub``)."""
+        cls._hub = entry_points
+
+    @classmethod
+    def _hub_entry_points(cls) -> HubEntryPoints:
+        if cls._hub is None:  # only if something unbound it: hf_s2l binds it at import
+            raise RuntimeError(
+                "TrajectoryStore has no Hub entry points bound; use "
+                "hf_s2l.hub.push_store_to_hub(store, repo_id) / hf_s2l.hub.store_from_hub(repo_id)"
+            )
+        return cls._hub
+
     def push_to_hub(self, repo_id: str, **kwargs: Any) -> Any:
         """Publish this store as a Hub dataset repo (``hf_s2l.hub.push_store_to_hub``)."""
-        from ..hub.trajectories import push_store_to_hub
-
-        return push_store_to_hub(self, repo_id, **kwargs)
+        return self._hub_entry_points().push(self, repo_id, **kwargs)
 
     @classmethod
     def from_hub(cls, repo_id: str, revision: str | None = None, **kwargs: Any) -> TrajectoryStore:
         """Open a store published on the Hub, through the Hugging Face cache
         (``hf_s2l.hub.store_from_hub``; ``hf_s2l.hub.open_store("hf://...")`` also works)."""
-        from ..hub.trajectories import store_from_hub
+        return cls._hub_entry_points().load(repo_id, revision, **kwargs)
 
-        return store_from_hub(repo_id, revision, **kwargs)
+
+@dataclass(frozen=True)
+class HubEntryPoints:
+    """What :meth:`TrajectoryStore.push_to_hub` / :meth:`TrajectoryStore.from_hub` call:
+    ``push(store, repo_id, **kwargs)`` and ``load(repo_id, revision, **kwargs)``."""
+
+    push: Callable[..., Any]
+    load: Callable[..., TrajectoryStore]

@@ -46,7 +46,7 @@ def load_train_data(cfg) -> Any:
     """
     d, task = cfg.data, cfg.run.task
     if task == "clinical":
-        from hf_s2l.corpora import load_radiology_reports
+        from hf_s2l.experiments.corpora import load_radiology_reports
 
         csv = d.reports_csv or str(
             require_data_root(d.data_root, "the IU reports")
@@ -57,7 +57,7 @@ def load_train_data(cfg) -> Any:
         ds = ds.rename_columns({"findings": "instruction", "impression": "output"})
         return ds
     if cfg.run.smoke or d.train_dataset in ("local", "math_mix"):
-        from hf_s2l.corpora import load_math_mixture
+        from hf_s2l.experiments.corpora import load_math_mixture
 
         root = require_data_root(d.data_root, "the local math mixture")
         if not (root / "math_mix").is_dir():
@@ -109,8 +109,8 @@ def load_math_eval_set(data_root: str | os.PathLike | None, name: str, limit: in
     """
     from datasets import Dataset
 
-    from hf_s2l.corpora import load_math_eval
-    from hf_s2l.eval import extract_answer
+    from hf_s2l.experiments.corpora import load_math_eval
+    from hf_s2l.experiments.eval import extract_answer
 
     root = require_data_root(data_root, f"the math eval set {name!r}")
     if name in ("gsm8k", "numglue", "simuleq", "deepmind"):

@@ -55,7 +55,7 @@ def generate(
 
 def score_math(completions: list[str], answers: list[str]) -> float:
     """Accuracy (%) of answer extraction + numeric comparison against gold answers."""
-    from hf_s2l.eval import math_accuracy
+    from hf_s2l.experiments.eval import math_accuracy
 
     acc = math_accuracy(completions, answers)
     return float("nan") if math.isnan(acc) else 100.0 * acc

@@ -91,7 +91,7 @@ def smoke_family(real_name: str) -> str:
     if "opt" in low:
         return "opt"
     if "llama" in low:
-        return "opt"  # no tiny Llama builder in hf_s2l.tiny: a decoder-only stand-in
+        return "opt"  # no tiny Llama builder in hf_s2l.experiments.tiny: a decoder-only stand-in
     raise ValueError(f"no smoke stand-in for {real_name!r}; use a Pythia, Phi, OPT or Llama id")
 
 
@@ -110,7 +110,7 @@ def build_smoke_model(
     Returns the directory; the recipe then loads it with the real ``from_pretrained`` path.
     Idempotent: an existing directory with a config is reused.
     """
-    from hf_s2l.tiny import save_tiny, tiny_model, train_tokenizer
+    from hf_s2l.experiments.tiny import save_tiny, tiny_model, train_tokenizer
 
     save_dir = Path(save_dir)
     if (save_dir / "config.json").is_file():
@@ -133,7 +133,7 @@ def build_smoke_model(
 
 def build_smoke_bertscore_model(texts: list[str], save_dir: str | os.PathLike) -> str:
     """A tiny BERT + local tokenizer for BERTScore in smoke mode (stand-in for roberta-large)."""
-    from hf_s2l.tiny import tiny_bert_encoder
+    from hf_s2l.experiments.tiny import tiny_bert_encoder
 
     return tiny_bert_encoder(texts, save_dir, vocab_size=384)
 

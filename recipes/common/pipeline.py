@@ -57,13 +57,13 @@ def run_names(cfg: RecipeConfig) -> list[tuple[str, str, str | None, int | float
 
 
 def _texts_for_tokenizer(ds) -> list[str]:
-    from hf_s2l.corpora import format_prompt
+    from hf_s2l import format_prompt
 
     return [format_prompt(r["instruction"], r.get("input")) + " " + str(r["output"]) for r in ds]
 
 
 def _tokenize(ds, tokenizer, cfg: RecipeConfig, keep: list[str]):
-    from hf_s2l.corpora import tokenize_sft
+    from hf_s2l import tokenize_sft
 
     return ds.map(
         tokenize_sft,
@@ -320,7 +320,7 @@ class Recipe:
 
     # -- stage 4
     def evaluate(self) -> dict[str, dict[str, Any]]:
-        from hf_s2l.corpora import format_prompt
+        from hf_s2l import format_prompt
 
         from .data import load_math_eval_set
         from .evaluation import generate
@@ -389,7 +389,7 @@ class Recipe:
             from .evaluation import score_math
 
             return {set_name: score_math(outs, refs)}
-        from hf_s2l.eval import clinical_metrics
+        from hf_s2l.experiments.eval import clinical_metrics
 
         if task == "clinical":
             return clinical_metrics(

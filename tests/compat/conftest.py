@@ -305,7 +305,7 @@ def causal_lm(tokenizer):
     """A factory of fresh tiny GPT-NeoX models (fp32, no dropout)."""
 
     def make(seed: int = 0, family: str = "gpt_neox"):
-        from hf_s2l.tiny import tiny_model
+        from hf_s2l.experiments.tiny import tiny_model
 
         model = tiny_model(
             family=family, vocab_size=len(tokenizer), hidden_size=32, num_layers=2, seed=seed

@@ -54,7 +54,7 @@ def seq2seq_ds(radiology_rows, tokenizer):
 def _t5(tokenizer):
     import torch
 
-    from hf_s2l.tiny import tiny_model
+    from hf_s2l.experiments.tiny import tiny_model
 
     model = tiny_model(family="t5", vocab_size=len(tokenizer), hidden_size=32, num_layers=2)
     # in-step losses are the training forward's: no dropout there (T5 attention applies

@@ -12,7 +12,7 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def test_embedded_demo_data_is_small_real_and_attributed():
-    from hf_s2l.demo import demo_data_dir
+    from hf_s2l.experiments.demo import demo_data_dir
 
     d = demo_data_dir()
     train = [json.loads(x) for x in (d / "train.jsonl").read_text().splitlines()]
@@ -34,8 +34,8 @@ def test_embedded_demo_data_is_small_real_and_attributed():
 def test_answer_token_loss_matches_per_example_model_loss():
     import torch
 
-    from hf_s2l.demo import answer_token_loss
-    from hf_s2l.tiny import tiny_model
+    from hf_s2l.experiments.demo import answer_token_loss
+    from hf_s2l.experiments.tiny import tiny_model
 
     torch.manual_seed(0)
     model = tiny_model(family="gpt_neox", vocab_size=64, hidden_size=16, num_layers=1, num_heads=2)
@@ -60,8 +60,8 @@ def test_answer_token_loss_matches_per_example_model_loss():
 
 
 def test_heldout_split_is_fixed_per_source_and_disjoint():
-    from hf_s2l.demo import demo_data_dir
-    from hf_s2l.demo.run import _read_jsonl, split_heldout
+    from hf_s2l.experiments.demo import demo_data_dir
+    from hf_s2l.experiments.demo.data import _read_jsonl, split_heldout
 
     rows = _read_jsonl(demo_data_dir() / "train.jsonl", None)
     train, held = split_heldout(rows, 0.1)
@@ -147,7 +147,7 @@ def test_demo_fast_end_to_end(tmp_path, capsys):
 @pytest.mark.slow
 def test_demo_progress_bars_without_log_dicts(tmp_path, capfd):
     """With progress bars on, the Trainer's bars are shown but not its raw dicts."""
-    from hf_s2l.demo import DemoConfig, run_demo
+    from hf_s2l.experiments.demo import DemoConfig, run_demo
 
     cfg = DemoConfig.fast(
         out_dir=str(tmp_path / "d"), methods=("random",), max_train_examples=120, num_threads=2
@@ -162,8 +162,8 @@ def test_demo_progress_bars_without_log_dicts(tmp_path, capfd):
 @pytest.mark.parametrize("fast", [False, True])
 def test_demo_target_is_at_least_4x_the_proxy(fast):
     """The benchmark's protocol: target >= 4x the proxy's parameters (default and --fast)."""
-    from hf_s2l.demo import DemoConfig
-    from hf_s2l.tiny import tiny_model
+    from hf_s2l.experiments.demo import DemoConfig
+    from hf_s2l.experiments.tiny import tiny_model
 
     cfg = DemoConfig.fast() if fast else DemoConfig()
     assert cfg.proxy_epochs == cfg.target_epochs == 3

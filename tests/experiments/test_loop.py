@@ -24,9 +24,8 @@ def recorded(tmp_path_factory, math_raw, tokenizer):
     """A 24-row tiny proxy run: row 0's only label is at position 0, row 1 has none."""
     from transformers import DataCollatorForSeq2Seq, TrainingArguments
 
-    from hf_s2l import RecordingSchedule
-    from hf_s2l.corpora import tokenize_sft
-    from hf_s2l.tiny import tiny_model
+    from hf_s2l import RecordingSchedule, tokenize_sft
+    from hf_s2l.experiments.tiny import tiny_model
 
     def edit(row, i):
         if i == 0:

@@ -60,7 +60,7 @@ def make_causal_lm(tokenizer):
     def make(seed: int = 0, dropout: float = 0.0, family: str = "gpt_neox"):
         import torch
 
-        from hf_s2l.tiny import tiny_model
+        from hf_s2l.experiments.tiny import tiny_model
 
         model = tiny_model(
             family=family, vocab_size=len(tokenizer), hidden_size=32, num_layers=2, seed=seed

@@ -33,8 +33,8 @@ from transformers import (  # noqa: E402
 )
 
 from hf_s2l import TrajectoryCallback  # noqa: E402
+from hf_s2l.experiments.tiny import tiny_model  # noqa: E402
 from hf_s2l.record.in_step import InStepRecorder  # noqa: E402
-from hf_s2l.tiny import tiny_model  # noqa: E402
 from tests._train_script import load_data, load_tokenizer  # noqa: E402
 
 

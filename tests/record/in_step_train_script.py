@@ -63,7 +63,7 @@ class Snapshots(TrainerCallback):
 
 
 def make_model(tokenizer: Any, seed: int = 0):
-    from hf_s2l.tiny import tiny_model
+    from hf_s2l.experiments.tiny import tiny_model
 
     model = tiny_model(
         family="gpt_neox", vocab_size=len(tokenizer), hidden_size=32, num_layers=2, seed=seed

@@ -98,7 +98,7 @@ def test_user_collator_with_extra_columns(
 
 @pytest.mark.parametrize("collator_has_model", [True, False])
 def test_seq2seq_trainer_t5(tmp_path, tokenizer, record_raw, helpers, collator_has_model):
-    from hf_s2l.tiny import tiny_model
+    from hf_s2l.experiments.tiny import tiny_model
 
     def enc(ex):
         src = tokenizer("Q: " + ex["instruction"], add_special_tokens=False)["input_ids"][:40]

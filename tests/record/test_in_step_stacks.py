@@ -249,7 +249,7 @@ def _bart(tokenizer):
 
 
 def _t5(tokenizer):
-    from hf_s2l.tiny import tiny_model
+    from hf_s2l.experiments.tiny import tiny_model
 
     return _no_dropout(
         tiny_model(family="t5", vocab_size=len(tokenizer), hidden_size=32, num_layers=1)

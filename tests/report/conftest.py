@@ -16,8 +16,8 @@ def recorded_store(tmp_path_factory, math_raw, tokenizer):
     import transformers as tf
 
     import hf_s2l
-    from hf_s2l.corpora import tokenize_sft
-    from hf_s2l.tiny import tiny_model
+    from hf_s2l import tokenize_sft
+    from hf_s2l.experiments.tiny import tiny_model
 
     root = tmp_path_factory.mktemp("report")
     ds = math_raw.map(  # 256 tokens: every row keeps answer tokens (128 would cut some off)

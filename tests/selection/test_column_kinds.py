@@ -37,7 +37,7 @@ def _short_sft(example, tokenizer):
 @pytest.fixture(scope="module")
 def both_stores(tmp_path_factory, math_raw, tokenizer):
     """(probe store, in-step store) of one real 2-epoch run of a tiny causal LM."""
-    from hf_s2l.tiny import tiny_model
+    from hf_s2l.experiments.tiny import tiny_model
 
     out = tmp_path_factory.mktemp("both")
     model = tiny_model(family="gpt_neox", vocab_size=len(tokenizer), hidden_size=32, num_layers=2)

@@ -21,7 +21,7 @@ def _record(out, dataset, tokenizer, hidden, epochs, seed):
     from transformers import DataCollatorForSeq2Seq, Trainer, TrainingArguments
 
     from hf_s2l import TrajectoryCallback
-    from hf_s2l.tiny import tiny_model
+    from hf_s2l.experiments.tiny import tiny_model
 
     args = TrainingArguments(
         output_dir=str(out / "run"),

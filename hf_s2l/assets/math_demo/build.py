@@ -9,7 +9,7 @@ DATA holds ``math_mix/`` with the full upstream files, laid out like ``tests/fix
 Writes, next to this script:
 
 - ``train.jsonl``: a fixed random sample of the math instruction mixture
-  (``hf_s2l.corpora.load_math_mixture``) — 450 GSM8K train, 400 MAWPS, 400 ASDiv-A and
+  (``hf_s2l.experiments.corpora.load_math_mixture``) — 450 GSM8K train, 400 MAWPS, 400 ASDiv-A and
   250 AQuA-RAT rows — each ``{"instruction", "output", "source"}``;
 - ``heldout_gsm8k.jsonl``: 200 rows of the GSM8K *test* split in the same format (the
   held-out set; never trained on);
@@ -40,7 +40,7 @@ def _write_jsonl(path: Path, rows: list[dict]) -> None:
 
 def build(data_root: Path, out_dir: Path = HERE, seed: int = 0) -> None:
     """Sample the mixture and the held-out slice from ``data_root`` into ``out_dir``."""
-    from hf_s2l.corpora.math import _gsm8k_rows, load_math_mixture
+    from hf_s2l.experiments.corpora.math import _gsm8k_rows, load_math_mixture
 
     rng = np.random.default_rng(seed)
     mix = load_math_mixture(data_root / "math_mix")

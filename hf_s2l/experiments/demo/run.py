@@ -95,7 +95,7 @@ def run_demo(
 
     import hf_s2l
 
-    from ..corpora import tokenize_sft
+    from ...data.sft import tokenize_sft
     from ..tiny import tiny_model, train_tokenizer
 
     cfg = config or DemoConfig()
@@ -175,7 +175,7 @@ def run_demo(
     proxy_params = _num_params(proxy)
     # a from-scratch model has no Hub name: give the store (and the report) a descriptive one
     proxy.config._name_or_path = (
-        f"tiny GPT-NeoX proxy (hf_s2l.tiny, from scratch, {proxy_params / 1e6:.2f}M "
+        f"tiny GPT-NeoX proxy (hf_s2l.experiments.tiny, from scratch, {proxy_params / 1e6:.2f}M "
         f"parameters, hidden {cfg.proxy_hidden_size}, {cfg.proxy_layers} layers)"
     )
     say(

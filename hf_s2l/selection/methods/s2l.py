@@ -223,6 +223,7 @@ OFFICIAL = {
     "include_initial": False,  # the checkpoints are saved during training
     "unscored": "zero",  # losses[isnan(losses)] = 0
     "group_remainder": "last",  # n // groups_left, the remainder to the last groups
+    "group_quotas": "equal",  # every source the same share (initialize_labeled_data)
     "kmeans_seed": 1234,  # faiss' default seed, which the official code leaves
     "niter": 20,
     "max_points_per_centroid": 256,  # faiss' default

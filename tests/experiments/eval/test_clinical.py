@@ -6,12 +6,12 @@ import math
 
 import pytest
 
-from hf_s2l.eval import clinical_metrics, load_metric
+from hf_s2l.experiments.eval import clinical_metrics, load_metric
 
 
 @pytest.fixture(scope="module")
 def reports(shared_data):
-    from hf_s2l.corpora import load_radiology_reports
+    from hf_s2l.experiments.corpora import load_radiology_reports
 
     ds = load_radiology_reports(shared_data / "radiology_iu" / "indiana_reports.csv", limit=40)
     # "predictions": the findings of each report (a real, imperfect summary of it);
@@ -25,7 +25,7 @@ def reports(shared_data):
 @pytest.fixture(scope="module")
 def bertscore_dir(tmp_path_factory, reports):
     """A tiny randomly initialised BERT + BPE tokenizer saved locally (stand-in for roberta-large)."""
-    from hf_s2l.tiny import tiny_bert_encoder
+    from hf_s2l.experiments.tiny import tiny_bert_encoder
 
     d = tmp_path_factory.mktemp("bertscore_tiny_bert")
     return tiny_bert_encoder(reports[0] + reports[1], d, vocab_size=300)

@@ -6,7 +6,13 @@ import json
 
 import pytest
 
-from hf_s2l.eval import answers_match, extract_answer, is_correct, math_accuracy, parse_number
+from hf_s2l.experiments.eval import (
+    answers_match,
+    extract_answer,
+    is_correct,
+    math_accuracy,
+    parse_number,
+)
 
 
 def _eval_rows(shared_data, name):
@@ -37,7 +43,7 @@ def test_eval_set_gold_answers_all_correct(shared_data, name, size):
 
 
 def test_math_mixture_training_outputs_all_correct(shared_data):
-    from hf_s2l.corpora import load_math_mixture
+    from hf_s2l.experiments.corpora import load_math_mixture
 
     ds = load_math_mixture(shared_data / "math_mix")
     golds = [o.rpartition("The answer is ")[2].rstrip(".") for o in ds["output"]]

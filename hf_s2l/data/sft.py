@@ -1,4 +1,9 @@
-"""Alpaca-style supervised fine-tuning format, as in the S2L and LP papers' code."""
+"""Supervised fine-tuning rows for the recorder: Alpaca prompts, the prompt masked from the loss.
+
+The format of the S2L and LP papers' code. :func:`tokenize_sft` turns an instruction/response
+row into ``input_ids``/``labels`` with the prompt's labels at -100, so the per-example loss the
+:class:`~hf_s2l.TrajectoryCallback` records is the response's loss (README step 1).
+"""
 
 from __future__ import annotations
 
