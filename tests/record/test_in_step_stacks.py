@@ -15,6 +15,7 @@ import torch
 from transformers import DataCollatorForSeq2Seq, Trainer, TrainingArguments
 
 from hf_s2l import TrajectoryCallback, TrajectoryStore
+from hf_s2l.compat import sft_config_kwargs
 
 HERE = Path(__file__).resolve().parent
 _spec = importlib.util.spec_from_file_location(
@@ -314,7 +315,7 @@ def _sft(tmp_path, rows, tokenizer, *, mode="in_step", model=None, **config):
     snaps = h.Snapshots()
     trainer = trl.SFTTrainer(
         model=h.make_model(tokenizer) if model is None else model,
-        args=trl.SFTConfig(**kw),
+        args=trl.SFTConfig(**sft_config_kwargs(**kw)),
         train_dataset=Dataset.from_list(rows),
         processing_class=tokenizer,
         callbacks=[snaps, TrajectoryCallback(tmp_path / "store", mode=mode, num_points=1)],
