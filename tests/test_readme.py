@@ -34,6 +34,7 @@ NOT_RUN = {
     "pip install": "installs; .ci/run runs the Quickstart's test command verbatim",
     "python -m pytest": "the test suite itself",
     "ruff ": "lint; tests/test_lint.py",
+    "bash .ci/floors": "CI's floor job (installs a venv of its own)",
 }
 
 
