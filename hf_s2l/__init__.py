@@ -28,12 +28,14 @@ _LAZY: dict[str, str] = {
     "TrajectoryStore": "hf_s2l.store",
     "StoreMismatchError": "hf_s2l.store",
     "StoreCorruptError": "hf_s2l.store",
+    "StoreChangedError": "hf_s2l.store",
     "StoreLockedError": "hf_s2l.store",
     # record
     "TrajectoryCallback": "hf_s2l.record",
     "RecordingSchedule": "hf_s2l.record",
     "per_example_loss": "hf_s2l.record",
     "attach": "hf_s2l.record",
+    "RecorderConflictError": "hf_s2l.record",
     # select
     "Selection": "hf_s2l.selection",
     "select": "hf_s2l.selection",
@@ -62,10 +64,22 @@ if TYPE_CHECKING:  # pragma: no cover
     from .data import AlignmentError, SelectedDataset, add_example_ids
     from .data.sft import format_prompt, tokenize_sft
     from .experiments.demo import DemoConfig, run_demo
-    from .record import RecordingSchedule, TrajectoryCallback, attach, per_example_loss
+    from .record import (
+        RecorderConflictError,
+        RecordingSchedule,
+        TrajectoryCallback,
+        attach,
+        per_example_loss,
+    )
     from .report import build_report
     from .selection import MethodResult, Selection, available_methods, register_method, select
-    from .store import StoreCorruptError, StoreLockedError, StoreMismatchError, TrajectoryStore
+    from .store import (
+        StoreChangedError,
+        StoreCorruptError,
+        StoreLockedError,
+        StoreMismatchError,
+        TrajectoryStore,
+    )
     from .transfer_check import TransferAlignmentError, TransferReport, transfer
 
 

@@ -2,9 +2,10 @@
 
 Paths such as a worktree under ``/work``, a home folder, a pytest temporary folder or a
 Windows user folder leak the author's machine and break on every other one (the legacy
-selections once recorded ``"store_path": "/work/.../probe"``). Every file ``git ls-files``
-lists is read (binary files, i.e. with a NUL byte or not UTF-8, are skipped); documented
-examples are allowed only through ``ALLOWED`` below, each with its reason.
+selections once recorded the generating worktree's absolute path as ``store_path``). Every
+file ``git ls-files`` lists, this one included, is read (binary files, i.e. with a NUL byte
+or not UTF-8, are skipped); documented examples are allowed only through ``ALLOWED`` below,
+each with its reason.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ MACHINE_PATH = re.compile(
             r"/" + r"tmp/pytest-of-",
             r"/" + r"tmp/pytest-\d",
             r"/" + r"private/var/folders/",
-            r"\b[A-Za-z]:\\\\?" + r"Users\\\\?",  # C:\Users\ (also JSON-escaped)
+            r"\b[A-Za-z]:\\\\?" + r"Users\\\\?",  # a Windows user folder (also JSON-escaped)
             r"\b[A-Za-z]:/" + "Users/",
         ]
     ),
@@ -69,7 +70,7 @@ def test_the_pattern_catches_machine_paths_and_spares_examples():
         "/" + "tmp/pytest-12/store",
         "/" + "private/var/folders/xy/T/store",
         r'"C:\\' + r'Users\\carol\\store"',
-        "C:" + "/Users/carol/store",
+        "C:/" + "Users/carol/store",
     ]
     for text in caught:
         assert machine_paths(text), text

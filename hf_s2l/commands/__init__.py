@@ -35,9 +35,11 @@ def check_out_dir(
 
 def mark_out_dir(path: str | Path, kind: str) -> None:
     """Leave :data:`OUTPUT_MARKER` in ``path`` (after the command wrote its files)."""
+    from ..store._fs import atomic_write
+
     p = Path(path)
     p.mkdir(parents=True, exist_ok=True)
-    (p / OUTPUT_MARKER).write_text(json.dumps({"kind": kind}) + "\n")
+    atomic_write(p / OUTPUT_MARKER, lambda f: f.write(json.dumps({"kind": kind}) + "\n"))
 
 
 def _written_names(kind: str) -> str:

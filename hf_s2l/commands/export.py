@@ -27,7 +27,6 @@ def run(args: argparse.Namespace) -> int:
 
     check_out_dir(args.out, kind="export", overwrite=args.overwrite)
     selected, counts = build_selected(args)
-    mark_out_dir(args.out, "export")  # before writing: a failed export can be retried
     cmd = command_line("export", args, ["--out", args.out, "--format", args.format])
     out = selected.export(
         args.out,
@@ -36,7 +35,8 @@ def run(args: argparse.Namespace) -> int:
         command=cmd,
         source_dataset=args.dataset,
         group_counts=counts or None,
-    )
+    )  # written whole or not at all (hub/export_folder.py)
+    mark_out_dir(args.out, "export")  # last: the marker only ever sits beside a complete export
     print(  # noqa: T201
         f"exported {len(selected)} rows ({selected.alignment.method} alignment) to "
         f"{out}/data/{args.split}.{args.format}"

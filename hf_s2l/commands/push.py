@@ -38,17 +38,26 @@ def add_dataset_args(p: argparse.ArgumentParser) -> None:
         default=[],
         help="column of the dataset to count per value before/after selection (repeatable)",
     )
+    p.add_argument(
+        "--trust-unverified",
+        action="store_true",
+        help="use a selection whose selection.json lost its files_sha256 digests (nothing "
+        "then shows whether its indices or ids were edited)",
+    )
 
 
 def build_selected(args: argparse.Namespace):  # -> SelectedDataset
     """Load the dataset and the selection named by ``args`` and align them."""
     from ..data import SelectedDataset, load_any_dataset
     from ..hub.trajectories import open_store
+    from ..selection import Selection
 
+    trust = bool(getattr(args, "trust_unverified", False))
+    selection = Selection.load(args.selection, trust_unverified=trust)
     raw = load_any_dataset(args.dataset, split=args.split, config=args.dataset_config)
     store = open_store(args.store) if args.store else None
     selected = SelectedDataset(
-        raw, args.selection, id_column=args.id_column, ordered=args.ordered, store=store
+        raw, selection, id_column=args.id_column, ordered=args.ordered, store=store
     )
     counts = {c: selected.group_counts(c, source=raw) for c in args.group_column}
     return selected, counts
@@ -64,6 +73,7 @@ def command_line(name: str, args: argparse.Namespace, extra: list[str]) -> str:
         ("--store", args.store or None),
         ("--ordered", bool(args.ordered)),
         ("--group-column", list(args.group_column)),
+        ("--trust-unverified", bool(getattr(args, "trust_unverified", False))),
     ]
     return hf_s2l_command(name, [args.selection], options, extra=extra)
 

@@ -62,14 +62,21 @@ def run(args: argparse.Namespace) -> int:
             args.out or default_out_dir(args.store), kind="report", overwrite=args.overwrite
         )
     )
+    store = open_store(args.store)
+    target = open_store(args.target_store) if args.target_store else None
+    if target is not None:  # asked for: a transfer section that cannot be made is an error
+        from ..transfer_check import align_rows, match_columns
+
+        align_rows(store, target)
+        match_columns(store, target)
     report = build_report(
-        open_store(args.store),
+        store,
         selection=args.selection,
         out=out,
         by_column=args.by_column,
         num_clusters=args.num_clusters,
         seed=args.seed,
-        target_store=open_store(args.target_store) if args.target_store else None,
+        target_store=target,
     )
     mark_out_dir(out, "report")
     for name, fig in report.figures.items():
@@ -77,4 +84,10 @@ def run(args: argparse.Namespace) -> int:
     for name, why in report.skipped.items():
         print(f"  {name:14s} skipped: {why}")
     print(f"report: {report.html}")
+    transfer = report.summary.get("transfer") or {}
+    if "error" in transfer:
+        raise ValueError(
+            f"--target-store {args.target_store}: no transfer section, {transfer['error']} "
+            f"(the rest of the report is in {report.html})"
+        )
     return 0

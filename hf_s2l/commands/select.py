@@ -54,6 +54,30 @@ def _group_quotas(text: str) -> Any:
         raise argparse.ArgumentTypeError(str(err)) from None
 
 
+# select() arguments the command sets from its own flags: never through --param
+_FLAG_OF = {
+    "official": "--official (give it to turn official mode on, leave it out for off)",
+    "seed": "--seed",
+    "by_column": "--by-column",
+    "stratify": "--no-stratify",
+    "embeddings": "--embeddings FILE.npy",
+    "budget": "--budget",
+    "method": "--method",
+    "store": "the STORE argument",
+    "groups": "--by-column (a store metadata column)",
+    "group_quotas": "--group-quotas",
+}
+
+
+def _check_params(params: dict[str, Any]) -> None:
+    for key, value in params.items():
+        if key in _FLAG_OF:
+            raise ValueError(
+                f"--param {key}={json.dumps(value)}: {key} is not a method parameter; it is "
+                f"set by {_FLAG_OF[key]}"
+            )
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "select",
@@ -132,6 +156,7 @@ def run(args: argparse.Namespace) -> int:
     check_out_dir(args.out)
     Selection.check_target(args.out, overwrite=args.overwrite)  # before the selection runs
     params = dict(args.param)
+    _check_params(params)
     if args.texts:
         params["texts_file"] = args.texts
     if args.text_column:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from transformers.utils import logging
 
 from .card import build_card, parse_card
+from .export_folder import CARD_FILENAME, staged_export
 from .provenance import PROVENANCE_KEY, SelectionProvenance
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -30,7 +31,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 logger = logging.get_logger(__name__)
 
-CARD_FILENAME = "README.md"
 EXPORT_FORMATS = ("parquet", "jsonl")
 
 __all__ = [
@@ -146,15 +146,16 @@ def export_rows(
         raise ValueError(f"format must be one of {EXPORT_FORMATS}, got {format!r}")
     build_card(provenance)  # fail on a bad card before anything is written
     d = Path(directory)
-    (d / "data").mkdir(parents=True, exist_ok=True)
     rel = f"data/{split}.{format}"
-    if format == "parquet":
-        datasets.Dataset.to_parquet(rows, str(d / rel))
-    else:
-        datasets.Dataset.to_json(rows, str(d / rel), lines=True, force_ascii=False)
-    metadata = {
-        "configs": [{"config_name": "default", "data_files": [{"split": split, "path": rel}]}]
-    }
-    write_card(d, replace(provenance, layout=format), metadata=metadata)
+    with staged_export(d, [rel, CARD_FILENAME]) as tmp:  # all files, or none
+        (tmp / "data").mkdir()
+        if format == "parquet":
+            datasets.Dataset.to_parquet(rows, str(tmp / rel))
+        else:
+            datasets.Dataset.to_json(rows, str(tmp / rel), lines=True, force_ascii=False)
+        metadata = {
+            "configs": [{"config_name": "default", "data_files": [{"split": split, "path": rel}]}]
+        }
+        write_card(tmp, replace(provenance, layout=format), metadata=metadata)
     logger.info(f"exported {len(rows)} rows to {d / rel}")
     return d

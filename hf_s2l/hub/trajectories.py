@@ -93,10 +93,14 @@ def parse_hub_uri(uri: str) -> tuple[str, str | None, str]:
 
 
 def _check_part(part: str, where: str, what: str = "path") -> None:
-    if part in (".", "..") or "\\" in part or "\x00" in part:
+    # '%' (percent-encoding: '%2e%2e' is '..' once decoded), spaces around a part (' ..')
+    # and control characters never name a real repo, revision or folder: refused with '..'
+    odd = "%" in part or part != part.strip() or any(ord(c) < 32 or ord(c) == 127 for c in part)
+    if part in (".", "..") or "\\" in part or odd:
         raise ValueError(
-            f"{where!r}: the {what} part {part!r} is not allowed in a Hub path ('.', '..' and "
-            "backslashes could reach files outside the repo's snapshot in the Hub cache)"
+            f"{where!r}: the {what} part {part!r} is not allowed in a Hub path ('.', '..', "
+            "backslashes, '%'-escapes, spaces around a name and control characters could "
+            "reach files outside the repo's snapshot in the Hub cache)"
         )
 
 
@@ -300,6 +304,7 @@ def push_store_to_hub(
         )
         for f in files
     ]
+    store.check_generation()  # the files just read are those of the store described
     card = store_card(store, repo_id).encode("utf-8")
     ops.append(
         CommitOperationAdd(

@@ -2,7 +2,8 @@
 
 - :class:`TrajectoryCallback` — the one callback to add to a Trainer (probe mode: a no-grad
   pass over the whole training set at each point of a :class:`RecordingSchedule`).
-- :func:`attach` — add the callback to a Trainer and wire it explicitly (``set_trainer``).
+- :func:`attach` — add the callback to a Trainer and wire it explicitly (``set_trainer``);
+  one recorder per store (:class:`RecorderConflictError`, see ``recorders.py``).
 - :func:`per_example_loss` — the single loss definition shared by every recording mode.
 - :func:`has_target` — whether a row has a target token (the rule behind NaN losses).
 """
@@ -14,11 +15,13 @@ from typing import Any
 from .callback import TrajectoryCallback
 from .losses import has_target, per_example_loss
 from .probe import ProbeError
+from .recorders import RecorderConflictError
 from .schedule import RecordingSchedule
 from .wiring import attach
 
 __all__ = [
     "ProbeError",
+    "RecorderConflictError",
     "RecordingSchedule",
     "TrajectoryCallback",
     "attach",

@@ -34,6 +34,7 @@ from transformers.utils import logging
 from ..store.schema import check_metadata_name
 from .probe import ProbeError, check_map_style
 from .probe_recorder import ProbeRecorder
+from .recorders import check_recorders, claim_folders, release_folders
 from .run import find_trainer, raw_dataset, recorded_store_message
 from .run_info import check_unique_ids, plain, raw_columns
 from .schedule import RecordingSchedule
@@ -174,26 +175,59 @@ class TrajectoryCallback(ProbeRecorder, TrainerCallback):
             return None
         return getattr(self._in_step, event)(args, state, control, **kwargs)
 
-    def on_init_end(self, args, state, control, **kwargs):
+    def store_folders(self) -> list[Path]:
+        """The store folders this callback writes (probe store, in-step store)."""
+        folders = [self.output_dir] if self.probing else []
+        if self._in_step is not None:
+            folders.append(Path(self._in_step.output_dir))
+        return folders
+
+    def check_trainer(self, trainer: Any) -> None:
+        """Refuse, before training, what would fail later: a second recorder of one store
+        (:class:`~hf_s2l.record.recorders.RecorderConflictError`), an empty training set, or
+        one the probe pass cannot score. Run at Trainer construction and by ``attach``."""
+        if trainer is None:
+            return
+        check_recorders(trainer)
+        dataset = getattr(trainer, "train_dataset", None)
+        if dataset is None:
+            return
         if self.probing:
-            # Fail fast (at Trainer construction) on datasets the probe pass cannot score.
-            dataset = getattr(find_trainer(self), "train_dataset", None)
-            if dataset is not None:
-                check_map_style(dataset)
-                if len(dataset) == 0:
-                    raise ProbeError("the training dataset is empty: nothing to record")
+            check_map_style(dataset)
+        try:
+            empty = len(dataset) == 0
+        except TypeError:  # no length (an iterable dataset): the Trainer checks max_steps
+            empty = False
+        if empty:
+            # torch's sampler would stop first with "num_samples should be a positive integer"
+            raise ProbeError(
+                "the training dataset is empty (0 rows): nothing to train on nor to record. "
+                "Give the Trainer a train_dataset with rows (check the filters and the split)"
+            )
+
+    def on_init_end(self, args, state, control, **kwargs):
+        # Fail fast (at Trainer construction), before any step.
+        self.check_trainer(find_trainer(self))
         return self._forward("on_init_end", args, state, control, **kwargs)
 
     def on_train_begin(self, args, state, control, **kwargs):
-        if self.probing:
-            self._begin(args, state, kwargs)
-        if hasattr(self._in_step, "set_columns"):
-            # The in-step store carries the same ids and metadata as a probe store.
-            loader = kwargs.get("train_dataloader")
-            raw = raw_dataset(find_trainer(self), getattr(loader, "dataset", None))
-            ids, metadata = raw_columns(raw, self.id_column, self.metadata_columns)
-            self._in_step.set_columns(ids, metadata)
-        return self._forward("on_train_begin", args, state, control, **kwargs)
+        trainer = find_trainer(self)
+        if trainer is not None:
+            check_recorders(trainer)  # also callbacks added after the Trainer was built
+        claim_folders(self, self.store_folders())
+        try:
+            if self.probing:
+                self._begin(args, state, kwargs)
+            if hasattr(self._in_step, "set_columns"):
+                # The in-step store carries the same ids and metadata as a probe store.
+                loader = kwargs.get("train_dataloader")
+                raw = raw_dataset(trainer, getattr(loader, "dataset", None))
+                ids, metadata = raw_columns(raw, self.id_column, self.metadata_columns)
+                self._in_step.set_columns(ids, metadata)
+            return self._forward("on_train_begin", args, state, control, **kwargs)
+        except BaseException:
+            release_folders(self)
+            raise
 
     def on_step_end(self, args, state, control, **kwargs):
         if self.probing and self._setup is not None:
@@ -206,9 +240,12 @@ class TrajectoryCallback(ProbeRecorder, TrainerCallback):
         return self._forward("on_epoch_end", args, state, control, **kwargs)
 
     def on_train_end(self, args, state, control, **kwargs):
-        if self.probing and self._setup is not None and self.store is not None:
-            self._probe_train_end()
-        return self._forward("on_train_end", args, state, control, **kwargs)
+        try:
+            if self.probing and self._setup is not None and self.store is not None:
+                self._probe_train_end()
+            return self._forward("on_train_end", args, state, control, **kwargs)
+        finally:
+            release_folders(self)
 
 
 def _make_forwarder(event: str):

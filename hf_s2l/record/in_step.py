@@ -43,6 +43,7 @@ from .in_step_hash import ContentTable, dataset_keys
 from .in_step_writer import InStepWriter, _Pending
 from .losses import IGNORE_INDEX
 from .probe import is_encoder_decoder, unwrap_collator, unwrap_model
+from .recorders import check_recorders
 from .run import dataset_identity, find_trainer, open_run_store
 from .stacks import InStepError, LabelTap, check_rows_are_examples, combine_keys
 
@@ -127,6 +128,10 @@ class InStepRecorder(InStepCapture, InStepWriter, TrainerCallback):
         """Tell the recorder its Trainer explicitly (otherwise found on the call stack)."""
         self.trainer = trainer
 
+    def store_folders(self) -> list[Path]:
+        """The store folder this recorder writes (one recorder per folder: ``recorders.py``)."""
+        return [self.output_dir]
+
     def set_columns(self, example_ids: Any, metadata: dict[str, Any]) -> None:
         """Example ids and metadata columns to save with the store (as a probe store does)."""
         self._example_ids = None if example_ids is None else np.asarray(example_ids)
@@ -134,6 +139,7 @@ class InStepRecorder(InStepCapture, InStepWriter, TrainerCallback):
 
     # ------------------------------------------------------------------ events
     def on_train_begin(self, args, state, control, **kwargs):
+        check_recorders(find_trainer(self))  # one recorder per store folder, before any step
         model = kwargs.get("model")
         loader = kwargs.get("train_dataloader")
         if model is None or loader is None:

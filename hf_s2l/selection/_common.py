@@ -35,6 +35,21 @@ DENSE_RANK_MAX = 1 << 20
 _MANT = np.int64(0x7FFFFFFFFFFFFFFF)
 
 
+def sort_values_order(scores: np.ndarray) -> np.ndarray:
+    """The row order of pandas' ``DataFrame.sort_values(by=[col])`` on one column, without pandas.
+
+    pandas (``pandas.core.sorting.nargsort``, its default ``kind="quicksort"``,
+    ``na_position="last"``) argsorts the non-NaN values with numpy's ``quicksort`` (the
+    default, unstable sort: ties in the order this numpy build gives on this CPU), then
+    appends the NaN rows in position order. The official Learning Percentage code
+    (``subset.py``: ``sort_values(by=["LP1"])``) ranks each cluster so.
+    """
+    s = np.asarray(scores, dtype=np.float64)
+    nan = np.isnan(s)
+    idx = np.arange(len(s))
+    return np.concatenate([idx[~nan][s[~nan].argsort(kind="quicksort")], idx[nan]])
+
+
 def top_k_by_score(
     scores: np.ndarray, k: int, *, descending: bool, ordered: bool = True
 ) -> np.ndarray:

@@ -28,7 +28,7 @@ from transformers.utils import logging
 logger = logging.get_logger(__name__)
 
 SELECTION_FORMAT = "hf-s2l-selection"
-SELECTION_SCHEMA_VERSION = 1
+SELECTION_SCHEMA_VERSION = 2  # 2: files_sha256 always saved (selection_meta.py)
 INDICES_FILE = "indices.npy"
 ORDER_FILE = "order.npy"
 WEIGHTS_FILE = "weights.npy"
@@ -220,7 +220,15 @@ def clean_stale_temps(d: Path) -> None:
                 stale = now - p.lstat().st_mtime > STALE_TEMP_AGE_S
         except OSError:
             continue
-        if stale and p.is_dir() and not p.is_symlink():
+        if not stale:
+            continue
+        if p.is_symlink():  # no save makes links: removed, never followed
+            logger.info(f"removing the symbolic link {p} (named like a temporary folder of {d})")
+            try:
+                p.unlink()
+            except OSError:
+                pass
+        elif p.is_dir():
             logger.info(f"removing {p}, left by an interrupted save of {d}")
             shutil.rmtree(p, ignore_errors=True)
 

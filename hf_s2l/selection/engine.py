@@ -117,6 +117,7 @@ def select(
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise ValueError(f"seed must be an int, got {seed!r}")
     seed = int(seed)
+    _opts.check_flags(official=official, stratify=stratify, include_initial=include_initial)
     official_choices: dict[str, Any] = {}
     if official:
         opts = {
@@ -251,11 +252,12 @@ def select(
     warnings: list[str] = []
     local_groups = None if group_arr is None else run_ctx.take(group_arr)
     if local_groups is not None and stratify:
+        ties = "official" if official else "index"  # equal-size groups: np.argsort as official
         split_rng = (
             np.random.default_rng([seed, _SPLIT_STREAM]) if group_remainder == "random" else None
         )
         chosen, order_key, weights, gstats, warnings = run_stratified(
-            spec, run_ctx, cfg, b_run, local_groups, split_rng, rule
+            spec, run_ctx, cfg, b_run, local_groups, split_rng, rule, ties
         )
         stats["groups"] = gstats
     else:

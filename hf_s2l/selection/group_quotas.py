@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 from transformers.utils import logging
 
-from .quota import even_split_smallest_first, proportional_split, share_split
+from .quota import even_split_smallest_first, proportional_split, share_split, size_order
 
 logger = logging.get_logger(__name__)
 
@@ -155,18 +155,20 @@ def split_groups(
     sizes: np.ndarray,
     budget: int,
     rng: np.random.Generator | None,
+    ties: str = "index",
 ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     """``(visit order, quota per group, notes)`` for the groups ``labels`` of ``sizes``.
 
-    Every rule visits the groups from the smallest (ties: label order), the order the method
-    runs in. ``rng`` spreads the remainder of ``"equal"`` (``None``: the official rule).
+    Every rule visits the groups from the smallest (ties: label order; ``ties="official"``:
+    the official ``np.argsort``), the order the method runs in. ``rng`` spreads the
+    remainder of ``"equal"`` (``None``: the official rule).
     ``notes``: ``short_groups`` (share rule: groups smaller than their share).
     """
     sizes = np.asarray(sizes, dtype=np.int64)
     notes: dict[str, Any] = {}
     if rule == "equal":
-        return (*even_split_smallest_first(sizes, budget, rng), notes)
-    order = np.argsort(sizes, kind="stable")
+        return (*even_split_smallest_first(sizes, budget, rng, ties), notes)
+    order = size_order(sizes, ties)
     if rule == "proportional":
         return order, proportional_split(sizes, budget), notes
     assert isinstance(rule, dict)

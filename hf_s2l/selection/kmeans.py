@@ -32,6 +32,7 @@ def faiss_kmeans(
     spherical: bool = False,
     what: str = "k-means",
     warn_capped: bool = True,
+    rows: np.ndarray | None = None,
 ) -> KMeansResult:
     """Euclidean k-means with ``faiss.Kmeans(d, K, niter=niter)`` then nearest-centroid labels.
 
@@ -46,7 +47,8 @@ def faiss_kmeans(
     leaves faiss' default, 1234). If ``K > N`` the number of clusters is lowered to ``N``
     (logged unless ``warn_capped=False``; :attr:`KMeansResult.num_clusters` says it).
     Non-finite input raises a ``ValueError``: apply the unscored-row policy
-    (:mod:`hf_s2l.selection.unscored`) first.
+    (:mod:`hf_s2l.selection.unscored`) first. ``rows``: the store rows of ``x``'s rows
+    (``MethodContext.rows``), so that such an error names the store's row.
     """
     import faiss
 
@@ -88,7 +90,10 @@ def faiss_kmeans(
         train = x[sample] if dense else x.take(sample)
     else:
         train = x if dense else x.take(np.arange(n))
-    check_faiss_input(train, what, rows=sample if n > n_train else None)
+    if rows is None and not dense:
+        rows = x.rows
+    local = sample if n > n_train else np.arange(n)
+    check_faiss_input(train, what, rows=local if rows is None else np.asarray(rows)[local])
     km.train(train)
     del train
     labels = np.empty(n, dtype=np.int16 if k <= np.iinfo(np.int16).max else np.int64)
@@ -98,7 +103,12 @@ def faiss_kmeans(
         else x.chunks(ASSIGN_CHUNK_ROWS)
     )
     for start, block in chunks:
-        check_faiss_input(block, what, first_row=start)
+        check_faiss_input(
+            block,
+            what,
+            first_row=start,
+            rows=None if rows is None else np.asarray(rows)[start : start + len(block)],
+        )
         _, idx = km.index.search(block, 1)
         labels[start : start + len(block)] = idx[:, 0]
     return KMeansResult(labels=labels, centroids=np.asarray(km.centroids), num_clusters=k)

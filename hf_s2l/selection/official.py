@@ -79,6 +79,7 @@ def official_lp_subset(
     total = int(official_cluster_quotas(np.bincount(inv), percentage).sum())
     rest = {k: v for k, v in params.items() if k not in ("texts", "texts_file", "text_column")}
     rest.pop("clusters", None)
+    rest.setdefault("ties", "official")  # equal LP values in subset.py's (pandas') order
     return select(
         store,
         "lp",

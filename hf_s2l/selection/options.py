@@ -61,6 +61,18 @@ def official_choices(
     return dict(spec.official)
 
 
+def check_flags(**flags: Any) -> None:
+    """``TypeError`` for a flag of :func:`~hf_s2l.selection.select` that is not a bool:
+    ``official="false"`` (a string from a config file) is truthy and would turn it ON."""
+    for name, value in flags.items():
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(
+                f"select(): {name} must be True or False, got {value!r} "
+                f"({type(value).__name__}); a string such as 'false' read from a config file "
+                "is not a flag: convert it to a bool first"
+            )
+
+
 def unscored_groups(group_arr: np.ndarray, bad: np.ndarray) -> dict[str, int]:
     """``{group label: size}`` of the groups whose rows are all unscored."""
     uniq, inv = np.unique(group_arr, return_inverse=True)

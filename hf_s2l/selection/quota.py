@@ -19,24 +19,48 @@ from collections.abc import Sequence
 import numpy as np
 
 __all__ = [
+    "TIES",
     "even_split_smallest_first",
     "exact_cluster_quotas",
     "official_cluster_quotas",
     "official_split_count",
     "proportional_split",
     "share_split",
+    "size_order",
 ]
+
+TIES = ("index", "official")
+
+
+def size_order(sizes: np.ndarray, ties: str = "index") -> np.ndarray:
+    """Group (or cluster) positions by ascending size.
+
+    ``ties="index"``: a stable sort, equal sizes by position (cluster id, group label).
+    ``"official"``: ``np.argsort(sizes)``, numpy's default (unstable) sort, the very call of
+    the official S2L code (``schedules/s2l.py``, over source and cluster sizes): equal sizes
+    come in the order this numpy build gives on this CPU (vectorised sorts reorder ties,
+    e.g. ``np.argsort([6, 6, 3, 3])`` is ``[3, 2, 1, 0]`` on numpy 2.4 with AVX-512), the
+    same as the official code on the same machine and numpy.
+    """
+    if ties not in TIES:
+        raise ValueError(f"ties must be one of {TIES}, got {ties!r}")
+    sizes = np.asarray(sizes, dtype=np.int64)
+    return np.argsort(sizes) if ties == "official" else np.argsort(sizes, kind="stable")
 
 
 def even_split_smallest_first(
-    sizes: np.ndarray, budget: int, rng: np.random.Generator | None = None
+    sizes: np.ndarray,
+    budget: int,
+    rng: np.random.Generator | None = None,
+    ties: str = "index",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Split ``budget`` evenly over groups, visiting them from the smallest to the largest.
 
     The S2L rule (``schedules/s2l.py`` in BigML-CS-UCLA/S2L): with ``r`` the budget still
     to assign and ``g`` the groups not yet visited, the next group gets
     ``q = r // g`` examples, or all of it if it has fewer than ``q`` (what it cannot take
-    rolls over to the larger groups). Ties in size are visited in index order.
+    rolls over to the larger groups). Ties in size are visited in index order, or with
+    ``ties="official"`` in the order of the official ``np.argsort`` (:func:`size_order`).
 
     Official (``rng=None``), the remainder ``r % g`` always rolls over, so with more groups
     than budget the first groups get 0 and the last (largest) groups always win. With an
@@ -49,7 +73,7 @@ def even_split_smallest_first(
     ``sizes``, how many examples each group contributes.
     """
     sizes = np.asarray(sizes, dtype=np.int64)
-    order = np.argsort(sizes, kind="stable")
+    order = size_order(sizes, ties)
     quotas = np.zeros(len(sizes), dtype=np.int64)
     remaining = int(budget)
     for i, g in enumerate(order):

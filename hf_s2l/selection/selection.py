@@ -43,6 +43,7 @@ from ._folder import reader as _reader
 from ._folder import recover as _recover
 from ._folder import swap_in as _swap_in
 from ._folder import temp_prefix as _temp_prefix
+from .selection_meta import check_digests_present, parse_selection_meta
 
 logger = logging.get_logger(__name__)
 
@@ -212,8 +213,13 @@ class Selection:
             )
 
     @classmethod
-    def load(cls, directory: str | os.PathLike) -> Selection:
-        """Load a selection written by :meth:`save`, checking its files against each other."""
+    def load(cls, directory: str | os.PathLike, *, trust_unverified: bool = False) -> Selection:
+        """Load a selection written by :meth:`save`, checking its files against each other.
+
+        ``selection.json`` is validated field by field and the arrays against its digests
+        (:class:`SelectionCorruptError`); ``trust_unverified=True`` loads a selection whose
+        digests were removed (nothing then shows whether its ids or indices were edited).
+        """
         d = Path(directory)
         if not d.exists():
             old = _interrupted_old(d)
@@ -223,12 +229,8 @@ class Selection:
         if not meta_path.is_file():
             raise FileNotFoundError(f"{d} is not a saved Selection (no {SELECTION_META_FILE})")
         with _reader(d) as read:
-            try:
-                meta = json.loads(read(SELECTION_META_FILE).decode("utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError) as e:
-                raise SelectionCorruptError(meta_path, f"is not valid JSON ({e})") from None
-            if not isinstance(meta, dict) or meta.get("format") != SELECTION_FORMAT:
-                raise ValueError(f"{meta_path} is not an hf-s2l selection")
+            meta = parse_selection_meta(read(SELECTION_META_FILE), meta_path)
+            check_digests_present(meta, meta_path, trust_unverified)
 
             found: dict[str, str | None] = {}  # sha256 of each array file as read
 

@@ -51,25 +51,28 @@ def run_stratified(
     groups: np.ndarray,
     split_rng: np.random.Generator | None,
     rule: GroupQuotas = "equal",
+    ties: str = "index",
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None, dict[str, Any], list[str]]:
     """Run ``spec`` within each group of ``groups`` (one label per row of ``ctx``).
 
     ``rule``: the group quotas (checked by
     :func:`~hf_s2l.selection.group_quotas.check_group_quotas`). ``split_rng``: with
     ``"equal"``, the generator spreading the budget remainder over groups (``None``: the
-    official rule, remainder to the last groups). Returns ``(chosen rows of ctx, order key,
+    official rule, remainder to the last groups). ``ties``: the order of equal-size groups
+    (``"official"``: the official code's ``np.argsort``). Returns ``(chosen rows of ctx, order key,
     weights, group statistics, warnings of every group)``.
     """
     uniq, inv = np.unique(groups, return_inverse=True)
     sizes = np.bincount(inv, minlength=len(uniq))
     labels = [group_label(u) for u in uniq]
-    visit, quotas, notes = split_groups(rule, labels, sizes, budget, split_rng)
+    visit, quotas, notes = split_groups(rule, labels, sizes, budget, split_rng, ties)
     members = np.argsort(inv, kind="stable")
     bounds = np.concatenate([[0], np.cumsum(sizes)])
     chosen_parts, key_parts, w_parts = [], [], []
     per_group: dict[str, Any] = {}
     warnings: list[str] = []
     any_key = any_w = ran = False
+    whole: list[np.ndarray] = []  # rows of the groups taken whole, the method never saw them
     for g in visit:
         rows = members[bounds[g] : bounds[g + 1]]
         take = int(quotas[g])
@@ -87,6 +90,7 @@ def run_stratified(
         else:
             picked, key, w = rows, None, None
             per_group[label] = {"taken_whole": True}
+            whole.append(rows)
         chosen_parts.append(picked)
         key_parts.append(key if key is not None else np.zeros(len(picked)))
         w_parts.append(w if w is not None else np.ones(len(picked), dtype=np.float32))
@@ -94,13 +98,18 @@ def run_stratified(
         any_w |= w is not None
         logger.info("group %s: %d of %d examples selected", label, len(picked), len(rows))
     chosen = np.concatenate(chosen_parts) if chosen_parts else np.zeros(0, dtype=np.int64)
-    if not ran and budget > 0:
-        # Every group was taken whole (e.g. a 100% budget): run the method once anyway, so
-        # that its own checks (columns it needs, inputs) hold as without groups; its choice
-        # is all rows, so the result is unchanged.
-        res = spec.fn(ctx, budget, cfg)
-        check_result(res, ctx.num_rows, budget, spec.name)
-        warnings.extend(res.warnings)
+    if whole and budget > 0:
+        # Groups taken whole (all of them at a 100% budget): run the method once on their
+        # rows anyway, so that its own checks (columns it needs, inputs, e.g. a loss too
+        # large for faiss) hold for every row, whatever the budget; its choice is all of
+        # those rows, so the result is unchanged.
+        if not ran:  # on every row, as without groups
+            res = spec.fn(ctx, budget, cfg)
+            check_result(res, ctx.num_rows, budget, spec.name)
+            warnings.extend(res.warnings)
+        else:
+            rows = np.sort(np.concatenate(whole))
+            check_result(spec.fn(ctx.subset(rows), len(rows), cfg), len(rows), len(rows), spec.name)
     if len(chosen) != budget:  # cannot happen for budget <= N; guard against silent errors
         raise RuntimeError(f"group split selected {len(chosen)} examples for a budget of {budget}")
     gstats = {

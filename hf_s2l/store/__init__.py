@@ -1,9 +1,10 @@
 """Store: the memory-mapped per-example loss matrix every selection method reads."""
 
-from .errors import StoreCorruptError, StoreLockedError, StoreMismatchError
+from .errors import StoreChangedError, StoreCorruptError, StoreLockedError, StoreMismatchError
 from .trajectory_store import TrajectoryStore, is_store
 
 __all__ = [
+    "StoreChangedError",
     "StoreCorruptError",
     "StoreLockedError",
     "StoreMismatchError",

@@ -1,7 +1,8 @@
 """Creating a store: a new one appears whole and already locked; a replaced one is swapped.
 
-:func:`create_store` is what :meth:`TrajectoryStore.create` runs (it gets the class, so this
-module does not import it). A new store is built in a sibling temporary directory, locked
+:func:`create_store` *is* :meth:`TrajectoryStore.create` (``create =
+classmethod(create_store)``: one signature, one docstring); it gets the class, so this module
+does not import it. A new store is built in a sibling temporary directory, locked
 from the start, then renamed into place; ``replace=True`` builds the new files aside and swaps
 them in under the old store's lock (``meta.json`` removed first and written last, see
 ``_generations.py``). A directory holding anything but a store is never touched.
@@ -32,6 +33,7 @@ from .schema import (
     NUM_TOKENS_FILE,
     SCHEMA_VERSION,
     STORE_FORMAT,
+    STORE_MODES,
     is_store,
     save_meta,
 )
@@ -72,7 +74,16 @@ def create_store(
     exist_ok: bool = False,
     replace: bool = False,
 ) -> S:
-    """:meth:`TrajectoryStore.create` (see there); ``cls`` is the store class to build."""
+    """Create a new empty store at ``path`` (a new or empty directory) and lock it for writing.
+
+    With ``exist_ok=True`` an existing store with the same number of examples and dataset
+    fingerprint is opened for appending instead (used when training resumes); one of a
+    different dataset raises :class:`StoreMismatchError` and is left untouched. With
+    ``replace=True`` an existing trajectory store (of any dataset) is replaced by the new
+    empty one. A directory holding anything else is never touched. Raises
+    :class:`StoreLockedError` if another process writes the store. Nothing is left behind
+    on failure.
+    """
     path = Path(path)
     if not isinstance(num_examples, (int, np.integer)) or isinstance(num_examples, bool):
         raise TypeError(f"num_examples must be an int, got {type(num_examples).__name__}")
@@ -80,6 +91,8 @@ def create_store(
         raise ValueError(
             f"cannot create a trajectory store for {num_examples} examples: the dataset is empty"
         )
+    if mode not in STORE_MODES:
+        raise ValueError(f"mode must be one of {STORE_MODES}, got {mode!r}")
     if example_ids is not None and len(example_ids) != num_examples:
         raise ValueError(
             f"example_ids has {len(example_ids)} entries but the store has {num_examples} examples"

@@ -9,6 +9,7 @@ readable by a team when the umask allows it.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
@@ -48,6 +49,16 @@ def make_temp_dir(parent: Path, prefix: str) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
     os.chmod(tmp, dir_mode())
     return tmp
+
+
+def open_nofollow(path: str | os.PathLike, mode: str = "rb") -> Any:
+    """``open(path, mode)`` (``"rb"`` or ``"r+b"``) that never follows a symbolic link at
+    ``path``: a link raises ``OSError`` (``ELOOP``) instead of reaching the file it points to."""
+    if os.path.islink(path):  # O_NOFOLLOW below closes the race; this covers systems without it
+        raise OSError(errno.ELOOP, "is a symbolic link", str(path))
+    flags = {"rb": os.O_RDONLY, "r+b": os.O_RDWR}[mode]
+    flags |= getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    return os.fdopen(os.open(path, flags), mode)
 
 
 def atomic_write(path: Path, write: Callable[[Any], None], *, binary: bool = False) -> None:

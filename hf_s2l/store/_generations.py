@@ -1,5 +1,9 @@
 """Opening a store while another process may replace it: read one *generation* whole.
 
+A read-only store keeps every data file of its generation open (:func:`pin_generation`), so
+all its reads come from the generation it opened; :func:`reopen_generation` (``refresh``) and
+:func:`check_generation` raise ``StoreChangedError`` once the folder holds another one.
+
 A replace (``TrajectoryStore.create(..., replace=True)``, the callback's ``overwrite=True``)
 removes ``meta.json`` first, then swaps the data files, then writes a ``meta.json`` with a new
 ``store_id`` (see ``_create.swap_in``). An open therefore checks that ``meta.json`` names the
@@ -14,8 +18,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .errors import StoreCorruptError
-from .schema import LOSSES_FILE, META_FILE, load_meta
+import numpy as np
+
+from .errors import StoreChangedError, StoreCorruptError
+from .npy_columns import ColumnFile, PinnedNpy
+from .schema import (
+    EXAMPLE_IDS_FILE,
+    LOSSES_FILE,
+    META_FILE,
+    METADATA_DIR,
+    NUM_TOKENS_FILE,
+    is_store,
+    load_meta,
+)
 
 OPEN_RETRIES = 100
 T = TypeVar("T")
@@ -78,3 +93,65 @@ def open_one_generation(path: Path, build: Callable[[dict[str, Any]], T]) -> T:
         f"kept changing while it was opened ({OPEN_RETRIES} tries): another process is "
         "replacing the store again and again; open it once that is done",
     )
+
+
+def check_generation(path: Path, store_id: str) -> None:
+    """:class:`StoreChangedError` unless ``path``'s ``meta.json`` names ``store_id``."""
+    current = generation(path)
+    if current != store_id:
+        problem = "is gone" if current is None else f"names store {current}"
+        raise StoreChangedError(
+            path / META_FILE, f"{problem}, not store {store_id} that this object opened"
+        )
+
+
+def reopen_generation(path: Path, store_id: str, build: Callable[[dict[str, Any]], T]) -> T:
+    """``build(meta)`` for the store at ``path`` if it still is generation ``store_id`` (a
+    refresh), else :class:`StoreChangedError` naming ``meta.json``."""
+
+    def same(meta: dict[str, Any]) -> T:
+        if meta["store_id"] != store_id:
+            raise StoreChangedError(
+                path / META_FILE,
+                f"names store {meta['store_id']}, not store {store_id} that this object opened",
+            )
+        return build(meta)
+
+    if not is_store(path) and not being_replaced(path):
+        check_generation(path, store_id)  # gone
+    try:
+        return open_one_generation(path, same)
+    except FileNotFoundError:
+        raise StoreChangedError(path / META_FILE, "is gone") from None
+
+
+def metadata_file(name: str) -> str:
+    """The file of metadata column ``name``, relative to the store folder."""
+    return f"{METADATA_DIR}/{name}.npy"
+
+
+def pin_generation(
+    path: Path, meta: dict[str, Any], column_files: tuple[ColumnFile | None, ...]
+) -> dict[str, PinnedNpy]:
+    """Keep every data file of the store at ``path`` open (the caller makes sure they are the
+    generation of ``meta``): all later reads come from these files, whatever replaces the
+    store. Returns the small files (``num_tokens``, ids, metadata) by name."""
+    for cf in column_files:
+        if cf is not None:
+            cf.pin()
+    names = [NUM_TOKENS_FILE]
+    if meta.get("has_example_ids"):
+        names.append(EXAMPLE_IDS_FILE)
+    names += [metadata_file(name) for name in meta.get("metadata_columns", [])]
+    return {name: PinnedNpy(path / name) for name in names}
+
+
+def read_file(
+    path: Path, name: str, pinned: dict[str, PinnedNpy], *, writable: bool, mmap: bool = False
+) -> np.ndarray:
+    """A small data file of a store: from its pinned handle, or (a writer) from ``path``."""
+    if name in pinned:
+        return pinned[name].array(mmap=mmap)
+    if not writable:  # read-only stores pin every file they list when opened
+        raise StoreChangedError(path / name, "was not part of the store when it was opened")
+    return np.load(path / name, mmap_mode="r" if mmap else None, allow_pickle=False)

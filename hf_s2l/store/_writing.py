@@ -18,7 +18,7 @@ import numpy as np
 
 from ._create import ids_array
 from ._fs import atomic_save_npy
-from .npy_columns import ColumnFile
+from .npy_columns import ColumnFile, check_npy, open_for_writing
 from .schema import (
     EXAMPLE_IDS_FILE,
     META_FILE,
@@ -107,7 +107,10 @@ class StoreWriting:
     ) -> None:
         """Record how many target tokens each example's loss averages over."""
         self._require_writable()
-        mm = np.load(self.path / NUM_TOKENS_FILE, mmap_mode="r+")
+        path = self.path / NUM_TOKENS_FILE
+        h = check_npy(path, shape=(self.num_examples,), dtype=np.int64)
+        with open_for_writing(path) as f:  # never through a link (the map keeps its handle)
+            mm = np.memmap(f, dtype=np.int64, mode="r+", offset=h.offset, shape=h.shape)
         mm[np.asarray(indices, dtype=np.int64)] = np.asarray(counts, dtype=np.int64)
         mm.flush()
 

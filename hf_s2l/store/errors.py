@@ -29,6 +29,24 @@ class StoreCorruptError(ValueError):
         return (type(self), (self.file, self.problem))
 
 
+class StoreChangedError(StoreCorruptError):
+    """The store was replaced (by another process, or another store object) after it was opened.
+
+    A :class:`~hf_s2l.TrajectoryStore` object reads the files of the generation it opened (it
+    keeps them open); what cannot come from that generation raises this error, naming the file,
+    instead of mixing one generation's losses with another's ids. Open the store again.
+    """
+
+    def __init__(self, file: str | os.PathLike, problem: str) -> None:
+        self.file = Path(file)
+        self.problem = problem
+        ValueError.__init__(
+            self,
+            f"trajectory store changed: {self.file} {problem}. The store was replaced after this "
+            "object opened it; open it again (TrajectoryStore.open) to read the new store",
+        )
+
+
 class StoreLockedError(RuntimeError):
     """Another process is writing the store (a store takes one writer at a time).
 

@@ -25,6 +25,7 @@ NFS byte-range locks); a local or NFSv4 file system is safe.
 from __future__ import annotations
 
 import datetime
+import errno
 import os
 import socket
 import sys
@@ -35,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ._fs import atomic_write_json
-from .errors import StoreLockedError
+from .errors import StoreCorruptError, StoreLockedError
 
 try:  # POSIX
     import fcntl
@@ -119,10 +120,18 @@ def _unlock(fd: int) -> None:
 
 
 def _open(path: Path) -> int:
+    nofollow = getattr(os, "O_NOFOLLOW", 0)  # a link would create / lock a file elsewhere
     try:
-        return os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
-    except PermissionError:
-        return os.open(path, os.O_RDONLY)  # flock needs no write access to the lock file
+        try:
+            return os.open(path, os.O_RDWR | os.O_CREAT | nofollow, 0o666)
+        except PermissionError:
+            return os.open(path, os.O_RDONLY | nofollow)  # flock needs no write access
+    except OSError as e:
+        if e.errno == errno.ELOOP or path.is_symlink():
+            raise StoreCorruptError(
+                path, "is a symbolic link; remove it (it is re-created)"
+            ) from None
+        raise
 
 
 def read_holder(store_dir: str | os.PathLike) -> dict:

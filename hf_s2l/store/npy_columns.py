@@ -12,6 +12,7 @@ length differs from the 256 bytes this module writes) is read and grown correctl
 
 from __future__ import annotations
 
+import errno
 import os
 import threading
 from dataclasses import dataclass
@@ -20,12 +21,15 @@ from typing import Any
 
 import numpy as np
 
+from ._fs import open_nofollow
 from .errors import StoreCorruptError
 
 # Header block size of the files this module creates (magic + length + dict + padding).
 # 256 bytes leaves room for shapes with very large N and T while staying a multiple of 64.
 HEADER_BYTES = 256
 _MAGIC_PREFIX = b"\x93NUMPY"
+# no file holds more (2**62 bytes is 4 EiB); a header claiming more is damaged
+MAX_DATA_BYTES = 1 << 62
 # numpy parses a .npy header with ast.literal_eval, and CPython 3.11's AST conversion keeps a
 # process-wide depth counter that threads parsing at once corrupt ("AST constructor recursion
 # depth mismatch"): headers are parsed one at a time
@@ -60,9 +64,17 @@ def read_header(path: str | os.PathLike) -> NpyHeader:
             else:
                 raise ValueError(f"unsupported .npy format version {version}")
             offset = f.tell()
-    except (ValueError, SyntaxError, TypeError, EOFError) as e:
+    except (ValueError, SyntaxError, TypeError, EOFError, OverflowError, MemoryError) as e:
         raise StoreCorruptError(path, f"is not a readable .npy file ({e})") from None
-    return NpyHeader(tuple(int(s) for s in shape), bool(fortran), np.dtype(dtype), offset, version)
+    dims = tuple(int(s) for s in shape)
+    size = np.dtype(dtype).itemsize
+    for s in dims:
+        size *= s  # Python ints: a shape like (50, 10**20) must not overflow here
+    if any(s < 0 for s in dims) or size > MAX_DATA_BYTES:
+        raise StoreCorruptError(
+            path, f"has an impossible shape {dims} in its .npy header ({size} bytes of data)"
+        )
+    return NpyHeader(dims, bool(fortran), np.dtype(dtype), offset, version)
 
 
 def check_npy(
@@ -114,6 +126,23 @@ def _header(h: NpyHeader, num_rows: int, num_cols: int, length: int) -> bytes:
         raise ValueError(f"the .npy header has no room for shape ({num_rows}, {num_cols})")
     body = body + b" " * pad + b"\n"
     return prefix + len(body).to_bytes(size_bytes, "little") + body
+
+
+def open_for_writing(path: Path) -> Any:
+    """``path`` opened ``r+b``, never through a symbolic link (:class:`StoreCorruptError`)."""
+    try:
+        return open_nofollow(path, "r+b")
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise StoreCorruptError(path, SYMLINK_PROBLEM) from None
+        raise
+
+
+SYMLINK_PROBLEM = (
+    "is a symbolic link: a store opened for writing writes only its own files, never through a "
+    "link to a file elsewhere. Replace the link by a copy of the file it points to, or record "
+    "into another output directory (reading the store works as it is)"
+)
 
 
 class ColumnFile:
@@ -179,7 +208,7 @@ class ColumnFile:
         """Append one column filled with ``fill``; returns its index."""
         column = self.num_columns
         block = np.full(min(self.num_rows, 1 << 20), fill, dtype=self.dtype)
-        with open(self.path, "r+b") as f:
+        with open_for_writing(self.path) as f:
             f.truncate(self._offset(column))
             f.seek(self._offset(column))
             remaining = self.num_rows
@@ -202,7 +231,7 @@ class ColumnFile:
         """Drop columns ``num_columns..`` (used to discard a column that was never registered)."""
         if num_columns > self.num_columns:
             raise ValueError("cannot truncate to more columns than present")
-        with open(self.path, "r+b") as f:
+        with open_for_writing(self.path) as f:
             self._write_header(f, num_columns)
             f.truncate(self._offset(num_columns))
         self.num_columns = num_columns
@@ -216,6 +245,15 @@ class ColumnFile:
             raise IndexError(f"column {column} out of range (have {self.num_columns})")
         if self.num_rows == 0:
             return np.zeros(0, dtype=self.dtype)
+        if mode != "r":
+            with open_for_writing(self.path) as f:  # the map keeps its own handle
+                return np.memmap(
+                    f,
+                    dtype=self.dtype,
+                    mode=mode,
+                    offset=self._offset(column),
+                    shape=(self.num_rows,),
+                )
         return np.memmap(
             self._source(mode),
             dtype=self.dtype,
@@ -237,6 +275,34 @@ class ColumnFile:
             shape=(self.num_rows, cols),
             order="F",
         )
+
+
+class PinnedNpy:
+    """A ``.npy`` file kept open, read through its open handle: every read sees the file that
+    was opened, even after another process renamed a new file over its path."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+        self._file = open(self.path, "rb")  # noqa: SIM115 - lives as long as self
+        self.header = read_header(self.path)  # the caller opens both within one generation
+
+    def array(self, *, mmap: bool = False) -> np.ndarray:
+        """The array: a read-only memmap, or (default) a copy in memory."""
+        h = self.header
+        mm = np.memmap(
+            self._file,
+            dtype=h.dtype,
+            mode="r",
+            offset=h.offset,
+            shape=h.shape,
+            order="F" if h.fortran_order else "C",
+        )
+        return mm if mmap else np.array(mm)
+
+    def __del__(self) -> None:
+        f = getattr(self, "_file", None)
+        if f is not None:
+            f.close()
 
 
 def read_shape(path: str | os.PathLike) -> tuple[tuple[int, ...], np.dtype]:

@@ -19,7 +19,7 @@ import numpy as np
 from ._fs import atomic_write_json
 from .errors import StoreCorruptError
 from .jsonable import json_default
-from .npy_columns import ColumnFile, check_npy
+from .npy_columns import SYMLINK_PROBLEM, ColumnFile, check_npy
 
 SCHEMA_VERSION = 1
 STORE_FORMAT = "hf-s2l-trajectory-store"
@@ -29,6 +29,8 @@ CELL_STEPS_FILE = "cell_steps.npy"
 EXAMPLE_IDS_FILE = "example_ids.npy"
 META_FILE = "meta.json"
 METADATA_DIR = "metadata"
+# what a store's columns measure: a probe pass, or the training forward (``cell_steps.npy``)
+STORE_MODES = ("probe", "in_step")
 
 
 def is_store(path: str | os.PathLike) -> bool:
@@ -133,7 +135,7 @@ def check_meta(meta: Any, path: Path) -> None:
     str_or_none = lambda v: v is None or isinstance(v, str)  # noqa: E731
     field(meta, "store_id", is_str, "a string")
     n = field(meta, "num_examples", lambda v: _is_int(v) and v > 0, "a positive integer")
-    field(meta, "mode", is_str, "a string")
+    field(meta, "mode", lambda v: v in STORE_MODES, " or ".join(map(repr, STORE_MODES)))
     for key in ("library_version", "loss_definition"):
         field(meta, key, str_or_none, "a string", optional=True)
     field(meta, "created_at", lambda v: v is None or _is_number(v), "a number", optional=True)
@@ -196,6 +198,17 @@ def check_files(store_dir: Path, meta: dict[str, Any]) -> tuple[ColumnFile, Colu
             raise StoreCorruptError(p, f"is missing (meta.json lists metadata column {name!r})")
         check_npy(p, shape=(n,), kinds="biufcUS")
     return column_files[0], column_files[1]
+
+
+def check_not_linked(store_dir: Path, meta: dict[str, Any]) -> None:
+    """A store opened for writing: none of its files (nor ``metadata/``) is a symbolic link,
+    which writing would follow to a file outside the store (:class:`StoreCorruptError`).
+    Read-only opens allow links (the Hugging Face cache links every file to a blob)."""
+    names = [META_FILE, LOSSES_FILE, CELL_STEPS_FILE, NUM_TOKENS_FILE, EXAMPLE_IDS_FILE]
+    names += [METADATA_DIR, *(f"{METADATA_DIR}/{n}.npy" for n in meta.get("metadata_columns", []))]
+    for name in names:
+        if (store_dir / name).is_symlink():
+            raise StoreCorruptError(store_dir / name, SYMLINK_PROBLEM)
 
 
 def check_column_file(cf: ColumnFile, n: int, t: int, dtype: np.dtype) -> None:

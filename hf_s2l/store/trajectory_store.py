@@ -36,9 +36,17 @@ import numpy as np
 from . import kinds
 from . import lock as _lock
 from ._create import DEFAULT_LOSS_DEFINITION, create_store
-from ._generations import being_replaced, open_one_generation
+from ._generations import (
+    being_replaced,
+    check_generation,
+    metadata_file,
+    open_one_generation,
+    pin_generation,
+    read_file,
+    reopen_generation,
+)
 from ._writing import StoreWriting
-from .errors import StoreCorruptError, StoreLockedError, StoreMismatchError
+from .errors import StoreChangedError, StoreCorruptError, StoreLockedError, StoreMismatchError
 from .jsonable import json_default
 from .schema import (  # the file names stay importable from here (hub imports them)
     CELL_STEPS_FILE as CELL_STEPS_FILE,
@@ -47,16 +55,20 @@ from .schema import (
     EXAMPLE_IDS_FILE,
     LOSSES_FILE,
     META_FILE,
-    METADATA_DIR,
     NUM_TOKENS_FILE,
     check_files,
+    check_not_linked,
     is_store,
     load_meta,
+)
+from .schema import (
+    METADATA_DIR as METADATA_DIR,
 )
 
 __all__ = [
     "DEFAULT_LOSS_DEFINITION",
     "HubEntryPoints",
+    "StoreChangedError",
     "StoreCorruptError",
     "StoreLockedError",
     "StoreMismatchError",
@@ -111,55 +123,16 @@ class TrajectoryStore(StoreWriting):
         self._finalizer = (
             weakref.finalize(self, _writer_lock.release_soon) if _writer_lock is not None else None
         )
+        if writable:
+            check_not_linked(self.path, _meta)
         self._losses, self._cell_steps = check_files(self.path, _meta)
-        if not writable:  # reads stay on this generation's files (see open())
-            for cf in (self._losses, self._cell_steps):
-                if cf is not None:
-                    cf.pin()
+        # read-only: every file of this generation kept open (see open(), _generations.py)
+        self._pinned = {} if writable else self._pin()
 
     # ------------------------------------------------------------------ construction
-    @classmethod
-    def create(
-        cls,
-        path: str | os.PathLike,
-        num_examples: int,
-        *,
-        dataset_fingerprint: str | None = None,
-        model_name_or_path: str | None = None,
-        model_revision: str | None = None,
-        mode: str = "probe",
-        loss_definition: str = DEFAULT_LOSS_DEFINITION,
-        example_ids: Sequence[Any] | np.ndarray | None = None,
-        track_cell_steps: bool | None = None,
-        extra: dict[str, Any] | None = None,
-        exist_ok: bool = False,
-        replace: bool = False,
-    ) -> TrajectoryStore:
-        """Create a new empty store at ``path`` (a new or empty directory) and lock it for writing.
-
-        With ``exist_ok=True`` an existing store with the same number of examples and dataset
-        fingerprint is opened for appending instead (used when training resumes); one of a
-        different dataset raises :class:`StoreMismatchError` and is left untouched. With
-        ``replace=True`` an existing trajectory store (of any dataset) is replaced by the new
-        empty one. A directory holding anything else is never touched. Raises
-        :class:`StoreLockedError` if another process writes the store. Nothing is left behind
-        on failure.
-        """
-        return create_store(
-            cls,
-            path,
-            num_examples,
-            dataset_fingerprint=dataset_fingerprint,
-            model_name_or_path=model_name_or_path,
-            model_revision=model_revision,
-            mode=mode,
-            loss_definition=loss_definition,
-            example_ids=example_ids,
-            track_cell_steps=track_cell_steps,
-            extra=extra,
-            exist_ok=exist_ok,
-            replace=replace,
-        )
+    # create(path, num_examples, *, dataset_fingerprint=..., mode=..., exist_ok=..., ...):
+    # its signature, documentation and code are in _create.py (one place)
+    create = classmethod(create_store)
 
     @classmethod
     def open(
@@ -191,15 +164,25 @@ class TrajectoryStore(StoreWriting):
             writer.release()
             raise
 
+    def _pin(self) -> dict[str, Any]:
+        return pin_generation(self.path, self._meta, (self._losses, self._cell_steps))
+
+    def _read(self, name: str, *, mmap: bool = False) -> np.ndarray:
+        """A small data file (``num_tokens``, ids, metadata) of this object's generation."""
+        return read_file(self.path, name, self._pinned, writable=self._writable, mmap=mmap)
+
     def close(self) -> None:
         """Release the writer lock (if held); the object stays usable for reading."""
         if self._finalizer is not None:
             self._finalizer.detach()
             self._finalizer = None
         if self._writer_lock is not None:
-            self._writer_lock.release()
-            self._writer_lock = None
             self._writable = False
+            try:  # still this object's generation: the lock is held until it is released
+                self._pinned = self._pin()
+            finally:
+                self._writer_lock.release()
+                self._writer_lock = None
 
     def __enter__(self) -> TrajectoryStore:
         return self
@@ -268,14 +251,14 @@ class TrajectoryStore(StoreWriting):
     @property
     def num_tokens(self) -> np.ndarray:
         """Target tokens counted in each example's loss (int64, -1 = unknown)."""
-        return np.load(self.path / NUM_TOKENS_FILE, mmap_mode="r")
+        return self._read(NUM_TOKENS_FILE, mmap=True)
 
     @property
     def example_ids(self) -> np.ndarray | None:
         """Stable example ids recorded from the dataset's id column, if any."""
         if not self._meta.get("has_example_ids"):
             return None
-        return np.load(self.path / EXAMPLE_IDS_FILE, allow_pickle=False)
+        return self._read(EXAMPLE_IDS_FILE)
 
     @property
     def dataset_fingerprint(self) -> str | None:
@@ -342,7 +325,7 @@ class TrajectoryStore(StoreWriting):
                 f"store has no metadata column {name!r}; available: "
                 f"{', '.join(self.metadata_columns) or 'none'}"
             )
-        return np.load(self.path / METADATA_DIR / f"{name}.npy", allow_pickle=False)
+        return self._read(metadata_file(name))
 
     # ------------------------------------------------------------------ reading back
     def check_matches(self, num_examples: int, dataset_fingerprint: str | None) -> None:
@@ -360,10 +343,21 @@ class TrajectoryStore(StoreWriting):
             )
 
     def refresh(self) -> None:
-        """Re-read meta.json and file headers (after another process changed the store)."""
-        meta = load_meta(self.path)
-        self._losses, self._cell_steps = check_files(self.path, meta)
-        self._meta = meta
+        """Re-read meta.json and file headers (after another process added columns); a store
+        replaced since it was opened raises :class:`StoreChangedError` (open it again)."""
+        if self._writable:
+            meta = load_meta(self.path)
+            self._losses, self._cell_steps = check_files(self.path, meta)
+            self._meta = meta
+            return
+        reopen = lambda meta: type(self)(self.path, _meta=meta, writable=False)  # noqa: E731
+        fresh = reopen_generation(self.path, self._meta["store_id"], reopen)
+        self._meta, self._losses, self._pinned = fresh._meta, fresh._losses, fresh._pinned
+        self._cell_steps = fresh._cell_steps
+
+    def check_generation(self) -> None:
+        """:class:`StoreChangedError` unless the folder still holds the store this object opened."""
+        check_generation(self.path, self._meta["store_id"])
 
     def __repr__(self) -> str:
         return (

@@ -27,7 +27,7 @@ from transformers.utils import logging
 
 from ..selection.kmeans import faiss_kmeans
 from ..selection.methods.learning_percentage import find_lp_columns, lp_scores
-from ..selection.methods.s2l import S2LConfig
+from ..selection.methods.s2l import S2LConfig, default_columns
 from ..store import TrajectoryStore
 from .align import (
     RowAlignment,
@@ -77,6 +77,8 @@ class TransferReport:
     target_path: str | None = None
     proxy_columns: list[int] = field(default_factory=list)  # S2L's features (clustered)
     target_columns: list[int] = field(default_factory=list)  # matched target columns
+    proxy_varies: bool = True  # some matched proxy column varies over the aligned examples
+    target_varies: bool = True  # some matched target column does
 
     def to_dict(self) -> dict[str, Any]:
         """The report as a flat dict (NaN as ``None``), for ``json.dumps``."""
@@ -114,65 +116,60 @@ def _plain(v: Any) -> Any:
     return v
 
 
-def transfer(
-    proxy: StoreLike,
-    target: StoreLike,
-    *,
-    k: int | None = None,
-    seed: int = 0,
-    n_random: int = 10,
-    lp_fraction: float = 0.3,
-    id_column: str | None = None,
-) -> TransferReport:
-    """Check how well the ``proxy`` store's trajectories stand for the ``target``'s.
+@dataclass(frozen=True)
+class TransferOptions:
+    """How :func:`transfer` compares two stores (its keyword arguments), checked when made.
 
-    Args:
-        proxy: the small model's store (a :class:`~hf_s2l.TrajectoryStore` or its path).
-        target: the large model's store over the same examples or a subset of them
-            (cheap to get: train the target briefly with ``mode="in_step"``).
+    Attributes:
         k: S2L's number of clusters (default: S2L's, 100; capped to the rows).
         seed: seed of the k-means and of the random partitions.
         n_random: random partitions averaged in ``variance_explained_random``.
         lp_fraction: share of hardest (lowest LP(1)) examples compared.
         id_column: align by this store metadata column (else by example ids, else by
             the dataset fingerprint).
+    """
+
+    k: int | None = None
+    seed: int = 0
+    n_random: int = 10
+    lp_fraction: float = 0.3
+    id_column: str | None = None
+
+    def __post_init__(self) -> None:
+        if not 0.0 < float(self.lp_fraction) <= 1.0:
+            raise ValueError(f"lp_fraction must be in (0, 1], got {self.lp_fraction}")
+        if int(self.n_random) < 1:
+            raise ValueError(f"n_random must be >= 1, got {self.n_random}")
+        if self.k is not None and int(self.k) < 1:
+            raise ValueError(f"k must be >= 1, got {self.k}")
+
+
+def transfer(proxy: StoreLike, target: StoreLike, **options: Any) -> TransferReport:
+    """Check how well the ``proxy`` store's trajectories stand for the ``target``'s.
+
+    Args:
+        proxy: the small model's store (a :class:`~hf_s2l.TrajectoryStore` or its path).
+        target: the large model's store over the same examples or a subset of them
+            (cheap to get: train the target briefly with ``mode="in_step"``).
+        **options: :class:`TransferOptions` by keyword: ``k`` (S2L's clusters), ``seed``,
+            ``n_random``, ``lp_fraction``, ``id_column``.
 
     Raises:
         TransferAlignmentError: the stores cannot be aligned (no common ids and different
             datasets, target ids missing from the proxy, duplicate ids, no trained column).
     """
-    return analyse(
-        proxy,
-        target,
-        k=k,
-        seed=seed,
-        n_random=n_random,
-        lp_fraction=lp_fraction,
-        id_column=id_column,
-    ).report
+    return analyse(proxy, target, **options).report
 
 
-def analyse(
-    proxy: StoreLike,
-    target: StoreLike,
-    *,
-    k: int | None = None,
-    seed: int = 0,
-    n_random: int = 10,
-    lp_fraction: float = 0.3,
-    id_column: str | None = None,
-) -> TransferData:
+def analyse(proxy: StoreLike, target: StoreLike, **options: Any) -> TransferData:
     """:func:`transfer` plus the arrays behind it (for plots)."""
-    if not 0.0 < float(lp_fraction) <= 1.0:
-        raise ValueError(f"lp_fraction must be in (0, 1], got {lp_fraction}")
-    if int(n_random) < 1:
-        raise ValueError(f"n_random must be >= 1, got {n_random}")
-    if k is not None and int(k) < 1:
-        raise ValueError(f"k must be >= 1, got {k}")
+    opts = TransferOptions(**options)
+    k, seed, n_random, lp_fraction = opts.k, opts.seed, opts.n_random, opts.lp_fraction
     ps, ts = open_store(proxy, "proxy"), open_store(target, "target")
-    rows = align_rows(ps, ts, id_column)
+    rows = align_rows(ps, ts, opts.id_column)
     pairs = match_columns(ps, ts)
-    pcols = feature_columns(ps, "proxy")
+    feature_columns(ps, "proxy")  # a clear error for a store with no trained column
+    pcols = default_columns(ps)  # what select(proxy, "s2l") clusters on: the points
     tcols = np.array(sorted({p[1] for p in pairs}, key=lambda c: [p[1] for p in pairs].index(c)))
     tprog = np.array([next(p[3] for p in pairs if p[1] == c) for c in tcols])
 
@@ -252,6 +249,8 @@ def analyse(
         target_path=str(ts.path),
         proxy_columns=[int(c) for c in pcols],
         target_columns=[int(c) for c in tcols],
+        proxy_varies=bool((np.ptp(pair_p, axis=0) > 0).any()),
+        target_varies=bool((np.ptp(ty, axis=0) > 0).any()),
     )
     report.verdict = verdict(report)
     return TransferData(report, rows, labels, ty, tprog, pairs)
@@ -279,9 +278,20 @@ def verdict(r: TransferReport) -> str:
     """One sentence in plain words on whether the proxy stands for the target."""
     rho, ve, rnd = r.spearman, r.variance_explained, r.variance_explained_random
     if not (math.isfinite(rho) and math.isfinite(ve)):
+        if not r.target_varies:
+            return (
+                f"No verdict: the target's losses ({r.target_path}) do not vary across the "
+                "aligned examples, so there is nothing for the proxy to predict."
+            )
+        if not r.proxy_varies:
+            return (
+                f"No verdict: the proxy's losses ({r.proxy_path}) do not vary across the "
+                "aligned examples in the matched columns, so it ranks nothing (a proxy that "
+                "learned nothing, or a store recorded wrongly): record the proxy again."
+            )
         return (
-            "No verdict: the target's losses do not vary across the aligned examples, so "
-            "there is nothing for the proxy to predict."
+            "No verdict: in every matched pair of columns one store's losses do not vary "
+            "across the aligned examples, so the rankings cannot be compared."
         )
     numbers = (
         f"(Spearman {rho:.2f} at matched progress; the proxy's {r.k} S2L clusters hold "

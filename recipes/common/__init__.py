@@ -1,5 +1,5 @@
 """Shared code of the hf-s2l recipes (the ONE place: configs, training, selection, evaluation).
 
-Every recipe's ``run.py`` is ``run_recipe(task=..., argv=sys.argv[1:])`` with a YAML config;
-see ``recipes/README.md``.
+One entry point runs every recipe: ``recipes/run.py CONFIG.yaml`` (:func:`.pipeline.recipe_main`);
+the YAML config is the recipe (its ``task`` picks the pipeline); see ``recipes/README.md``.
 """

@@ -1,7 +1,8 @@
 """Recipe configuration: dataclasses parsed with ``HfArgumentParser`` from YAML + CLI flags.
 
-A recipe is run as ``run.py --config configs/X.yaml [--flag value ...]``: the YAML gives
-the values, any flag on the command line overrides it (e.g. ``--smoke``,
+A recipe is run as ``recipes/run.py recipes/<recipe>/configs/X.yaml [--flag value ...]``: the
+YAML is the recipe (its ``task`` picks the pipeline) and gives the values, any flag on the
+command line overrides it (e.g. ``--smoke``,
 ``--proxy_model /path/to/pythia-70m``, ``--budgets 30000 50000``).
 """
 
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+RECIPES_DIR = REPO_ROOT / "recipes"
 TASKS = ("math", "clinical", "instruction")
 STAGES = ("proxy", "select", "target", "eval")
 
@@ -218,7 +220,7 @@ def _flat_yaml(path: str | os.PathLike) -> dict[str, Any]:
     return flat
 
 
-def parse_config(argv: list[str] | None = None, *, task: str | None = None) -> RecipeConfig:
+def parse_config(argv: list[str] | None = None) -> RecipeConfig:
     """Parse ``--config FILE.yaml`` plus CLI overrides into a :class:`RecipeConfig`.
 
     Unknown YAML keys are an error (a typo must not be silently ignored).
@@ -238,9 +240,11 @@ def parse_config(argv: list[str] | None = None, *, task: str | None = None) -> R
         unknown = sorted(set(values) - valid)
         if unknown:
             raise ValueError(f"{known.config}: unknown config keys {unknown}")
+        if "task" not in values and not any(a.split("=")[0] == "--task" for a in rest):
+            raise ValueError(
+                f"{known.config}: no task; a recipe config names its pipeline, task: one of {TASKS}"
+            )
         parser.set_defaults(**values)
-    if task is not None:
-        parser.set_defaults(task=task)
     *parts, _ = parser.parse_args_into_dataclasses(rest, return_remaining_strings=False)
     cfg = RecipeConfig(*parts)
     if cfg.data.data_root is None and cfg.run.smoke:

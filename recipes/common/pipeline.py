@@ -23,7 +23,7 @@ from typing import Any
 
 from transformers.utils import logging
 
-from .config import RecipeConfig, check_data_root, parse_config
+from .config import RECIPES_DIR, RecipeConfig, check_data_root, parse_config
 from .models import (
     build_smoke_bertscore_model,
     build_smoke_model,
@@ -401,11 +401,11 @@ class Recipe:
         return clinical_metrics(outs, refs, metrics=["rouge_l", "bleu"])
 
 
-def run_recipe(argv: list[str] | None = None, task: str | None = None) -> dict[str, Any]:
+def run_recipe(argv: list[str] | None = None) -> dict[str, Any]:
     """Parse the config and run the requested stages; returns the results (main process)."""
     import time
 
-    cfg = parse_config(argv, task=task)
+    cfg = parse_config(argv)
     check_data_root(cfg)  # before any model is loaded or trained
     t0 = time.perf_counter()
     recipe = Recipe(cfg)
@@ -425,14 +425,18 @@ def run_recipe(argv: list[str] | None = None, task: str | None = None) -> dict[s
     return results
 
 
-def recipe_main(recipe_dir: str | Path, default_config: str, task: str) -> None:
-    """Entry point of a recipe's ``run.py``: ``--config`` defaults to ``configs/<default_config>``
-    (``configs/smoke.yaml`` with ``--smoke``), then :func:`run_recipe`."""
-    import sys
-
-    argv = sys.argv[1:]
+def recipe_main(argv: list[str]) -> None:
+    """``recipes/run.py CONFIG.yaml [--flag value ...]`` (or ``--config CONFIG.yaml``): the
+    config is the recipe; it names its ``task``. Then :func:`run_recipe`."""
+    if argv and not argv[0].startswith("-"):
+        argv = ["--config", argv[0], *argv[1:]]
     if not any(a == "--config" or a.startswith("--config=") for a in argv):
-        smoke = any(a == "--smoke" or a.startswith("--smoke=") for a in argv)
-        config = Path(recipe_dir) / "configs" / ("smoke.yaml" if smoke else default_config)
-        argv = ["--config", str(config), *argv]
-    run_recipe(argv, task=task)
+        configs = sorted(
+            p.relative_to(RECIPES_DIR).as_posix() for p in RECIPES_DIR.glob("*/configs/*.yaml")
+        )
+        raise SystemExit(
+            "usage: recipes/run.py CONFIG.yaml [--flag value ...]\n"
+            "the recipe is its config; those of the recipes (in recipes/):\n  "
+            + "\n  ".join(configs)
+        )
+    run_recipe(argv)

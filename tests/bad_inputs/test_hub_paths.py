@@ -40,6 +40,15 @@ def cache(tmp_path) -> Path:
         "hf://datasets/../n",
         "hf://datasets/o/n/a\\..\\..",
         "hf://datasets/o/n//etc",
+        "hf://datasets/o/n/%2e%2e/%2e%2e/outside",  # decoded by the Hub client: '..'
+        "hf://datasets/o/n/.%2e/x",
+        "hf://datasets/o/n/%2E%2E",
+        "hf://datasets/o/n/ ../x",
+        "hf://datasets/o/n/.. /x",
+        "hf://datasets/o/n/a\tb",
+        "hf://datasets/o/n@%2e%2e",
+        "hf://datasets/%2e%2e/n",
+        "hf://datasets/o/ n",
     ],
 )
 def test_dot_dot_and_odd_parts_are_refused(uri):
@@ -53,7 +62,9 @@ def test_open_store_does_not_leave_the_cache(cache, monkeypatch):
         open_store(ESCAPE, cache_dir=cache)
 
 
-@pytest.mark.parametrize("sub", ["../../../../outside", "/abs/folder"])
+@pytest.mark.parametrize(
+    "sub", ["../../../../outside", "/abs/folder", "%2e%2e/%2e%2e/outside", ".%2e", " .."]
+)
 def test_store_from_hub_refuses_path_in_repo(cache, sub):
     from hf_s2l.hub.trajectories import store_from_hub
 
@@ -64,3 +75,21 @@ def test_store_from_hub_refuses_path_in_repo(cache, sub):
 def test_cli_info_does_not_leave_the_cache(cache):
     proc = run_cli("info", ESCAPE, cwd=cache.parent, env={"HF_HUB_CACHE": str(cache)})
     assert_user_error(proc, "'..'")
+
+
+@pytest.mark.parametrize("uri", ["hf://datasets/o/n/%2e%2e/%2e%2e/x", "hf://datasets/o/n/ ../x"])
+def test_encoded_dot_dot_never_reaches_the_download(cache, monkeypatch, uri):
+    import huggingface_hub
+
+    def fail(*a, **k):
+        raise AssertionError(f"snapshot_download called with {a} {k}")
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", fail)
+    with pytest.raises(ValueError, match="not allowed"):
+        open_store(uri, cache_dir=cache)
+
+
+def test_cli_info_refuses_an_encoded_dot_dot(cache):
+    uri = "hf://datasets/o/n/%2e%2e/%2e%2e/%2e%2e/%2e%2e/outside"
+    proc = run_cli("info", uri, cwd=cache.parent, env={"HF_HUB_CACHE": str(cache)})
+    assert_user_error(proc, "'%2e%2e'", "not allowed")

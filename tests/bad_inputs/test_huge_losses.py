@@ -59,3 +59,39 @@ def test_the_check_itself():
         x[2, 3] = bad
         with pytest.raises(ValueError, match="row 2"):
             check_faiss_input(x, "x")
+
+
+def _grouped_store(path: Path) -> Path:
+    """40 rows: group "big" (38 rows) and group "small" (rows 38, 39); row 39 diverged."""
+    rng = np.random.default_rng(0)
+    with TrajectoryStore.create(path, 40, dataset_fingerprint="fp") as s:
+        s.set_metadata("source", np.array(["big"] * 38 + ["small"] * 2))
+        for j in range(4):
+            c = s.add_column(j, j / 4, "point")
+            v = rng.random(40).astype(np.float32) + 1
+            v[39] = 1e20
+            s.write(c, np.arange(40), v)
+            s.mark_complete(c)
+    return path
+
+
+@pytest.mark.parametrize(
+    "budget, by_column",
+    [(20, None), (2, "source"), (20, "source"), (40, "source"), (40, None)],
+    ids=["20", "2-by-column", "20-by-column-small-taken-whole", "all-by-column", "all"],
+)
+def test_one_check_whatever_the_budget(tmp_path, budget, by_column):
+    """A group taken whole (smaller than its share) is checked like the rows faiss sees."""
+    from hf_s2l import select
+
+    store = _grouped_store(tmp_path / "store")
+    with pytest.raises(ValueError, match=r"row 39 holds the value 1e\+20, too large"):
+        select(store, "s2l", budget, by_column=by_column)
+
+
+def test_cli_group_taken_whole(tmp_path):
+    _grouped_store(tmp_path / "store")
+    args = ["select", "store", "--budget", "20", "--by-column", "source", "--out", "sel"]
+    proc = run_cli(*args, cwd=tmp_path)
+    assert_user_error(proc, "row 39", "too large")
+    assert not (tmp_path / "sel").exists()

@@ -183,3 +183,13 @@ def test_store_in_a_repo_folder(hub, store):
     assert {p.split("/", 1)[0] for p in hub.repos["me/many"]} == {"proxy-70m"}
     back = open_store("hf://datasets/me/many/proxy-70m")
     _assert_same_store(store, back)
+
+
+def test_push_of_a_store_replaced_after_it_was_opened_is_refused(hub, store):
+    """The files are read from the folder by path: they must be the opened store's (issue 26.2)."""
+    from hf_s2l import StoreChangedError
+
+    TrajectoryStore.create(store.path, store.num_examples, replace=True).close()
+    with pytest.raises(StoreChangedError, match="meta.json names store"):
+        store.push_to_hub(REPO, token=TOKEN)
+    assert REPO not in hub.repos and not hub.commits

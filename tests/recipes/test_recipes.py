@@ -39,11 +39,13 @@ def hub_offline(monkeypatch):
         monkeypatch.setattr(datasets.config, "HF_DATASETS_OFFLINE", True)
 
 
-def test_every_recipe_has_readme_run_configs_and_accelerate_configs():
-    assert (RECIPES / "README.md").is_file()
+def test_every_recipe_has_readme_configs_and_accelerate_configs():
+    """One entry point (recipes/run.py) for all recipes; a recipe is configs + a README."""
+    assert (RECIPES / "README.md").is_file() and (RECIPES / "run.py").is_file()
+    assert sorted(p.parent.name for p in RECIPES.glob("*/run.py")) == []
     for name in RECIPE_DIRS:
         d = RECIPES / name
-        assert (d / "README.md").is_file() and (d / "run.py").is_file()
+        assert (d / "README.md").is_file()
         assert (d / "configs" / "smoke.yaml").is_file()
         accel = {p.stem for p in (d / "accelerate").glob("*.yaml")}
         assert {"single_gpu", "multi_gpu", "fsdp", "deepspeed_zero3", "smoke_cpu"} <= accel
@@ -82,6 +84,43 @@ def test_config_cli_overrides_and_unknown_keys(tmp_path):
     bad.write_text(yaml.safe_dump({"task": "math", "num_cluster": 3}))
     with pytest.raises(ValueError, match="unknown config keys"):
         parse_config(["--config", str(bad)])
+
+
+def test_every_config_names_its_task_and_one_without_is_refused(tmp_path):
+    """The config is the recipe: its task picks the pipeline (no run.py per recipe sets it)."""
+    from common.config import TASKS, parse_config
+
+    for path in CONFIGS:
+        assert yaml.safe_load(path.read_text())["task"] in TASKS, path
+    tasks = {p.parent.parent.name: parse_config(["--config", str(p)]).run.task for p in CONFIGS}
+    assert tasks == {
+        "math_pythia_to_phi2": "math",
+        "clinical_summarization": "clinical",
+        "lp_instruction_tuning": "instruction",
+    }
+    no_task = tmp_path / "mine.yaml"
+    no_task.write_text(yaml.safe_dump({"budgets": [0.1]}))
+    with pytest.raises(ValueError, match="no task; a recipe config names its pipeline"):
+        parse_config(["--config", str(no_task)])
+    assert parse_config(["--config", str(no_task), "--task", "clinical"]).run.task == "clinical"
+
+
+def test_run_py_takes_the_config_and_lists_the_recipes_without_one(tmp_path, monkeypatch):
+    """``recipes/run.py CONFIG`` is ``--config CONFIG``; without a config it names them all."""
+    import common.pipeline as pipeline
+
+    seen = []
+    monkeypatch.setattr(pipeline, "run_recipe", lambda argv: seen.append(argv))
+    config = "recipes/math_pythia_to_phi2/configs/smoke.yaml"
+    pipeline.recipe_main([config, "--stages", "proxy"])
+    pipeline.recipe_main(["--config", config])
+    assert seen == [["--config", config, "--stages", "proxy"], ["--config", config]]
+    with pytest.raises(SystemExit) as err:
+        pipeline.recipe_main(["--smoke"])
+    msg = str(err.value)
+    assert msg.startswith("usage: recipes/run.py CONFIG.yaml")
+    assert "lp_instruction_tuning/configs/smoke.yaml" in msg
+    assert "math_pythia_to_phi2/configs/pythia70m_to_phi2.yaml" in msg
 
 
 @pytest.mark.parametrize("path", sorted(RECIPES.glob("*/accelerate/*.yaml")), ids=str)
@@ -154,11 +193,10 @@ def test_importing_recipes_downloads_nothing(monkeypatch):
 
     for name in ("hf_hub_download", "snapshot_download"):
         monkeypatch.setattr(huggingface_hub, name, boom)
-    for d in RECIPE_DIRS:
-        spec = importlib.util.spec_from_file_location(f"run_{d}", RECIPES / d / "run.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)  # type: ignore[union-attr]
-        assert callable(module.main)
+    spec = importlib.util.spec_from_file_location("recipes_run", RECIPES / "run.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    assert callable(module.main)
     for m in ("config", "data", "models", "pipeline", "evaluation", "results"):
         importlib.import_module(f"common.{m}")
 

@@ -64,14 +64,15 @@ EXPECTED = {
 def readme_smoke_commands(readme: Path) -> tuple[Path, str, list[str]]:
     """The smoke commands of a recipe README, as written: ``(cwd, output_dir, lines)``.
 
-    ``cwd`` comes from the block's ``cd`` line, ``output_dir`` from the ``--smoke`` line's
-    ``--output_dir``, ``lines`` are every line of that bash block that uses ``output_dir``.
+    ``cwd`` comes from the block's ``cd`` line, ``output_dir`` from the ``--output_dir`` of
+    the line that runs ``configs/smoke.yaml``, ``lines`` are every line of that bash block
+    that uses ``output_dir``.
     """
     for block in re.findall(r"```bash\n(.*?)```", readme.read_text(), flags=re.S):
         block = block.replace("\\\n", " ")  # line continuations
         lines = [ln.strip() for ln in block.splitlines()]
         lines = [ln for ln in lines if ln and not ln.startswith("#")]
-        smoke = [ln for ln in lines if "--smoke" in shlex.split(ln)]
+        smoke = [ln for ln in lines if "configs/smoke.yaml" in shlex.split(ln)]
         if not smoke:
             continue
         argv = shlex.split(smoke[0])
@@ -79,7 +80,7 @@ def readme_smoke_commands(readme: Path) -> tuple[Path, str, list[str]]:
         cds = [shlex.split(ln)[1] for ln in lines if ln.startswith("cd ")]
         cwd = REPO / cds[0] if cds else REPO
         return cwd, out, [ln for ln in lines if out in shlex.split(ln)]
-    raise AssertionError(f"{readme} has no bash block with a --smoke command")
+    raise AssertionError(f"{readme} has no bash block running configs/smoke.yaml")
 
 
 def _argv(line: str, readme_out: str, out: Path) -> list[str]:
@@ -137,10 +138,13 @@ def test_readme_smoke_commands_are_found():
     for recipe in EXPECTED:
         cwd, out, lines = readme_smoke_commands(RECIPES / recipe / "README.md")
         assert cwd == RECIPES / recipe
-        assert "accelerate/smoke_cpu.yaml" in lines[0] and "run.py" in lines[0]
+        argv = shlex.split(lines[0])
+        assert argv[:4] == ["accelerate", "launch", "--config_file", "accelerate/smoke_cpu.yaml"]
+        assert argv[4:6] == ["../run.py", "configs/smoke.yaml"]  # the one entry point
         if recipe == "math_pythia_to_phi2":
             from_root = lines[0].replace("accelerate/", f"recipes/{recipe}/accelerate/")
-            from_root = from_root.replace(" run.py", f" recipes/{recipe}/run.py")
+            from_root = from_root.replace(" ../run.py", " recipes/run.py")
+            from_root = from_root.replace(" configs/", f" recipes/{recipe}/configs/")
             assert " ".join(from_root.split()) in " ".join(index.replace("\\\n", " ").split())
 
 

@@ -124,5 +124,6 @@ def test_attach_without_arguments_wires_the_held_callback(
     assert attach(trainer) is cb and cb.trainer is trainer
     assert trainer.callback_handler.callbacks.count(cb) == 1
     bare = _trainer(tmp_path, record_ds, tokenizer, make_causal_lm, helpers)
-    with pytest.raises(TypeError, match="holds 0"):
-        attach(bare)
+    added = attach(bare)  # none held: one is added, into <output_dir>/trajectories
+    assert added.output_dir == tmp_path / "run" / "trajectories" and added.trainer is bare
+    assert attach(bare) is added  # idempotent

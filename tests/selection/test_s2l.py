@@ -15,10 +15,13 @@ from .conftest import blob_losses, build_store
 
 
 # --- independent transcription of BigML-CS-UCLA/S2L schedules/s2l.py ------------------------
-def official_kmeans_sampling(I, n, rng):  # noqa: E741 (the official name)
-    """``faiss_kmeans_selection`` after k-means, with ``np.random`` replaced by ``rng``."""
+def official_kmeans_sampling(I, n, rng, kind="stable"):  # noqa: E741 (the official name)
+    """``faiss_kmeans_selection`` after k-means, with ``np.random`` replaced by ``rng``.
+
+    ``kind``: the sort of the cluster sizes; ``"stable"`` is the library's default tie
+    order, ``None`` the official call (``np.argsort(counts)``, see test_official_ties.py)."""
     clusters, counts = np.unique(I, return_counts=True)
-    sorted_idx = np.argsort(counts, kind="stable")
+    sorted_idx = np.argsort(counts, kind=kind)
     sorted_idx = sorted_idx[counts[sorted_idx] > 2]
     sampled_indices = []
     for i in range(len(sorted_idx)):
@@ -49,12 +52,13 @@ def official_faiss_labels(features, n_components):
     return I[:, 0]
 
 
-def official_query(sources, labels, n, rng, losses=None, n_components=None):
+def official_query(sources, labels, n, rng, losses=None, n_components=None, kind="stable"):
     """``S2L.query`` over all examples. Clusters: ``labels`` (given), or with ``losses`` and
     ``n_components`` a k-means per source, as the official code runs it (``losses`` are
-    the trajectories after ``self.losses[torch.isnan(self.losses)] = 0``)."""
+    the trajectories after ``self.losses[torch.isnan(self.losses)] = 0``). ``kind``: as in
+    :func:`official_kmeans_sampling` (``None``: the official ``np.argsort``)."""
     srcs, counts = np.unique(sources, return_counts=True)
-    sorted_idx = np.argsort(counts, kind="stable")
+    sorted_idx = np.argsort(counts, kind=kind)
     sampled = []
     for i in range(len(sorted_idx)):
         n_per_source = n // (len(sorted_idx) - i)
@@ -64,7 +68,7 @@ def official_query(sources, labels, n, rng, losses=None, n_components=None):
                 lab = official_faiss_labels(losses[indices], n_components)
             else:
                 lab = labels[indices]
-            new = official_kmeans_sampling(lab, n_per_source, rng)
+            new = official_kmeans_sampling(lab, n_per_source, rng, kind)
             sampled.append(indices[new])
             n -= n_per_source
         else:

@@ -1,7 +1,8 @@
-"""``TrajectoryStore.push_to_hub`` / ``from_hub``: still working thin entry points into
-``hf_s2l.hub`` (the store layer does not import it; the layer test allows exactly these two
-bodies), kept as the Hugging Face ``push_to_hub`` convention users know, without a warning. Both calls below reach the real hub code and are
-refused there before anything is sent (the round trip itself is tested in tests/hub)."""
+"""``TrajectoryStore.push_to_hub`` / ``from_hub``: the Hugging Face ``push_to_hub`` convention
+users know, without a warning. The store layer does not import ``hf_s2l.hub`` at all (not even
+in a function body: tests/test_layers.py); ``hf_s2l/__init__.py`` binds the two methods to it.
+Both calls below reach the real hub code and are refused there before anything is sent (the
+round trip itself is tested in tests/hub)."""
 
 from __future__ import annotations
 

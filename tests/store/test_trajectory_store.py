@@ -148,3 +148,15 @@ def test_ids_and_metadata(tmp_path):
     with pytest.raises(KeyError, match="no metadata column"):
         reopened.metadata("nope")
     assert os.path.exists(tmp_path / "s" / "num_tokens.npy")
+
+
+def test_create_is_create_store_one_signature():
+    """TrajectoryStore.create's keyword list lives in one place: it is _create.create_store."""
+    import inspect
+
+    from hf_s2l.store._create import create_store
+
+    assert TrajectoryStore.create.__func__ is create_store
+    params = list(inspect.signature(TrajectoryStore.create).parameters)
+    assert params[:2] == ["path", "num_examples"] and "exist_ok" in params
+    assert TrajectoryStore.create.__doc__.startswith("Create a new empty store")

@@ -33,8 +33,28 @@ def test_report_section_says_why_when_stores_do_not_align(tmp_path, capsys):
     p = write_store(tmp_path / "p", start, speed, [10, 20], fingerprint="a")
     t = write_store(tmp_path / "t", start, speed, [10, 20], fingerprint="b", ids=np.arange(40))
     out = tmp_path / "rep"
-    assert main(["report", str(p), "--out", str(out), "--target-store", str(t)]) == 0
-    assert "transfer" in capsys.readouterr().out  # listed as skipped, with the reason
+    rep = build_report(p, out=out, target_store=t)  # the library: a section saying why
+    assert "cannot align" in rep.skipped["transfer"]
     page = (out / "index.html").read_text()
     assert "Not computed: cannot align the proxy and target stores" in page
     assert not (out / "transfer.png").exists()
+    # the command was asked for the transfer section: an error saying why, nothing written
+    cli_out = tmp_path / "cli-rep"
+    assert main(["report", str(p), "--out", str(cli_out), "--target-store", str(t)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("error: ") == 1 and "cannot align the proxy and target stores" in err
+    assert not cli_out.exists()
+
+
+def test_cli_report_when_the_check_fails_after_aligning(tmp_path, capsys):
+    """Aligned, but too few rows to compare: the report is written, the command fails."""
+    start, speed = latent_curves(n=40)
+    ids = np.arange(40)
+    p = write_store(tmp_path / "p", start, speed, [10, 20], ids=ids)
+    t = write_store(tmp_path / "t", start[:2], speed[:2], [10, 20], ids=ids[:2])
+    out = tmp_path / "rep"
+    assert main(["report", str(p), "--out", str(out), "--target-store", str(t)]) == 2
+    err = capsys.readouterr().err
+    assert "error: --target-store" in err and "only 2 examples" in err, err
+    assert str(out / "index.html") in err  # where the rest of the report is
+    assert "Not computed: only 2 examples" in (out / "index.html").read_text()

@@ -264,3 +264,65 @@ def test_clusters_use_s2l_default_features(related_pair):
     assert r.proxy_columns == sel.stats["columns"] == [1, 2, 3, 4, 5, 6]  # no step-0 column
     assert r.k == sel.stats["num_clusters_used"] == 5
     assert r.target_columns == [1, 2, 3]
+
+
+def test_clusters_leave_out_the_off_point_epoch_ends_as_s2l_does(tmp_path):
+    """A 5-epoch proxy records 12 points and 4 epoch ends between them (issue 28): the
+    transfer check clusters on the 12 points, the columns select(proxy, "s2l") uses."""
+    start, speed = latent_curves(n=200)
+    n = len(start)
+    sched = [(0, 0.0, "train_begin")]
+    sched += [(10 * j, j / 12 * 5, "point") for j in range(1, 13)]
+    sched += [(24 * e, float(e), "epoch_end") for e in (1, 2, 3, 4)]  # 24, 48, .. off-point
+    sched.sort(key=lambda s: s[0])
+    proxy = tmp_path / "p"
+    with TrajectoryStore.create(proxy, n, dataset_fingerprint="fp", example_ids=np.arange(n)) as st:
+        for step, epoch, kind in sched:
+            c = st.add_column(global_step=step, epoch=epoch, kind=kind)
+            st.write(c, np.arange(n), (start * np.exp(-speed * step / 120)).astype(np.float32))
+            st.mark_complete(c)
+    target = write_store(tmp_path / "t", start, speed, [40, 80, 120], ids=np.arange(n))
+    r = hf_s2l.transfer(proxy, target, k=5)
+    store = TrajectoryStore.open(proxy)
+    points = [int(c) for c in store.columns_of_kind("point")]
+    assert len(points) == 12 and len(r.proxy_columns) == 12
+    sel = hf_s2l.select(store, "s2l", budget=0.3, num_clusters=5)
+    assert r.proxy_columns == sel.provenance["columns_used"] == points
+    assert not set(r.proxy_columns) & {int(c) for c in store.columns_of_kind("epoch_end")}
+
+
+def test_options_are_one_dataclass_checked_before_any_store_is_read(tmp_path):
+    """transfer()/analyse() take TransferOptions' fields by keyword (one list, one place):
+    a bad value or a misspelt name fails before the stores are opened."""
+    from hf_s2l.transfer_check import TransferOptions, analyse
+
+    assert TransferOptions() == TransferOptions(k=None, seed=0, n_random=10, lp_fraction=0.3)
+    missing = tmp_path / "no-store"  # never opened: the options fail first
+    for bad, match in (({"n_random": 0}, "n_random"), ({"k": 0}, "k must be")):
+        with pytest.raises(ValueError, match=match):
+            hf_s2l.transfer(missing, missing, **bad)
+        with pytest.raises(ValueError, match=match):
+            analyse(missing, missing, **bad)
+    with pytest.raises(TypeError, match="'kk'"):
+        hf_s2l.transfer(missing, missing, kk=3)
+
+
+def test_constant_proxy_names_the_proxy_not_the_target(tmp_path):
+    """A proxy whose losses never vary: the verdict blamed the target (whose std is 0.3)."""
+    start, speed = latent_curves(n=60)
+    ids = np.arange(60)
+    proxy = write_store(
+        tmp_path / "proxy", start, speed, [10, 20, 30], ids=ids, transform=lambda x: 0 * x + 1
+    )
+    target = write_store(tmp_path / "target", start, speed, [100, 200], ids=ids)
+    assert np.nanstd(np.asarray(TrajectoryStore.open(target).losses)) > 0.2
+    report = hf_s2l.transfer(proxy, target)
+    assert (report.proxy_varies, report.target_varies) == (False, True)
+    assert report.verdict.startswith("No verdict: the proxy's losses")
+    assert str(proxy) in report.verdict and "target's losses" not in report.verdict
+    flat_target = write_store(
+        tmp_path / "flat-target", start, speed, [100, 200], ids=ids, transform=lambda x: 0 * x + 2
+    )
+    report = hf_s2l.transfer(target, flat_target)
+    assert report.verdict.startswith("No verdict: the target's losses")
+    assert str(flat_target) in report.verdict

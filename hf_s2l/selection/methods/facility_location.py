@@ -56,15 +56,24 @@ class FacilityLocationConfig:
 
 
 def knn_graph(
-    x: np.ndarray, k: int, *, seed: int = 0, exact_max_rows: int = 20000, nprobe: int = 8
+    x: np.ndarray,
+    k: int,
+    *,
+    seed: int = 0,
+    exact_max_rows: int = 20000,
+    nprobe: int = 8,
+    rows: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``(neighbors, sims)``, both ``n x (k+1)``: column 0 is the row itself (similarity 1)."""
+    """``(neighbors, sims)``, both ``n x (k+1)``: column 0 is the row itself (similarity 1).
+
+    ``rows``: the store rows of ``x``'s rows, named by the input check's errors.
+    """
     import faiss
 
     from ..kmeans import check_faiss_input
 
     x = np.ascontiguousarray(x, dtype=np.float32)
-    check_faiss_input(x, "facility_location k-NN")
+    check_faiss_input(x, "facility_location k-NN", rows=rows)
     n, d = x.shape
     k = min(int(k), n - 1)
     if k <= 0:
@@ -168,7 +177,12 @@ def facility_location(ctx: MethodContext, budget: int, cfg: FacilityLocationConf
         x = ctx.trajectories(cols, nan=0.0)
         space = f"trajectories (columns {cols.tolist()})"
     nbr, sims = knn_graph(
-        x, cfg.k_neighbors, seed=ctx.seed, exact_max_rows=cfg.exact_knn_max_rows, nprobe=cfg.nprobe
+        x,
+        cfg.k_neighbors,
+        seed=ctx.seed,
+        exact_max_rows=cfg.exact_knn_max_rows,
+        nprobe=cfg.nprobe,
+        rows=ctx.rows,
     )
     chosen, value = lazy_greedy_facility_location(nbr, sims, budget)
     n = len(x)

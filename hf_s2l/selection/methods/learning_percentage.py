@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 from transformers.utils import logging
 
-from .._common import top_k_by_score
+from .._common import sort_values_order, top_k_by_score
 from ..base import MethodResult, register_method
 from ..column_roles import (
     EPOCH_END_KIND,
@@ -47,7 +47,7 @@ from ..column_roles import (
     describe_columns,
 )
 from ..context import MethodContext
-from ..quota import exact_cluster_quotas, official_cluster_quotas
+from ..quota import TIES, exact_cluster_quotas, official_cluster_quotas
 from .lp_clusters import LABELS_KEY, Texts, cluster_labels
 
 logger = logging.get_logger(__name__)
@@ -91,6 +91,10 @@ class LPConfig:
             (default: ``round(100 * budget / N)``).
         unclustered: rank over the whole set on purpose (no warning).
         niter: k-means iterations of the faiss backend.
+        ties: the order of equal LP values inside a cluster: ``"index"`` (default, by row,
+            the same on every machine) or ``"official"`` (pandas' ``sort_values``, numpy's
+            default quicksort, as ``subset.py``: the order depends on the numpy build and
+            the CPU, and equals the official code's on the same machine).
     """
 
     variant: str = "lp1"
@@ -107,8 +111,11 @@ class LPConfig:
     percentage: int | None = None
     unclustered: bool = False
     niter: int = 20
+    ties: str = "index"
 
     def validate(self) -> None:
+        if self.ties not in TIES:
+            raise ValueError(f"lp: ties must be one of {TIES}, got {self.ties!r}")
         if self.variant not in VARIANTS:
             raise ValueError(f"lp: variant must be one of {VARIANTS}, got {self.variant!r}")
         if int(self.num_clusters) < 1:
@@ -227,6 +234,7 @@ OFFICIAL = {
     "kmeans": "sklearn",
     "kmeans_random_state": OFFICIAL_KMEANS_RANDOM_STATE,
     "unclustered": False,
+    "ties": "official",  # sort_values(by=["LP1"]): numpy's quicksort, NaN last
 }
 
 
@@ -313,10 +321,11 @@ def _select_in_clusters(
     sizes = np.bincount(inv, minlength=len(uniq))
     members = np.argsort(inv, kind="stable")
     bounds = np.concatenate([[0], np.cumsum(sizes)])
+    rank = sort_values_order if cfg.ties == "official" else rank_ascending
     ranked = []  # per cluster: its rows, lowest score first (NaN last, ties by row)
     for c in range(len(uniq)):
         rows = members[bounds[c] : bounds[c + 1]]
-        ranked.append(rows[rank_ascending(score[rows])])
+        ranked.append(rows[rank(score[rows])])
     if cfg.cluster_sizes == "official":
         n = len(score)
         pct = int(cfg.percentage) if cfg.percentage is not None else round(100 * budget / n)

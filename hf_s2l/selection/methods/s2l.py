@@ -2,7 +2,8 @@
 Language Models by Summarizing Training Trajectories of Small Models").
 
 Faithful to the official code, ``schedules/s2l.py`` (``S2L.__init__``,
-``S2L.query``/``initialize_labeled_data`` and ``S2L.faiss_kmeans_selection``) in
+``S2L.initialize_labeled_data`` — the pipeline's selection; ``S2L.query`` runs the same loop
+over the unlabeled rows — and ``S2L.faiss_kmeans_selection``) in
 https://github.com/BigML-CS-UCLA/S2L:
 
 1. Trajectories: row ``i`` is ``x_i = (L_i(t_1), ..., L_i(t_T))``, the example's loss at every
@@ -14,7 +15,8 @@ https://github.com/BigML-CS-UCLA/S2L:
    are left out by :func:`~hf_s2l.select` (``unscored="zero"``: read as 0, the official
    NaN -> 0).
 2. ``faiss.Kmeans(T, K, niter=20)`` (Euclidean) on the trajectories; each example gets its
-   nearest centroid ``c(i)``. K is capped to the rows (said once in the stats).
+   nearest centroid ``c(i)``. K is capped to the rows (said once in the stats; the official
+   code raises there, and so does ``official=True``).
 3. Clusters with more than 2 examples are visited by ascending size; with ``r`` the budget
    left and ``m`` the clusters not yet visited, a cluster of size ``s`` gets
    ``min(s, r // m)`` examples drawn uniformly at random without replacement.
@@ -22,16 +24,18 @@ https://github.com/BigML-CS-UCLA/S2L:
    size <= 2.
 
 With a group column (``select(..., by_column="source")``) the budget is split over the
-groups the same way (smallest first, ``r // m`` each, the remainder to groups drawn at
-random unless ``group_remainder="last"``) and steps 2-4 run within each group that is
-larger than its share — the official MathInstruct ``source`` loop.
+groups (``group_quotas="equal"``, the default: the same way, smallest first, ``r // m``
+each, the remainder to groups drawn at random unless ``group_remainder="last"``; or
+``"proportional"`` / a mapping) and steps 2-4 run within each group that is larger than its
+share — the official MathInstruct ``source`` loop.
 
 Every departure from the official code, and why: ``docs/methods/s2l.md``. In short: random
 draws use ``numpy.random.default_rng(seed)`` instead of the global ``np.random``; faiss'
 k-means seed is ``seed`` or ``kmeans_seed`` (official: faiss' default 1234); size ties are
-broken by cluster id; unscored rows are excluded and the group remainder is spread at
-random by default. ``select(..., official=True)`` sets every official choice at once
-(:data:`OFFICIAL`) and reproduces the official selection.
+broken by cluster id (official: numpy's default ``np.argsort``); unscored rows are excluded
+and the group remainder is spread at random by default. ``select(..., official=True)`` sets
+every official choice at once (:data:`OFFICIAL`) and makes the official calls: it returns the
+official selection of the same store on the same machine and numpy, ties included.
 """
 
 from __future__ import annotations
@@ -48,7 +52,7 @@ from ..base import MethodResult, register_method
 from ..columns import resolve_columns
 from ..context import MethodContext
 from ..kmeans import faiss_kmeans
-from ..quota import even_split_smallest_first
+from ..quota import TIES, even_split_smallest_first, size_order
 
 logger = logging.get_logger(__name__)
 
@@ -68,6 +72,13 @@ class S2LConfig:
         small_cluster_size: clusters of at most this size are only used for the leftover.
         kmeans_seed: faiss' k-means seed (default: the selection's ``seed``; the official
             code leaves faiss' default, 1234: pass 1234 to cluster exactly as it does).
+        ties: the visiting order of equal-size clusters: ``"index"`` (default, by cluster
+            id, the same on every machine) or ``"official"`` (``np.argsort(counts)``,
+            numpy's default sort, as the official code: the order depends on the numpy build
+            and the CPU, and equals the official code's on the same machine).
+        cap_clusters: a group (or store) with fewer rows than ``num_clusters`` and more than
+            its share is clustered with one cluster per row (default); ``False`` raises, as
+            faiss does in the official code (``official=True``).
     """
 
     num_clusters: int = 100
@@ -78,8 +89,12 @@ class S2LConfig:
     max_points_per_centroid: int = 256
     small_cluster_size: int = 2
     kmeans_seed: int | None = None
+    ties: str = "index"
+    cap_clusters: bool = True
 
     def validate(self) -> None:
+        if self.ties not in TIES:
+            raise ValueError(f"s2l: ties must be one of {TIES}, got {self.ties!r}")
         if int(self.num_clusters) < 1:
             raise ValueError(f"s2l: num_clusters must be >= 1, got {self.num_clusters}")
         if int(self.niter) < 1:
@@ -91,11 +106,13 @@ def sample_from_clusters(
     budget: int,
     rng: np.random.Generator,
     small_cluster_size: int = 2,
+    ties: str = "index",
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Steps 3-4 above: draw ``budget`` rows given each row's cluster ``labels``.
 
     Visits the clusters larger than ``small_cluster_size`` by ascending size (ties: lower
-    cluster id first); each gets ``remaining // clusters_left`` rows drawn with
+    cluster id first; ``ties="official"``: the official ``np.argsort(counts)`` order, see
+    :func:`~hf_s2l.selection.quota.size_order`); each gets ``remaining // clusters_left`` rows drawn with
     ``rng.choice(members, k, replace=False)`` (members in ascending row order), or all of
     its rows if it is smaller; the leftover is drawn the same way from the union of the small
     clusters. Returns the chosen rows (in drawing order) and per-cluster statistics.
@@ -106,7 +123,7 @@ def sample_from_clusters(
     if budget > n:
         raise ValueError(f"budget {budget} exceeds the {n} rows to sample from")
     clusters, codes, counts = _cluster_codes(labels)
-    order = np.argsort(counts, kind="stable")
+    order = size_order(counts, ties)
     big = order[counts[order] > small_cluster_size]
     selected = np.zeros(len(clusters), dtype=np.int64)
     parts = []
@@ -213,6 +230,12 @@ def s2l_columns(ctx: MethodContext, cfg: S2LConfig) -> np.ndarray:
     return cols
 
 
+def default_columns(store: Any) -> np.ndarray:
+    """The columns ``select(store, "s2l", ...)`` clusters on with its defaults (no
+    ``columns`` / ``column_kinds``): the recording points, see :func:`s2l_feature_columns`."""
+    return s2l_columns(MethodContext(store, seed=0, rng=np.random.default_rng(0)), S2LConfig())
+
+
 def _s2l_used_columns(ctx: MethodContext, cfg: S2LConfig) -> np.ndarray | None:
     return None if cfg.clusters is not None else s2l_columns(ctx, cfg)
 
@@ -229,6 +252,8 @@ OFFICIAL = {
     "max_points_per_centroid": 256,  # faiss' default
     "small_cluster_size": 2,
     "columns": None,  # every checkpoint (num_loss_ckpts, an official option, stays free)
+    "ties": "official",  # np.argsort(counts): numpy's default sort over cluster sizes
+    "cap_clusters": False,  # faiss.Kmeans(d, K).train raises on a group of fewer than K rows
 }
 
 
@@ -244,6 +269,15 @@ def s2l(ctx: MethodContext, budget: int, cfg: S2LConfig) -> MethodResult:
         stats["clustering"] = "given"
     else:
         cols = s2l_columns(ctx, cfg)
+        if not cfg.cap_clusters and ctx.num_rows < int(cfg.num_clusters) and budget < ctx.num_rows:
+            raise ValueError(
+                f"s2l: {ctx.num_rows} rows (a group, or the store) are clustered into "
+                f"num_clusters={int(cfg.num_clusters)}: the official code raises here (faiss: "
+                f"'Number of training points ({ctx.num_rows}) should be at least as large as "
+                f"number of clusters ({int(cfg.num_clusters)})'). Pass num_clusters="
+                f"{ctx.num_rows} or fewer, or drop official=True (K is then lowered to the rows "
+                "of such a group)"
+            )
         x = ctx.trajectory_source(cols)
         t0 = time.perf_counter()
         km = faiss_kmeans(
@@ -254,6 +288,7 @@ def s2l(ctx: MethodContext, budget: int, cfg: S2LConfig) -> MethodResult:
             max_points_per_centroid=cfg.max_points_per_centroid,
             what="s2l k-means",
             warn_capped=False,
+            rows=ctx.rows,
         )
         del x
         labels = km.labels
@@ -270,6 +305,6 @@ def s2l(ctx: MethodContext, budget: int, cfg: S2LConfig) -> MethodResult:
             num_clusters_used=km.num_clusters,
             kmeans_seconds=round(time.perf_counter() - t0, 3),
         )
-    chosen, cstats = sample_from_clusters(labels, budget, ctx.rng, cfg.small_cluster_size)
+    chosen, cstats = sample_from_clusters(labels, budget, ctx.rng, cfg.small_cluster_size, cfg.ties)
     stats.update(cstats)
     return MethodResult(indices=chosen, stats=stats, warnings=warnings)

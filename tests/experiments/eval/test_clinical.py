@@ -103,3 +103,19 @@ def test_bad_input():
         clinical_metrics(["a"], ["a", "b"])
     with pytest.raises(ValueError, match="unknown metrics"):
         clinical_metrics(["a"], ["a"], metrics=["meteor"])
+
+
+@pytest.mark.parametrize(
+    ("name", "cls"), [("bleu", "Bleu"), ("rouge_l", "RougeL"), ("bertscore", "BERTScore")]
+)
+def test_shipped_metrics_share_one_evaluate_skeleton(name, cls):
+    """Each metric module is its _compute on the one StringPairMetric (issue 27), and
+    evaluate.load picks the metric class, not that base."""
+    from hf_s2l.experiments.eval.metrics.pairs import PAIR_FEATURES, StringPairMetric
+
+    metric = load_metric(name)
+    assert type(metric).__name__ == cls and type(metric) is not StringPairMetric
+    assert isinstance(metric, StringPairMetric)
+    assert metric.features == PAIR_FEATURES
+    assert metric.description == type(metric).DESCRIPTION and metric.citation.startswith("@")
+    assert type(metric).__doc__.startswith(type(metric).DESCRIPTION)

@@ -7,32 +7,21 @@ local model directory (then pass ``num_layers``). Shipped with hf-s2l so that
 """
 
 import bert_score
-import datasets
-import evaluate
 
-_CITATION = """@inproceedings{bert-score, title={BERTScore: Evaluating Text Generation with BERT}, author={Zhang, Tianyi and Kishore, Varsha and Wu, Felix and Weinberger, Kilian Q. and Artzi, Yoav}, booktitle={ICLR}, year={2020}}"""
-_DESCRIPTION = "BERTScore precision/recall/F1 per pair (bert_score package)."
-_KWARGS_DESCRIPTION = """
-Args:
-    predictions, references: lists of strings.
-    model_type: hub id or local path (default "roberta-large"); num_layers: layer to use.
-    batch_size, device, idf, lang, rescale_with_baseline: as in bert_score.score.
-Returns:
-    precision, recall, f1: lists of floats (one per pair).
-"""
+from hf_s2l.experiments.eval.metrics import pairs
 
 
-@evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
-class BERTScore(evaluate.Metric):
-    def _info(self):
-        return evaluate.MetricInfo(
-            description=_DESCRIPTION,
-            citation=_CITATION,
-            inputs_description=_KWARGS_DESCRIPTION,
-            features=datasets.Features(
-                {"predictions": datasets.Value("string"), "references": datasets.Value("string")}
-            ),
-        )
+class BERTScore(pairs.StringPairMetric):
+    DESCRIPTION = "BERTScore precision/recall/F1 per pair (bert_score package)."
+    CITATION = """@inproceedings{bert-score, title={BERTScore: Evaluating Text Generation with BERT}, author={Zhang, Tianyi and Kishore, Varsha and Wu, Felix and Weinberger, Kilian Q. and Artzi, Yoav}, booktitle={ICLR}, year={2020}}"""
+    KWARGS_DESCRIPTION = """
+    Args:
+        predictions, references: lists of strings.
+        model_type: hub id or local path (default "roberta-large"); num_layers: layer to use.
+        batch_size, device, idf, lang, rescale_with_baseline: as in bert_score.score.
+    Returns:
+        precision, recall, f1: lists of floats (one per pair).
+    """
 
     def _compute(
         self,

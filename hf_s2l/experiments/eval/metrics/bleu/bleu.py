@@ -5,33 +5,22 @@ the score is reported on a 0–1 scale (``bleu``) and sacrebleu's 0–100 scale 
 Shipped with hf-s2l so that ``evaluate.load`` works offline.
 """
 
-import datasets
-import evaluate
 import sacrebleu
 
-_CITATION = """@inproceedings{post-2018-call, title={A Call for Clarity in Reporting {BLEU} Scores}, author={Post, Matt}, booktitle={WMT}, year={2018}}"""
-_DESCRIPTION = "Corpus BLEU with one reference per prediction (sacrebleu)."
-_KWARGS_DESCRIPTION = """
-Args:
-    predictions: list of strings.
-    references: list of strings (one reference each).
-    tokenize: sacrebleu tokenizer (default "13a"). lowercase: default False.
-Returns:
-    bleu (0-1), score (0-100), precisions, brevity_penalty.
-"""
+from hf_s2l.experiments.eval.metrics import pairs
 
 
-@evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
-class Bleu(evaluate.Metric):
-    def _info(self):
-        return evaluate.MetricInfo(
-            description=_DESCRIPTION,
-            citation=_CITATION,
-            inputs_description=_KWARGS_DESCRIPTION,
-            features=datasets.Features(
-                {"predictions": datasets.Value("string"), "references": datasets.Value("string")}
-            ),
-        )
+class Bleu(pairs.StringPairMetric):
+    DESCRIPTION = "Corpus BLEU with one reference per prediction (sacrebleu)."
+    CITATION = """@inproceedings{post-2018-call, title={A Call for Clarity in Reporting {BLEU} Scores}, author={Post, Matt}, booktitle={WMT}, year={2018}}"""
+    KWARGS_DESCRIPTION = """
+    Args:
+        predictions: list of strings.
+        references: list of strings (one reference each).
+        tokenize: sacrebleu tokenizer (default "13a"). lowercase: default False.
+    Returns:
+        bleu (0-1), score (0-100), precisions, brevity_penalty.
+    """
 
     def _compute(self, predictions, references, tokenize="13a", lowercase=False):
         out = sacrebleu.corpus_bleu(

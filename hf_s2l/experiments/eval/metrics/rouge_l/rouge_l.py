@@ -5,33 +5,22 @@ F-measure (no bootstrap resampling, so it is deterministic). Shipped with hf-s2l
 ``evaluate.load`` works offline.
 """
 
-import datasets
-import evaluate
 from rouge_score import rouge_scorer
 
-_CITATION = """@inproceedings{lin-2004-rouge, title={ROUGE: A Package for Automatic Evaluation of Summaries}, author={Lin, Chin-Yew}, booktitle={Text Summarization Branches Out}, year={2004}}"""
-_DESCRIPTION = "Mean ROUGE-L F1 over prediction/reference pairs (rouge_score package)."
-_KWARGS_DESCRIPTION = """
-Args:
-    predictions: list of strings.
-    references: list of strings.
-    use_stemmer: Porter stemming (default True, as in the summarisation literature).
-Returns:
-    rougeL: mean F1; rougeL_precision, rougeL_recall: means.
-"""
+from hf_s2l.experiments.eval.metrics import pairs
 
 
-@evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
-class RougeL(evaluate.Metric):
-    def _info(self):
-        return evaluate.MetricInfo(
-            description=_DESCRIPTION,
-            citation=_CITATION,
-            inputs_description=_KWARGS_DESCRIPTION,
-            features=datasets.Features(
-                {"predictions": datasets.Value("string"), "references": datasets.Value("string")}
-            ),
-        )
+class RougeL(pairs.StringPairMetric):
+    DESCRIPTION = "Mean ROUGE-L F1 over prediction/reference pairs (rouge_score package)."
+    CITATION = """@inproceedings{lin-2004-rouge, title={ROUGE: A Package for Automatic Evaluation of Summaries}, author={Lin, Chin-Yew}, booktitle={Text Summarization Branches Out}, year={2004}}"""
+    KWARGS_DESCRIPTION = """
+    Args:
+        predictions: list of strings.
+        references: list of strings.
+        use_stemmer: Porter stemming (default True, as in the summarisation literature).
+    Returns:
+        rougeL: mean F1; rougeL_precision, rougeL_recall: means.
+    """
 
     def _compute(self, predictions, references, use_stemmer=True):
         scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=use_stemmer)

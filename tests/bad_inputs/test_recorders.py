@@ -1,0 +1,315 @@
+"""One recorder per store folder, refused when it is wired (before training): two callbacks of
+one Trainer, one callback listed twice, ``attach`` on a Trainer that holds one, two trainings of
+one process in two threads. And what ``attach(trainer)`` adds, and empty training sets."""
+
+# ruff: noqa: F811  (the recording fixtures are imported, then requested by name)
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+from transformers import DataCollatorForSeq2Seq, Trainer, TrainerCallback
+
+from hf_s2l import RecorderConflictError, TrajectoryCallback, TrajectoryStore, attach
+from hf_s2l.record import ProbeError
+from hf_s2l.record.in_step import InStepRecorder
+from tests.record.conftest import (  # noqa: F401  (fixtures)
+    helpers,
+    make_causal_lm,
+    record_ds,
+    record_full,
+    record_raw,
+)
+
+
+def _trainer(tmp_path, make_causal_lm, record_ds, tokenizer, helpers, callbacks=(), **args):
+    args.setdefault("max_steps", 2)
+    return Trainer(
+        model=make_causal_lm(),
+        args=helpers.training_args(tmp_path / "run", **args),
+        train_dataset=record_ds.select(range(16)),
+        data_collator=DataCollatorForSeq2Seq(tokenizer, padding=True),
+        callbacks=list(callbacks),
+    )
+
+
+def _recorders(trainer):
+    return [
+        c
+        for c in trainer.callback_handler.callbacks
+        if isinstance(c, (TrajectoryCallback, InStepRecorder))
+    ]
+
+
+def test_callback_plus_attach_to_the_same_folder_is_refused_at_attach(
+    tmp_path, make_causal_lm, record_ds, tokenizer, helpers
+):
+    d = tmp_path / "traj"
+    cb = TrajectoryCallback(d, num_points=1, batch_size=8)
+    trainer = _trainer(tmp_path, make_causal_lm, record_ds, tokenizer, helpers, [cb])
+    with pytest.raises(RecorderConflictError, match="already holds a recorder.*never adds"):
+        attach(trainer, output_dir=d, num_points=3)
+    with pytest.raises(RecorderConflictError, match="already holds a recorder"):
+        attach(trainer, TrajectoryCallback(tmp_path / "elsewhere"))
+    assert _recorders(trainer) == [cb] and not d.exists()
+    trainer.train()  # the one recorder records alone
+    store = TrajectoryStore.open(d)
+    assert store.steps.tolist() == [0, 2] and store.complete_columns().tolist() == [0, 1]
+
+
+@pytest.mark.parametrize("how", ["callbacks", "add_callback"])
+def test_two_callbacks_of_one_folder_are_refused_before_training(
+    tmp_path, make_causal_lm, record_ds, tokenizer, helpers, how
+):
+    """Different schedules used to run the whole training, then fail in on_train_end with the
+    store left unreadable."""
+    d = tmp_path / "traj"
+    first = TrajectoryCallback(d, num_points=1, batch_size=8)
+    second = TrajectoryCallback(tmp_path / "x" / ".." / "traj", every_n_steps=1, batch_size=8)
+    steps = []
+
+    class Steps(TrainerCallback):
+        def on_step_end(self, args, state, control, **kw):
+            steps.append(state.global_step)
+
+    if how == "callbacks":  # at Trainer construction
+        with pytest.raises(RecorderConflictError, match="two recorders of this Trainer write"):
+            _trainer(tmp_path, make_causal_lm, record_ds, tokenizer, helpers, [first, second])
+    else:  # added after construction: at train begin, before the store is made
+        trainer = _trainer(tmp_path, make_causal_lm, record_ds, tokenizer, helpers, [Steps()])
+        trainer.add_callback(first)
+        trainer.add_callback(second)
+        with pytest.raises(RecorderConflictError, match="two recorders of this Trainer write"):
+            trainer.train()
+        assert steps == []
+    assert not d.exists()
+
+
+def test_in_step_recorder_beside_a_callback_of_its_folder_is_refused(
+    tmp_path, make_causal_lm, record_ds, tokenizer, helpers
+):
+    d = tmp_path / "traj"
+    both = TrajectoryCallback(d, mode="both", num_points=1)
+    with pytest.raises(RecorderConflictError, match="in_step"):
+        _trainer(
+            tmp_path,
+            make_causal_lm,
+            record_ds,
+            tokenizer,
+            helpers,
+            [both, InStepRecorder(d / "in_step")],
+        )
+
+
+def test_one_callback_listed_twice_is_refused(
+    tmp_path, make_causal_lm, record_ds, tokenizer, helpers
+):
+    cb = TrajectoryCallback(tmp_path / "traj", num_points=1, batch_size=8)
+    with pytest.raises(RecorderConflictError, match="same TrajectoryCallback.*twice"):
+        _trainer(tmp_path, make_causal_lm, record_ds, tokenizer, helpers, [cb, cb])
+    trainer = _trainer(tmp_path, make_causal_lm, record_ds, tokenizer, helpers)
+    trainer.add_callback(cb)
+    trainer.add_callback(cb)  # transformers only warns
+    with pytest.raises(RecorderConflictError, match="twice"):
+        attach(trainer)
+    with pytest.raises(RecorderConflictError, match="twice"):
+        trainer.train()
+    assert not (tmp_path / "traj").exists()
+
+
+def test_attach_is_idempotent_and_adds_one_when_there_is_none(
+    tmp_path, make_causal_lm, record_ds, tokenizer, helpers
+):
+    trainer = _trainer(tmp_path, make_causal_lm, record_ds, tokenizer, helpers)
+    cb = attach(trainer)  # README: adds a TrajectoryCallback if there is none
+    assert isinstance(cb, TrajectoryCallback) and cb.trainer is trainer
+    assert cb.output_dir == tmp_path / "run" / "trajectories"
+    assert attach(trainer) is cb and attach(trainer, cb) is cb
+    assert _recorders(trainer) == [cb]
+    trainer.train()
+    assert TrajectoryStore.open(tmp_path / "run" / "trajectories").num_columns > 0
+
+
+def test_attach_twice_on_sft_trainer_never_adds_a_second_recorder(
+    tmp_path, make_causal_lm, record_ds, tokenizer, helpers
+):
+    trl = pytest.importorskip("trl")
+    args = trl.SFTConfig(
+        output_dir=str(tmp_path / "run"),
+        per_device_train_batch_size=8,
+        max_steps=2,
+        max_length=64,
+        report_to=[],
+        use_cpu=True,
+        save_strategy="no",
+        disable_tqdm=True,
+        bf16=False,
+    )
+    trainer = trl.SFTTrainer(
+        model=make_causal_lm(),
+        args=args,
+        train_dataset=record_ds.select(range(16)),
+        processing_class=tokenizer,
+    )
+    d = tmp_path / "traj"
+    cb = attach(trainer, output_dir=d, num_points=1, batch_size=8)
+    with pytest.raises(RecorderConflictError, match="never adds a\\s+second"):
+        attach(trainer, output_dir=d, num_points=1, batch_size=8)
+    assert attach(trainer) is cb and _recorders(trainer) == [cb]
+    trainer.train()
+    store = TrajectoryStore.open(d)
+    assert store.complete_columns().tolist() == list(range(store.num_columns))
+
+
+class _Gate(TrainerCallback):
+    """Holds its training at the first step until released."""
+
+    def __init__(self) -> None:
+        self.at_step = threading.Event()
+        self.go = threading.Event()
+
+    def on_step_end(self, args, state, control, **kw):
+        self.at_step.set()
+        assert self.go.wait(120)
+
+
+def test_a_second_training_thread_into_the_same_folder_is_refused(
+    tmp_path, make_causal_lm, record_ds, tokenizer, helpers
+):
+    d = tmp_path / "traj"
+    gate = _Gate()
+    first = _trainer(
+        tmp_path,
+        make_causal_lm,
+        record_ds,
+        tokenizer,
+        helpers,
+        [TrajectoryCallback(d, num_points=1, batch_size=8), gate],
+    )
+    errors: list[BaseException] = []
+
+    def train_first() -> None:
+        try:
+            first.train()
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    thread = threading.Thread(target=train_first, name="first-training")
+    thread.start()
+    try:
+        assert gate.at_step.wait(120)
+        second = _trainer(
+            tmp_path / "2",
+            make_causal_lm,
+            record_ds,
+            tokenizer,
+            helpers,
+            [TrajectoryCallback(d, num_points=1, batch_size=8, overwrite=True)],
+        )
+        with pytest.raises(
+            RecorderConflictError, match="another training of this process.*first-training"
+        ):
+            second.train()
+    finally:
+        gate.go.set()
+        thread.join(120)
+    assert errors == []
+    store = TrajectoryStore.open(d)  # the first training's store, whole
+    assert store.steps.tolist() == [0, 2] and store.complete_columns().tolist() == [0, 1]
+    first_id = store.meta["store_id"]
+    second.train()  # once the first has ended, the folder is free again (overwrite=True)
+    again = TrajectoryStore.open(d)
+    assert again.meta["store_id"] != first_id and again.complete_columns().tolist() == [0, 1]
+
+
+def test_a_training_that_failed_never_blocks_the_next_one_of_its_thread(
+    tmp_path, make_causal_lm, record_ds, tokenizer, helpers
+):
+    """A notebook re-run after an error: the failed training's callback still exists."""
+    d = tmp_path / "traj"
+
+    class Boom(TrainerCallback):
+        def on_step_end(self, args, state, control, **kw):
+            raise RuntimeError("boom")
+
+    failed_cb = TrajectoryCallback(d, num_points=1, batch_size=8)
+    failed = _trainer(tmp_path, make_causal_lm, record_ds, tokenizer, helpers, [failed_cb, Boom()])
+    with pytest.raises(RuntimeError, match="boom"):
+        failed.train()
+    again = _trainer(
+        tmp_path,
+        make_causal_lm,
+        record_ds,
+        tokenizer,
+        helpers,
+        [TrajectoryCallback(d, num_points=1, batch_size=8, overwrite=True)],
+    )
+    again.train()
+    store = TrajectoryStore.open(d)
+    assert store.steps.tolist() == [0, 2] and store.complete_columns().tolist() == [0, 1]
+    assert failed_cb.trainer is failed  # still alive, still not in the way
+
+
+@pytest.mark.parametrize("mode", ["probe", "in_step", "both"])
+@pytest.mark.parametrize("how", ["callbacks", "attach"])
+def test_empty_training_set_is_a_clear_error_before_training(
+    tmp_path, make_causal_lm, record_ds, tokenizer, helpers, mode, how
+):
+    empty = record_ds.select([])
+    cb = TrajectoryCallback(tmp_path / "traj", mode=mode, num_points=1)
+
+    def make(callbacks):
+        return Trainer(
+            model=make_causal_lm(),
+            args=helpers.training_args(tmp_path / "run"),
+            train_dataset=empty,
+            data_collator=DataCollatorForSeq2Seq(tokenizer, padding=True),
+            callbacks=callbacks,
+        )
+
+    with pytest.raises(ProbeError, match="training dataset is empty \\(0 rows\\)"):
+        if how == "callbacks":
+            make([cb])
+        else:
+            attach(make([]), cb)
+    assert not (tmp_path / "traj").exists()
+
+
+def test_store_of_the_refused_recorder_is_untouched(
+    tmp_path, make_causal_lm, record_ds, tokenizer, helpers
+):
+    """A refused second recorder changes nothing in a store recorded before."""
+    d = tmp_path / "traj"
+    _trainer(
+        tmp_path,
+        make_causal_lm,
+        record_ds,
+        tokenizer,
+        helpers,
+        [TrajectoryCallback(d, num_points=1, batch_size=8)],
+    ).train()
+    before = np.asarray(TrajectoryStore.open(d).losses).copy()
+    trainer = _trainer(tmp_path, make_causal_lm, record_ds, tokenizer, helpers)
+    trainer.add_callback(TrajectoryCallback(d, num_points=1, overwrite=True))
+    trainer.add_callback(TrajectoryCallback(d, every_n_steps=1, overwrite=True))
+    with pytest.raises(RecorderConflictError):
+        trainer.train()
+    np.testing.assert_array_equal(np.asarray(TrajectoryStore.open(d).losses), before)
+
+
+def test_two_in_step_recorders_of_one_folder_are_refused_at_train_begin(
+    tmp_path, make_causal_lm, record_ds, tokenizer, helpers
+):
+    d = tmp_path / "in_step"
+    trainer = _trainer(
+        tmp_path,
+        make_causal_lm,
+        record_ds,
+        tokenizer,
+        helpers,
+        [InStepRecorder(d), InStepRecorder(d)],
+    )
+    with pytest.raises(RecorderConflictError, match="two recorders of this Trainer write"):
+        trainer.train()
+    assert not d.exists()
