@@ -18,8 +18,7 @@ def test_train_model_wires_the_callback_without_the_stack_walk(
 ):
     from transformers import DataCollatorForSeq2Seq, TrainingArguments
 
-    from hf_s2l import TrajectoryCallback, TrajectoryStore
-    from hf_s2l.experiments.corpora.sft import tokenize_sft
+    from hf_s2l import TrajectoryCallback, TrajectoryStore, tokenize_sft
     from hf_s2l.experiments.loop import train_model
     from hf_s2l.experiments.tiny import tiny_model
 
