@@ -174,6 +174,12 @@ def stack_limit(feature: str) -> str | None:
     attention lets the packed examples of a row attend to each other (only
     ``flash_attention_2`` separates them), so a training loss is not the example's own
     (in-step cells ~1e-3 off on 4.46.3); transformers 5 separates them.
+    ``"peft_model_checkpointing"``: TRL 0.12's ``SFTTrainer`` given a ``PeftModel`` with
+    ``gradient_checkpointing=True`` fails in ``backward`` ("element 0 of tensors does not
+    require grad"; reentrant checkpointing, inputs not made to require grad); trl 0.24 runs it.
+    ``"sft_prompt_completion"``: TRL 0.12's ``SFTTrainer`` wants a chat template for
+    ``prompt``/``completion`` rows; trl 0.24 tokenises them as text.
+    Both checked failing on trl 0.12.2 and right on 0.24.0 (versions between: not tried).
     """
     if feature == "prefix_tuning":
         if not at_least("peft", "0.14.0") and at_least("transformers", "4.46.0"):
@@ -188,6 +194,15 @@ def stack_limit(feature: str) -> str | None:
                 f"transformers {installed('transformers')}: packed examples attend to each "
                 "other outside flash_attention_2"
             )
+        return None
+    if feature in ("peft_model_checkpointing", "sft_prompt_completion"):
+        if not at_least("trl", "0.24.0"):
+            what = (
+                "SFTTrainer with a PeftModel and gradient_checkpointing=True fails in backward"
+                if feature == "peft_model_checkpointing"
+                else "SFTTrainer asks for a chat template for prompt/completion rows"
+            )
+            return f"trl {installed('trl')}: {what} itself (trl 0.24 runs it)"
         return None
     raise ValueError(f"unknown feature {feature!r}")
 

@@ -16,7 +16,7 @@ from transformers import (
 )
 
 from hf_s2l import TrajectoryCallback, TrajectoryStore
-from hf_s2l.compat import sft_config_kwargs
+from hf_s2l.compat import sft_config_kwargs, stack_limit
 
 
 def _final_column(out) -> np.ndarray:
@@ -150,6 +150,9 @@ def test_peft_lora(tmp_path, tokenizer, record_ds, make_causal_lm, helpers):
 
 def test_trl_sft_trainer(tmp_path, tokenizer, record_raw, make_causal_lm, helpers):
     from trl import SFTConfig, SFTTrainer
+
+    if limit := stack_limit("sft_prompt_completion"):
+        pytest.skip(limit)
 
     ds = record_raw.map(
         lambda ex: {
