@@ -145,12 +145,25 @@ def unrecordable_trl() -> str | None:
     return None
 
 
-def in_step_refusal(args: Any) -> str | None:
+def in_step_refusal(args: Any, collator: Any = None, model: Any = None) -> str | None:
     """Why in-step recording cannot run under these training arguments, else ``None``.
 
-    Refuses TRL's ``SFTConfig`` (an ``SFTTrainer`` run) on the TRL versions of
-    :func:`unrecordable_trl`, at train begin, naming the version and the way out.
+    Refuses, at train begin, naming the version and the way out: TRL's ``SFTConfig`` (an
+    ``SFTTrainer`` run) on the TRL versions of :func:`unrecordable_trl`; and
+    ``DataCollatorWithFlattening`` on transformers 4.x outside ``flash_attention_2``
+    (:func:`stack_limit` ``"flattening"``: the training loss of a packed example is not its
+    own there, so in-step cells would be silently wrong).
     """
+    if type(collator).__name__ == "DataCollatorWithFlattening":
+        attn = getattr(getattr(model, "config", None), "_attn_implementation", None)
+        if attn != "flash_attention_2" and (why := stack_limit("flattening")):
+            return (
+                f"in-step recording with DataCollatorWithFlattening is not supported on {why} "
+                "(the training loss of a packed example is not its own, so the recorded "
+                "values would be wrong). Use attn_implementation='flash_attention_2', "
+                "transformers>=5, or DataCollatorForSeq2Seq (padding) with mode='in_step' "
+                "or mode='probe'"
+            )
     if not type(args).__module__.startswith("trl"):
         return None
     bad = unrecordable_trl()

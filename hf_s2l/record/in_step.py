@@ -154,7 +154,10 @@ class InStepRecorder(InStepCapture, InStepWriter, TrainerCallback):
                 "IterableDataset first, e.g. datasets.Dataset.from_list(list(stream.take(n)))"
             ) from None
         check_rows_are_examples(args, loader.collate_fn, "in-step")
-        if refusal := in_step_refusal(args):  # a TRL version that cannot be recorded in-step
+        # a TRL version, or flattening on a transformers version, that cannot be recorded
+        if refusal := in_step_refusal(
+            args, unwrap_collator(loader.collate_fn), unwrap_model(model)
+        ):
             raise InStepError(refusal)
         self._state = state
         self._rank = int(getattr(args, "process_index", 0))

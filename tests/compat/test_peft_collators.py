@@ -66,13 +66,17 @@ def test_peft_virtual_tokens(
 
 @pytest.mark.parametrize("mode", MODES)
 def test_flattening_collator(tmp_path, compat_ds, causal_lm, mode):
-    """DataCollatorWithFlattening (padding-free): in-step right; the probe, which cannot score
+    """DataCollatorWithFlattening (padding-free): in-step right (refused at train begin on
+    transformers 4.x, where the values would be wrong); the probe, which cannot score
     flattened rows, stops at the first step (also with at_train_begin=False) naming the way out."""
     collator = DataCollatorWithFlattening()
     make = _trainer(tmp_path, causal_lm(), compat_ds, collator)
     if mode == "in_step":
-        if why := stack_limit("flattening"):
-            pytest.skip(why)
+        if stack_limit("flattening"):  # transformers 4.x: the values would be wrong, refused
+            assert_stops_early(
+                tmp_path, make, mode, match=r"DataCollatorWithFlattening.*transformers 4\."
+            )
+            return
         check_run(record(tmp_path, make, mode))
         return
     for at_begin in (True, False):
