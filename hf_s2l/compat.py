@@ -193,6 +193,11 @@ def stack_limit(feature: str) -> str | None:
     ``"sft_prompt_completion"``: TRL 0.12's ``SFTTrainer`` wants a chat template for
     ``prompt``/``completion`` rows; trl 0.24 tokenises them as text.
     Both checked failing on trl 0.12.2 and right on 0.24.0 (versions between: not tried).
+    ``"accumulation_remainder"``: transformers 4.x (4.46.3) sets ``max_steps`` from
+    ``batches // gradient_accumulation_steps`` per epoch but also steps on an epoch's partial
+    last window, so a multi-epoch run stops before its last epoch ends (one-epoch: before the
+    last batch); the in-step column of that epoch is left incomplete, with a warning.
+    transformers 5 trains every batch.
     """
     if feature == "prefix_tuning":
         if not at_least("peft", "0.14.0") and at_least("transformers", "4.46.0"):
@@ -206,6 +211,13 @@ def stack_limit(feature: str) -> str | None:
             return (
                 f"transformers {installed('transformers')}: packed examples attend to each "
                 "other outside flash_attention_2"
+            )
+        return None
+    if feature == "accumulation_remainder":
+        if not at_least("transformers", "5.0.0"):
+            return (
+                f"transformers {installed('transformers')}: with gradient accumulation that "
+                "does not divide an epoch's batches, training stops before the last epoch ends"
             )
         return None
     if feature in ("peft_model_checkpointing", "sft_prompt_completion"):
