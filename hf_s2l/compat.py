@@ -65,10 +65,14 @@ def at_least(package: str, version: str) -> bool:
 
 
 @cache
-def _training_fields() -> frozenset[str]:
+def _training_fields_full() -> tuple[dataclasses.Field, ...]:
     from transformers import TrainingArguments
 
-    return frozenset(f.name for f in dataclasses.fields(TrainingArguments))
+    return dataclasses.fields(TrainingArguments)
+
+
+def _training_fields() -> frozenset[str]:
+    return frozenset(f.name for f in _training_fields_full())
 
 
 def sampling_kwargs(strategy: str) -> dict[str, Any]:
@@ -198,6 +202,10 @@ def stack_limit(feature: str) -> str | None:
     last window, so a multi-epoch run stops before its last epoch ends (one-epoch: before the
     last batch); the in-step column of that epoch is left incomplete, with a warning.
     transformers 5 trains every batch.
+    ``"ddp_token_average"``: without ``TrainingArguments(average_tokens_across_devices=True)``
+    (missing or off by default in transformers 4.46.3), each process divides its loss by its
+    own token count, so a multi-process run trains to other weights than one process with the
+    same global batch (probe columns after step 0 ~1e-3 apart on 4.46.3; step 0 identical).
     """
     if feature == "prefix_tuning":
         if not at_least("peft", "0.14.0") and at_least("transformers", "4.46.0"):
@@ -218,6 +226,15 @@ def stack_limit(feature: str) -> str | None:
             return (
                 f"transformers {installed('transformers')}: with gradient accumulation that "
                 "does not divide an epoch's batches, training stops before the last epoch ends"
+            )
+        return None
+    if feature == "ddp_token_average":
+        field = {f.name: f for f in _training_fields_full()}.get("average_tokens_across_devices")
+        if field is None or field.default is not True:
+            return (
+                f"transformers {installed('transformers')}: TrainingArguments does not average "
+                "the loss over the tokens of all processes by default, so N processes train "
+                "to other weights than one"
             )
         return None
     if feature in ("peft_model_checkpointing", "sft_prompt_completion"):
