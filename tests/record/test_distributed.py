@@ -15,8 +15,6 @@ from hf_s2l.compat import stack_limit
 def test_torchrun_two_processes_equals_single_process(
     tmp_path, record_full, tokenizer_dir, helpers
 ):
-    if why := stack_limit("ddp_token_average"):  # the Trainer itself trains otherwise
-        pytest.skip(why)
     data = tmp_path / "data"
     record_full.save_to_disk(str(data))
     script = helpers.HERE / "dist_train.py"
@@ -44,7 +42,8 @@ def test_torchrun_two_processes_equals_single_process(
     np.testing.assert_allclose(multi.epochs, single.epochs)
     assert multi.complete_columns().tolist() == [0, 1, 2]
     assert not np.isnan(multi.losses).any()
-    assert np.abs(multi.losses - single.losses).max() <= 1e-6
+    cols = slice(0, 1) if stack_limit("ddp_token_average") else slice(None)  # Trainer: step 0
+    assert np.abs(multi.losses[:, cols] - single.losses[:, cols]).max() <= 1e-6
     assert multi.num_tokens.tolist() == single.num_tokens.tolist()
     assert multi.example_ids.tolist() == single.example_ids.tolist() == record_full["example_id"]
     assert multi.metadata("source").tolist() == record_full["source"]

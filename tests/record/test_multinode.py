@@ -133,7 +133,10 @@ def _assert_equal_to_reference(store: TrajectoryStore, ref: TrajectoryStore) -> 
     np.testing.assert_allclose(store.epochs, ref.epochs)
     assert store.complete_columns().tolist() == list(range(len(STEPS)))
     assert not np.isnan(store.losses).any()
-    assert np.abs(np.asarray(store.losses) - np.asarray(ref.losses)).max() <= 1e-6
+    got, want = np.asarray(store.losses), np.asarray(ref.losses)
+    if stack_limit("ddp_token_average"):  # the Trainer itself trains otherwise: step 0 only
+        got, want = got[:, :1], want[:, :1]
+    assert np.abs(got - want).max() <= 1e-6
     assert store.num_tokens.tolist() == ref.num_tokens.tolist()
     assert store.example_ids.tolist() == ref.example_ids.tolist()
     assert store.metadata("source").tolist() == ref.metadata("source").tolist()
@@ -141,8 +144,6 @@ def _assert_equal_to_reference(store: TrajectoryStore, ref: TrajectoryStore) -> 
 
 
 def test_two_nodes_one_store_on_node0_equal_to_single_process(setup, tmp_path):
-    if why := stack_limit("ddp_token_average"):  # the Trainer itself trains otherwise
-        pytest.skip(why)
     _two_nodes(setup, tmp_path, "train")
     ref = TrajectoryStore.open(setup["ref"])
     store = TrajectoryStore.open(tmp_path / "node0" / "traj")
