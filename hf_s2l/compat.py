@@ -206,6 +206,8 @@ def stack_limit(feature: str) -> str | None:
     (missing or off by default in transformers 4.46.3), each process divides its loss by its
     own token count, so a multi-process run trains to other weights than one process with the
     same global batch (probe columns after step 0 ~1e-3 apart on 4.46.3; step 0 identical).
+    ``"fsdp2_cpu"``: FSDP2 ``fully_shard`` on CPU processes (gloo) fails initialising CUDA on
+    torch 2.4.1 (the PyPI CUDA build on a machine without a GPU driver).
     """
     if feature == "prefix_tuning":
         if not at_least("peft", "0.14.0") and at_least("transformers", "4.46.0"):
@@ -235,6 +237,13 @@ def stack_limit(feature: str) -> str | None:
                 f"transformers {installed('transformers')}: TrainingArguments does not average "
                 "the loss over the tokens of all processes by default, so N processes train "
                 "to other weights than one"
+            )
+        return None
+    if feature == "fsdp2_cpu":
+        if not at_least("torch", "2.6.0"):
+            return (
+                f"torch {installed('torch')}: FSDP2 fully_shard (torch.distributed._composable) "
+                "on CPU/gloo fails initialising CUDA (checked on 2.4.1; 2.13 runs it)"
             )
         return None
     if feature in ("peft_model_checkpointing", "sft_prompt_completion"):
