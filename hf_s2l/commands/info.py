@@ -23,6 +23,7 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from ..hub.trajectories import open_store
+    from ..store.caveats import recording_caveats
 
     store = open_store(args.store)
     if args.json:
@@ -44,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {name}: {_summary(store.metadata(name))}")
     ids = store.example_ids
     print(f"example ids: {'yes' if ids is not None else 'no'}")
+    for line in recording_caveats(store.meta):
+        print(f"training-mode values: {line}")
     return 0
 
 

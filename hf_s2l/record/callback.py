@@ -38,6 +38,7 @@ from .recorders import check_recorders, claim_folders, release_folders
 from .run import find_trainer, raw_dataset, recorded_store_message
 from .run_info import check_unique_ids, plain, raw_columns
 from .schedule import RecordingSchedule
+from .stacks import check_rows_are_examples
 
 logger = logging.get_logger(__name__)
 
@@ -192,8 +193,7 @@ class TrajectoryCallback(ProbeRecorder, TrainerCallback):
         dataset = getattr(trainer, "train_dataset", None)
         if dataset is None:
             return
-        if self.probing:
-            check_map_style(dataset)
+        check_map_style(dataset, self.mode)  # streaming: refused in every mode
         try:
             empty = len(dataset) == 0
         except TypeError:  # no length (an iterable dataset): the Trainer checks max_steps
@@ -221,6 +221,10 @@ class TrajectoryCallback(ProbeRecorder, TrainerCallback):
             if hasattr(self._in_step, "set_columns"):
                 # The in-step store carries the same ids and metadata as a probe store.
                 loader = kwargs.get("train_dataloader")
+                # What the run trains on is refused first (packed rows, a streaming dataset):
+                # its own message, not one about a column the packing or streaming dropped.
+                check_rows_are_examples(args, getattr(loader, "collate_fn", None), "in-step")
+                check_map_style(getattr(loader, "dataset", None), self.mode)
                 raw = raw_dataset(trainer, getattr(loader, "dataset", None))
                 ids, metadata = raw_columns(raw, self.id_column, self.metadata_columns)
                 self._in_step.set_columns(ids, metadata)

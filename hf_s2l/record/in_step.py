@@ -37,15 +37,20 @@ from transformers.utils import logging
 
 from ..compat import in_step_refusal
 from ..store import TrajectoryStore
+from ..store.caveats import CAVEATS_KEY
 from . import _dist
 from .in_step_capture import InStepCapture
 from .in_step_hash import ContentTable, dataset_keys
+from .in_step_inputs import check_in_step_rows, unmatched_message
 from .in_step_writer import InStepWriter, _Pending
+from .label_layout import label_layout, shifts
 from .losses import IGNORE_INDEX
 from .probe import is_encoder_decoder, unwrap_collator, unwrap_model
 from .recorders import check_recorders
 from .run import dataset_identity, find_trainer, open_run_store
+from .self_check import FirstBatchCheck
 from .stacks import InStepError, LabelTap, check_rows_are_examples, combine_keys
+from .train_mode import caveat_warning, training_mode_caveats
 
 logger = logging.get_logger(__name__)
 
@@ -72,6 +77,10 @@ class InStepRecorder(InStepCapture, InStepWriter, TrainerCallback):
             epoch end, checkpoint save and train end only).
         overwrite: let a fresh run (from step 0) replace the store in ``output_dir`` (an
             earlier run's, or one of another dataset); without it that is an error.
+        allow_partial_match: when only some of the first step's training items match a
+            dataset row (a collator that truncates some of them), record the rows that match
+            and leave the others empty instead of stopping at step 1 (none matching always
+            stops).
 
     Example:
         >>> trainer = Trainer(model, args, train_dataset=ds, data_collator=collator,
@@ -90,8 +99,10 @@ class InStepRecorder(InStepCapture, InStepWriter, TrainerCallback):
         materialize_every: int = 16,
         flush_every_steps: int | None = None,
         overwrite: bool = False,
+        allow_partial_match: bool = False,
     ) -> None:
         self.output_dir = Path(output_dir)
+        self.allow_partial_match = bool(allow_partial_match)
         self.pad_token_id = pad_token_id
         self.fast_path = fast_path
         self.chunk_tokens = int(chunk_tokens)
@@ -123,6 +134,10 @@ class InStepRecorder(InStepCapture, InStepWriter, TrainerCallback):
         self._key_labels = False
         self._metadata: dict[str, np.ndarray] = {}
         self.trainer: Any = None
+        self._check: FirstBatchCheck | None = None  # the self-check of the first forward
+        self._match_stats: tuple[int, int] | None = None  # (items, unmatched) of the 1st flush
+        self._match_checked = False
+        self.caveats: list[dict[str, str]] = []
 
     def set_trainer(self, trainer: Any) -> None:
         """Tell the recorder its Trainer explicitly (otherwise found on the call stack)."""
@@ -159,10 +174,26 @@ class InStepRecorder(InStepCapture, InStepWriter, TrainerCallback):
             args, unwrap_collator(loader.collate_fn), unwrap_model(model)
         ):
             raise InStepError(refusal)
+        trainer = find_trainer(self)
+        check_in_step_rows(dataset, loader.collate_fn, trainer)
+        base = unwrap_model(model)
+        layout = label_layout(base)  # refuses heads without a per-example cross-entropy
+        self._check = FirstBatchCheck(
+            layout,
+            f"{type(trainer).__name__ if trainer is not None else 'Trainer'} with "
+            f"{type(base).__name__}",
+        )
+        self._match_stats, self._match_checked = None, False
         self._state = state
         self._rank = int(getattr(args, "process_index", 0))
         self._writers = _dist.Writers.from_args(args)
-        self._shift = not is_encoder_decoder(model)
+        self._shift = shifts(layout)
+        self.caveats = training_mode_caveats(
+            model, args, trainer, loader.collate_fn, kwargs.get("processing_class")
+        )
+        if self._writers.is_main:
+            for caveat in self.caveats:
+                logger.warning(caveat_warning(caveat))
         self._pad = self.pad_token_id
         if self._pad is None:
             for holder in (unwrap_collator(loader.collate_fn), kwargs.get("processing_class")):
@@ -191,6 +222,7 @@ class InStepRecorder(InStepCapture, InStepWriter, TrainerCallback):
                 store.set_example_ids(self._example_ids)
             for name, values in self._metadata.items():
                 store.set_metadata(name, values)
+            store.update_extra(**{CAVEATS_KEY: self.caveats})
             self.store = store
             dup = int((self.table.group_size > 1).sum())
             logger.info(
@@ -206,7 +238,7 @@ class InStepRecorder(InStepCapture, InStepWriter, TrainerCallback):
 
         # Encoder-decoder rows sharing their input (findings) differ by their labels
         # (impression): key them by both.
-        self._key_labels = not self._shift and "labels" in (
+        self._key_labels = is_encoder_decoder(model) and "labels" in (
             getattr(dataset, "column_names", None) or []
         )
         self._writers.run(setup)  # non-writers never touch the store folder
@@ -269,6 +301,17 @@ class InStepRecorder(InStepCapture, InStepWriter, TrainerCallback):
     def on_step_end(self, args, state, control, **kwargs):
         if not self._active:
             return
+        if not self._match_checked and (self._pending or self._records):
+            # Step 1: every item must map to a dataset row, else stop now with the cause
+            # (not an empty store at the end of training).
+            self._match_checked = True
+            self._flush(args)
+            try:
+                assert self._writers is not None
+                self._writers.run(lambda: self._check_matched(int(state.global_step)))
+            except Exception:
+                self._stop()
+                raise
         if len(self._pending) and state.global_step % self.materialize_every == 0:
             self._materialize()
         if getattr(control, "should_save", False) or (
@@ -285,6 +328,21 @@ class InStepRecorder(InStepCapture, InStepWriter, TrainerCallback):
         if self._is_writer and self._epoch in self._columns:
             self._finish_column(self._epoch, int(state.global_step))
         self._epoch += 1
+
+    def _check_matched(self, step: int) -> None:
+        total, bad = self._match_stats or (0, 0)
+        msg = unmatched_message(total, bad, step)
+        if msg is not None and (bad == total or not self.allow_partial_match):
+            raise InStepError(msg)
+
+    def _stop(self) -> None:
+        """Stop recording for good (an error is on its way): hook off, labels tap off, the
+        store's writer lock released."""
+        self._active = False
+        self.pause()
+        self._tap.remove()
+        if self.store is not None:
+            self.store.close()
 
     def on_save(self, args, state, control, **kwargs):
         if self._active:

@@ -47,6 +47,7 @@ from transformers.utils import logging
 
 from .in_step_writer import _Pending
 from .losses import IGNORE_INDEX, per_example_loss
+from .model_output import output_aux_loss, output_logits, output_loss
 from .probe import unwrap_model
 from .run import find_trainer
 from .stacks import InStepError, fused_token_losses
@@ -65,11 +66,7 @@ class InStepCapture:
                 self._capture(args, kwargs, output)
         except Exception as e:  # never record nothing (or something wrong) silently
             self.error = f"{type(e).__name__}: {e}"
-            self._active = False
-            self.pause()
-            self._tap.remove()
-            if self.store is not None:
-                self.store.close()  # release the writer lock: training stops here
+            self._stop()  # hook and tap off, the store's writer lock released: training stops
             if isinstance(e, InStepError):
                 raise
             raise InStepError(
@@ -135,6 +132,9 @@ class InStepCapture:
                     "with TrajectoryCallback(mode='probe')"
                 )
             sums, counts = res
+        if self._check is not None:
+            check, self._check = self._check, None  # the first forward only
+            self._first_check(check, output, kwargs, labels, sums, counts)
         mask = kwargs.get("attention_mask")
         keep = (
             mask
@@ -146,6 +146,36 @@ class InStepCapture:
             _Pending(self._epoch, step, micro, input_ids, keep, seg_start, key_labels, sums, counts)
         )
         self.stats["forwards"] += 1
+
+    def _first_check(
+        self, check: Any, output: Any, kwargs: dict, labels: Any, sums: Any, counts: Any
+    ) -> None:
+        """Self-check (:mod:`hf_s2l.record.self_check`): the first forward's recorded losses
+        against the model's own loss; the Trainer's loss is compared when compute_loss returns."""
+        total, count = float(sums.float().sum()), float(counts.sum())
+        logits = output_logits(output, labels.shape[0])
+        logits = logits.detach() if logits is not None else None
+        if kwargs.get("labels") is not None:
+            config = getattr(unwrap_model(self._model), "config", None)
+            check.model_loss(
+                output_loss(output),
+                output_aux_loss(output),
+                getattr(config, "router_aux_loss_coef", None),
+                total,
+                count,
+                kwargs.get("num_items_in_batch"),
+                logits,
+                labels,
+            )
+
+        def trainer_loss(loss: Any, num_items: Any) -> None:
+            try:
+                check.trainer_loss(loss, total, count, num_items, logits, labels)
+            except Exception:
+                self._stop()
+                raise
+
+        self._tap.after_first(trainer_loss)
 
     def _fast_token_losses(self, output: Any, b: int) -> tuple[torch.Tensor, torch.Tensor] | None:
         """(token nll, valid) as ``B x L'`` from the saved log-probs of the model's own loss."""
@@ -183,10 +213,8 @@ class InStepCapture:
     def _slow_items(
         self, output: Any, labels: torch.Tensor, seg_start: torch.Tensor | None
     ) -> tuple[torch.Tensor, torch.Tensor] | None:
-        logits = getattr(output, "logits", None)
-        if logits is None and isinstance(output, (tuple, list)) and len(output) > 1:
-            logits = output[1]
-        if logits is None or logits.dim() != 3:
+        logits = output_logits(output, labels.shape[0])
+        if logits is None or logits.dim() != (2 if labels.dim() == 1 else 3):
             return None
         logits = logits.detach()
         if seg_start is None:

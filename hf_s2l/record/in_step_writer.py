@@ -131,6 +131,8 @@ class InStepWriter:
             return
         g = self.table.lookup(allrec["h1"], allrec["h2"])
         bad = g < 0
+        if self._match_stats is None:  # the first flush: checked at step 1 (in_step.py)
+            self._match_stats = (len(bad), int(bad.sum()))
         if bad.any():
             self.stats["unmatched"] += int(bad.sum())
             self._warn_once(

@@ -33,9 +33,14 @@ def per_example_loss(
     tokens prepended) are aligned at the right, as PEFT aligns its labels. Targets are
     evaluated in float32, at most ``chunk_rows x L`` of them at a time, so at most that many float32 rows of logits are copied at once.
 
+    Sequence classification (``logits`` ``B x C``, ``labels`` ``B``): each row's cross-entropy
+    against its class label (one target per row; ``shift`` does not apply).
+
     Returns ``(loss, num_tokens)``: float32 ``B`` (NaN where a row has no target token)
     and int64 ``B``.
     """
+    if logits.dim() == 2 and labels.dim() == 1:
+        return _per_row_loss(logits, labels, ignore_index)
     if shift and logits.shape[1] > labels.shape[1]:
         # PEFT prompt learning: virtual tokens come first; their positions have no target
         # (the last one predicts the example's first token, as in the model's own loss).
@@ -61,6 +66,22 @@ def per_example_loss(
     losses = sums / counts.clamp(min=1)
     losses[counts == 0] = float("nan")
     return losses, counts.to(torch.int64)
+
+
+def _per_row_loss(
+    logits: torch.Tensor, labels: torch.Tensor, ignore_index: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """One class label per row: its cross-entropy (NaN where the label is ignored)."""
+    if labels.is_floating_point():
+        raise ValueError(
+            "float labels (regression / multi-label targets) have no per-example cross-entropy; "
+            "hf-s2l records single-label classification with integer class labels"
+        )
+    labels = labels.to(logits.device)
+    valid = labels != ignore_index
+    loss = torch.nn.functional.cross_entropy(logits.float(), labels.clamp(min=0), reduction="none")
+    loss = torch.where(valid, loss, torch.full_like(loss, float("nan")))
+    return loss, valid.to(torch.int64)
 
 
 def has_target(

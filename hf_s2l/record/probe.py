@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-import random
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import torch
 
+from .guards import eval_mode, preserved_rng
 from .losses import IGNORE_INDEX, per_example_loss
 
 # Keys that are never model inputs in the probe forward (the loss is computed here).
@@ -28,7 +28,7 @@ class ProbeError(ValueError):
 
 
 # ---------------------------------------------------------------------------- dataset
-def check_map_style(dataset: Any) -> None:
+def check_map_style(dataset: Any, mode: str = "probe") -> None:
     """Raise :class:`ProbeError` unless ``dataset`` is map-style (has ``__len__``/``__getitem__``)."""
     iterable = isinstance(dataset, torch.utils.data.IterableDataset)
     try:
@@ -39,7 +39,7 @@ def check_map_style(dataset: Any) -> None:
         pass
     if iterable or not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
         raise ProbeError(
-            f"TrajectoryCallback(mode='probe') needs a map-style training dataset (with len() and "
+            f"TrajectoryCallback(mode={mode!r}) needs a map-style training dataset (with len() and "
             f"indexing) to score every example; got {type(dataset).__name__}. Convert an "
             "IterableDataset (streaming) first, e.g. datasets.Dataset.from_generator(lambda: "
             "iter(stream)) or datasets.Dataset.from_list(list(stream.take(n))); in-step recording "
@@ -52,7 +52,7 @@ def _len(x: Any) -> int:
         return 0
     if isinstance(x, torch.Tensor):
         return int(x.shape[-1]) if x.dim() else 1
-    return len(x)
+    return len(x) if hasattr(x, "__len__") else 0  # a class label (sequence classification)
 
 
 def example_lengths(dataset: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -60,13 +60,15 @@ def example_lengths(dataset: Any) -> tuple[np.ndarray, np.ndarray]:
     n = len(dataset)
     try:
         import datasets
+        import pyarrow as pa
         import pyarrow.compute as pc
 
         if isinstance(dataset, datasets.Dataset) and "input_ids" in dataset.column_names:
             arrow = dataset.with_format("arrow")
             inp = pc.list_value_length(arrow["input_ids"]).to_numpy(zero_copy_only=False)
-            if "labels" in dataset.column_names:
-                lab = pc.list_value_length(arrow["labels"]).to_numpy(zero_copy_only=False)
+            lab_col = arrow["labels"] if "labels" in dataset.column_names else None
+            if lab_col is not None and pa.types.is_list(lab_col.type):  # not a class label
+                lab = pc.list_value_length(lab_col).to_numpy(zero_copy_only=False)
             else:
                 lab = np.zeros(n, dtype=np.int64)
             inp = np.nan_to_num(inp.astype(np.float64)).astype(np.int64)
@@ -167,11 +169,14 @@ def check_collator(collate_fn: Callable | None) -> None:
 
 # ---------------------------------------------------------------------------- model inputs
 def unwrap_model(model: torch.nn.Module) -> torch.nn.Module:
-    """The transformers model under DDP/PEFT wrappers (for config and signature lookups)."""
+    """The transformers model under DDP / PEFT / ``torch.compile`` wrappers (for config and
+    signature lookups)."""
     m = model
     for _ in range(5):
         if hasattr(m, "module") and isinstance(m.module, torch.nn.Module):
             m = m.module
+        elif isinstance(getattr(m, "_orig_mod", None), torch.nn.Module):
+            m = m._orig_mod  # torch.compile(model): the OptimizedModule's original module
         elif hasattr(m, "get_base_model"):
             m = m.get_base_model()
         else:
@@ -207,8 +212,14 @@ def forward_module(model: torch.nn.Module, trainer: Any = None) -> torch.nn.Modu
     (its forward adds DeepSpeed's own autocast/compile contexts; ZeRO-3's parameter gathering
     hooks sit on the module either way). Under FSDP (v1 and 2) the Trainer's ``model``
     already is the wrapped model. Under DDP the bare model is called, as the Trainer's own
-    evaluation does (a no-grad forward needs no gradient synchronisation).
+    evaluation does (a no-grad forward needs no gradient synchronisation). A model the user
+    compiled (``torch.compile(model)``) is called through its original module: the same
+    parameters, eagerly (no recompilation for the eval-mode, no-grad probe shapes).
     """
+    if type(model).__name__ == "OptimizedModule" and isinstance(
+        getattr(model, "_orig_mod", None), torch.nn.Module
+    ):
+        model = model._orig_mod
     if trainer is not None and (
         getattr(trainer, "is_deepspeed_enabled", False)
         or getattr(trainer, "is_fsdp_enabled", False)
@@ -272,9 +283,14 @@ class ProbeForward:
         bf16: bool = False,
         fp16: bool = False,
         device: torch.device | None = None,
+        layout: str | None = None,
     ) -> None:
+        from .label_layout import label_layout, shifts
+
         self.model = model
         self.encoder_decoder = is_encoder_decoder(model)
+        self.layout = layout or label_layout(unwrap_model(model))
+        self.shift = shifts(self.layout)
         self.params = forward_parameters(model)
         self.device = device if device is not None else model_device(model)
         self.bf16, self.fp16 = bf16, fp16
@@ -284,9 +300,10 @@ class ProbeForward:
         self.virtual = virtual_tokens(model)  # PEFT prompt learning: logits start earlier
 
     def inputs(
-        self, batch: Mapping[str, Any], num_examples: int
+        self, batch: Mapping[str, Any], num_examples: int, full: bool = False
     ) -> tuple[dict[str, Any], torch.Tensor]:
-        """Model kwargs and labels (on the model's device) for one collated batch."""
+        """Model kwargs and labels (on the model's device) for one collated batch (``full``:
+        logits at every position)."""
         if not isinstance(batch, Mapping):
             raise ProbeError(
                 f"the collator returned a {type(batch).__name__}; the probe pass needs a dict with "
@@ -326,7 +343,8 @@ class ProbeForward:
         if "use_cache" in self.params:
             kwargs["use_cache"] = False
         if (
-            not self.encoder_decoder
+            self.shift
+            and not full
             and not self.virtual
             and "logits_to_keep" in self.params
             and labels.dim() == 2
@@ -347,44 +365,30 @@ class ProbeForward:
         self, batch: Mapping[str, Any], num_examples: int
     ) -> tuple[np.ndarray, np.ndarray]:
         """``(loss, num_tokens)`` of every row: float32 (NaN if no target) and int64 arrays."""
+        from .model_output import output_logits
+
         kwargs, labels = self.inputs(batch, num_examples)
         with autocast_context(self.device, self.bf16, self.fp16):
             out = self.model(**kwargs)
-        logits = out["logits"] if isinstance(out, Mapping) else out.logits
-        loss, counts = per_example_loss(logits, labels, shift=not self.encoder_decoder)
+        logits = output_logits(out, labels.shape[0])
+        if logits is None:
+            raise ProbeError(
+                f"the probe forward of {type(unwrap_model(self.model)).__name__} returned "
+                f"{type(out).__name__} with no logits (a ModelOutput with .logits, or a tuple "
+                "holding a B x L x V tensor); the probe needs them to score each example"
+            )
+        loss, counts = per_example_loss(logits, labels, shift=self.shift)
         return loss.cpu().numpy(), counts.cpu().numpy()
 
-
-# ---------------------------------------------------------------------------- guards
-@contextlib.contextmanager
-def preserved_rng() -> Iterator[None]:
-    """Restore Python, NumPy and torch (CPU + CUDA) RNG states on exit."""
-    py_state = random.getstate()
-    np_state = np.random.get_state()
-    torch_state = torch.get_rng_state()
-    cuda_states = None
-    if torch.cuda.is_available() and torch.cuda.is_initialized():
-        cuda_states = torch.cuda.get_rng_state_all()
-    try:
-        yield
-    finally:
-        random.setstate(py_state)
-        np.random.set_state(np_state)
-        torch.set_rng_state(torch_state)
-        if cuda_states is not None:
-            torch.cuda.set_rng_state_all(cuda_states)
-
-
-@contextlib.contextmanager
-def eval_mode(model: torch.nn.Module) -> Iterator[None]:
-    """``model.eval()``, then every submodule back to its previous train/eval flag."""
-    modes = [(m, m.training) for m in model.modules()]
-    model.eval()
-    try:
-        yield
-    finally:
-        for m, training in modes:
-            m.training = training
+    @torch.no_grad()
+    def reference(self, batch: Mapping[str, Any], num_examples: int) -> tuple[Any, torch.Tensor]:
+        """``(model output, labels)`` of one batch forwarded WITH its labels (the model's own
+        loss, for the self-check) and logits at every position."""
+        kwargs, labels = self.inputs(batch, num_examples, full=True)
+        if "labels" in self.params:
+            kwargs["labels"] = labels
+        with autocast_context(self.device, self.bf16, self.fp16):
+            return self.model(**kwargs), labels
 
 
 def probe_batches(

@@ -32,6 +32,8 @@ from transformers.utils import logging
 from ..store import TrajectoryStore
 from ..store.kinds import DEFAULT_KIND, EPOCH_END, KIND_SEPARATOR, TRAIN_BEGIN, join_kinds
 from . import _dist
+from .label_layout import label_layout
+from .model_output import output_aux_loss, output_logits, output_loss
 from .probe import (
     ProbeError,
     ProbeForward,
@@ -48,6 +50,7 @@ from .probe import (
 )
 from .run import dataset_identity, find_trainer, open_run_store
 from .run_info import provenance, raw_columns
+from .self_check import FirstBatchCheck, sums_counts
 from .stacks import check_rows_are_examples
 
 logger = logging.get_logger(__name__)
@@ -62,6 +65,8 @@ class _ProbeSetup:
     show_progress: bool
     bf16: bool
     fp16: bool
+    layout: str
+    check: FirstBatchCheck
 
 
 class ProbeRecorder:
@@ -79,6 +84,7 @@ class ProbeRecorder:
         self._fresh = True
         self._done: dict[int, str] = {}  # step -> kind recorded in this run
         self._warned_no_target = False
+        self._checked = False
 
     # ------------------------------------------------------------------ events
     def _probe_step_end(self, args: Any, state: Any, model: Any) -> None:
@@ -128,8 +134,10 @@ class ProbeRecorder:
         if n == 0:
             raise ProbeError("the training dataset is empty: nothing to record")
         collate_fn = getattr(loader, "collate_fn", None)
+        check_rows_are_examples(args, collate_fn, "probe")  # packing named first: the cause
         check_collator(collate_fn)
-        check_rows_are_examples(args, collate_fn, "probe")
+        base = unwrap_model(model)
+        layout = label_layout(base)  # refuses heads without a per-example cross-entropy
 
         writers = _dist.Writers.from_args(args)
         self._resume_step = int(state.global_step)
@@ -179,7 +187,10 @@ class ProbeRecorder:
             show_progress=writers.is_main and not getattr(args, "disable_tqdm", False),
             bf16=bool(getattr(args, "bf16", False)),
             fp16=bool(getattr(args, "fp16", False)),
+            layout=layout,
+            check=FirstBatchCheck(layout, f"{type(trainer).__name__} with {type(base).__name__}"),
         )
+        self._checked = False
         if self._fresh:
             if self.schedule.at_train_begin:
                 self._record(args, state, model, TRAIN_BEGIN)
@@ -277,6 +288,7 @@ class ProbeRecorder:
             bf16=setup.bf16,
             fp16=setup.fp16,
             device=device if isinstance(device, torch.device) else None,
+            layout=setup.layout,
         )
         bufs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         error: BaseException | None = None
@@ -304,6 +316,9 @@ class ProbeRecorder:
             batches = probe_batches(setup.dataset, setup.collate_fn, [b for b, _ in plan])
             for i, ((idx, batch), (_, real)) in enumerate(zip(batches, plan)):
                 loss, cnt = forward(batch, len(idx))
+                if i == 0 and not self._checked:  # collective: every rank has a first batch
+                    self._checked = True
+                    writers.raise_any(self._self_check(forward, batch, len(idx), loss, cnt, real))
                 if real:
                     bufs.append((idx, loss, cnt))
                 if (i + 1) % self.write_every == 0:
@@ -355,6 +370,51 @@ class ProbeRecorder:
                 f"trajectory column {col} (step {step}, {kind}): mean loss {mean:.4f}, "
                 f"{nan_count} NaN, {seconds:.1f}s, {num_rows} rows forwarded on rank 0"
             )
+
+    def _self_check(
+        self, forward: ProbeForward, batch: Any, n: int, loss: Any, cnt: Any, real: bool
+    ) -> BaseException | None:
+        """The first batch's recorded losses against the model's (and the Trainer's
+        ``compute_loss_func``'s) own loss for it (:mod:`hf_s2l.record.self_check`)."""
+        assert self._setup is not None
+        check = self._setup.check
+        out, labels = forward.reference(batch, n)  # on every rank: sharded forwards are collective
+        if not real:
+            return None
+        total, count = sums_counts(loss, cnt)
+        logits = output_logits(out, labels.shape[0])
+        coef = getattr(
+            getattr(unwrap_model(forward.model), "config", None), "router_aux_loss_coef", None
+        )
+        try:
+            check.model_loss(
+                output_loss(out),
+                output_aux_loss(out),
+                coef,
+                total,
+                count,
+                logits=logits,
+                labels=labels,
+            )
+            func = getattr(self.trainer, "compute_loss_func", None)
+            if callable(func) and logits is not None:
+                try:
+                    with torch.no_grad():
+                        trainer_loss = func(out, labels, num_items_in_batch=None)
+                except Exception as e:  # noqa: BLE001 - a loss function we cannot call alone
+                    logger.info(f"self-check: compute_loss_func not called alone ({e})")
+                    return None
+                check.trainer_loss(
+                    trainer_loss,
+                    total,
+                    count,
+                    logits=logits,
+                    labels=labels,
+                    what="the Trainer's compute_loss_func",
+                )
+        except Exception as e:  # raised on every rank by the caller
+            return e
+        return None
 
     def _log(self, state: Any, logs: dict[str, float]) -> None:
         trainer = self.trainer

@@ -63,7 +63,13 @@ class LabelTap:
     def __init__(self) -> None:
         self.labels: torch.Tensor | None = None
         self.trainer: Any = None
+        self.check: Any = None
         self._restore: Any = None
+
+    def after_first(self, check: Any) -> None:
+        """Call ``check(loss, num_items_in_batch)`` with the loss the Trainer's
+        ``compute_loss`` returns for the batch in flight (once)."""
+        self.check = check if self.trainer is not None else None
 
     def install(self, trainer: Any) -> None:
         """Wrap ``trainer.compute_loss`` (instance attribute) to see each batch's labels."""
@@ -78,9 +84,14 @@ class LabelTap:
             labels = inputs.get("labels") if isinstance(inputs, Mapping) else None
             tap.labels = labels if torch.is_tensor(labels) else None
             try:
-                return original(model, inputs, *args, **kwargs)
+                result = original(model, inputs, *args, **kwargs)
             finally:
                 tap.labels = None
+            check, tap.check = tap.check, None
+            if check is not None:  # the first batch: the loss the Trainer trains on
+                loss = result[0] if isinstance(result, (tuple, list)) else result
+                check(loss, kwargs.get("num_items_in_batch"))
+            return result
 
         compute_loss._hf_s2l_original = original  # type: ignore[attr-defined]
         bound = getattr(original, "__self__", None) is trainer  # the class's own method
@@ -97,6 +108,7 @@ class LabelTap:
                 vars(self.trainer).pop("compute_loss", None)
             self.trainer = None
         self.labels = None
+        self.check = None
 
     def get(self, batch_size: int) -> torch.Tensor | None:
         lab = self.labels

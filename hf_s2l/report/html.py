@@ -9,6 +9,7 @@ import html
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from ..store.caveats import recording_caveats
 from .figures import Report
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -161,6 +162,8 @@ def render_html(
             f"hf-s2l {meta.get('library_version', '?')} ({meta.get('mode', '?')} mode)",
         ],
     ]
+    for line in recording_caveats(meta):
+        info.append(["training-mode values (in-step)", line])
     if s["plotted_rows"] < s["num_examples"]:
         info.append(["rows plotted", f"{s['plotted_rows']} (random sample)"])
     parts = [

@@ -20,6 +20,7 @@ import numpy as np
 from transformers.utils import logging
 
 from ..store import TrajectoryStore
+from ..store.caveats import recording_caveats
 from ..version import __version__
 from . import options as _opts
 from .base import build_config, check_result
@@ -337,6 +338,7 @@ def select(
     provenance = {
         "store_path": str(Path(store.path).resolve()),
         "store_mode": store.mode,
+        **({"recording_caveats": caveats} if (caveats := recording_caveats(store.meta)) else {}),
         "model_name_or_path": store.model_name_or_path,
         "columns": [
             {

@@ -130,8 +130,15 @@ def alone_batch(trainer: Any, row: int) -> dict[str, torch.Tensor]:
     return {"input_ids": batch["input_ids"], "labels": batch["labels"]}
 
 
-def _has_target(labels: torch.Tensor, encoder_decoder: bool) -> bool:
-    return bool((labels[..., 0 if encoder_decoder else 1 :] != -100).any())
+def _has_target(labels: torch.Tensor, encoder_decoder: bool, shifted: bool = True) -> bool:
+    if labels.dim() == 1:  # one class label per row (sequence classification)
+        return bool((labels != -100).any())
+    return bool((labels[..., 0 if encoder_decoder or not shifted else 1 :] != -100).any())
+
+
+def model_loss(output: Any) -> torch.Tensor:
+    """``output.loss``, or the first element of a ``(loss, logits)`` tuple."""
+    return output[0] if isinstance(output, (tuple, list)) else output.loss
 
 
 def alone_losses(
@@ -141,8 +148,12 @@ def alone_losses(
     *,
     batch_fn: Callable[[Any, int], dict[str, torch.Tensor]] = alone_batch,
     autocast: torch.dtype | None = None,
+    loss_fn: Callable[[Any], torch.Tensor] = model_loss,
+    shifted: bool = True,
 ) -> np.ndarray:
-    """``model(input_ids=x[None], labels=y[None]).loss`` of each row with its step's weights."""
+    """``model(input_ids=x[None], labels=y[None]).loss`` of each row with its step's weights
+    (``loss_fn`` reads the loss from the output; ``shifted=False``: labels are not shifted, as
+    in masked LMs, for which row has a target)."""
     model = copy.deepcopy(run.snapshots.initial)
     model.eval()
     enc_dec = bool(getattr(getattr(model, "config", None), "is_encoder_decoder", False))
@@ -153,7 +164,7 @@ def alone_losses(
         model.load_state_dict({k.replace("_orig_mod.", ""): v for k, v in state.items()})
         for j in np.flatnonzero(steps == s):
             batch = batch_fn(run.trainer, int(rows[j]))
-            if not _has_target(batch["labels"], enc_dec):
+            if not _has_target(batch["labels"], enc_dec, shifted):
                 continue
             ctx = (
                 torch.autocast("cpu", dtype=autocast)
@@ -161,7 +172,7 @@ def alone_losses(
                 else torch.autocast("cpu", enabled=False)
             )
             with torch.no_grad(), ctx:
-                out[j] = model(**batch).loss.float().item()
+                out[j] = loss_fn(model(**batch)).float().item()
     return out
 
 
@@ -174,6 +185,8 @@ def check_store(
     batch_fn: Callable[[Any, int], dict[str, torch.Tensor]] = alone_batch,
     autocast: torch.dtype | None = None,
     min_columns: int = 1,
+    loss_fn: Callable[[Any], torch.Tensor] = model_loss,
+    shifted: bool = True,
 ) -> Any:
     """Every stored cell of the store at ``path`` == the row's loss alone at the cell's step.
 
@@ -204,7 +217,15 @@ def check_store(
         if store.mode == "in_step":
             assert (cell_steps[rows, c] >= 0).all() or not complete, (c, cell_steps[rows, c])
             rows = rows[cell_steps[rows, c] >= 0]
-        ref = alone_losses(run, rows, cell_steps[rows, c], batch_fn=batch_fn, autocast=autocast)
+        ref = alone_losses(
+            run,
+            rows,
+            cell_steps[rows, c],
+            batch_fn=batch_fn,
+            autocast=autocast,
+            loss_fn=loss_fn,
+            shifted=shifted,
+        )
         got = losses[rows, c]
         assert np.array_equal(np.isnan(got), np.isnan(ref)), (
             f"column {c}: NaN pattern differs: stored NaN at rows "
@@ -326,3 +347,32 @@ def helpers():
 
 def nan_free(x: float) -> bool:
     return not math.isnan(x)
+
+
+def deviation(path: Path, run: Run, **kw: Any) -> float:
+    """The largest relative difference between a stored cell and the row's loss alone (every
+    stored cell of the store at ``path``; NaN cells skipped)."""
+    from hf_s2l import TrajectoryStore
+
+    store = TrajectoryStore.open(path)
+    losses = np.asarray(store.losses, dtype=np.float64)
+    if store.mode == "in_step":
+        cell_steps = np.asarray(store.cell_steps)
+    else:
+        cell_steps = np.broadcast_to(np.asarray(store.steps)[None, :], losses.shape)
+    worst = 0.0
+    for c in range(store.num_columns):
+        rows = np.flatnonzero(~np.isnan(losses[:, c]))
+        if store.mode == "in_step":
+            rows = rows[cell_steps[rows, c] >= 0]
+        ref = alone_losses(run, rows, cell_steps[rows, c], **kw)
+        ok = ~np.isnan(ref)
+        if ok.any():
+            rel = np.abs(losses[rows, c][ok] - ref[ok]) / np.abs(ref[ok])
+            worst = max(worst, float(rel.max()))
+    return worst
+
+
+def log_lines(caplog: Any, text: str) -> list[str]:
+    """The captured log records whose message contains ``text``."""
+    return [r.getMessage() for r in caplog.records if text in r.getMessage()]

@@ -231,3 +231,61 @@ def test_unrecordable_trl_range(monkeypatch):
     for version, bad in [("0.12.2", False), ("1.0.0", True), ("1.0.3", True), ("1.1.0", False)]:
         monkeypatch.setattr(compat, "installed", lambda name, v=version: Version(v))
         assert (compat.unrecordable_trl() == version) is bad, version
+
+
+@pytest.mark.parametrize("mode", ["in_step", "both"])
+def test_sft_packing_with_metadata_columns_names_packing(
+    tmp_path, tokenizer, causal_lm, compat_raw, mode
+):
+    """packing=True with metadata_columns=("source",) (issue 25): the packing message, not
+    "metadata column 'source' is not in the training dataset" (packing drops the column)."""
+    from datasets import Dataset
+
+    rows = _short(compat_raw)
+    ds = Dataset.from_list(
+        [{"text": "Q: " + r["q"] + "\nA: " + r["a"], "source": r["source"]} for r in rows]
+    )
+    make = _sft(tmp_path, causal_lm(), tokenizer, ds, packing=True)
+    err = assert_stops_early(
+        tmp_path, make, mode, match="packing=True", metadata_columns=("source",)
+    )
+    assert "metadata column" not in str(err)
+
+
+def test_dpo_in_step_stops_at_train_begin(tmp_path, tokenizer, causal_lm, compat_raw):
+    """DPOTrainer in-step (was: KeyError 'input_ids'): refused at train begin; the advice (SFT
+    on prompt + chosen completion, in-step) records right."""
+    from datasets import Dataset
+    from trl import DPOConfig, DPOTrainer
+
+    rows = _short(compat_raw)
+    pairs = Dataset.from_list(
+        [
+            {"prompt": "Q: " + r["q"] + "\nA:", "chosen": " " + r["a"], "rejected": " no idea"}
+            for r in rows
+        ]
+    )
+    args = training_args(
+        tmp_path / "dpo",
+        cls=DPOConfig,
+        num_train_epochs=1,
+        max_steps=-1,
+        per_device_train_batch_size=8,
+        max_length=64,
+    )
+
+    def make(callbacks):
+        return DPOTrainer(
+            model=causal_lm(),
+            ref_model=causal_lm(),
+            args=args,
+            train_dataset=pairs,
+            processing_class=tokenizer,
+            callbacks=callbacks,
+        )
+
+    err = assert_stops_early(tmp_path / "dpo", make, "in_step", match="preference pairs")
+    assert "SFTTrainer" in str(err)
+    sft = Dataset.from_list([{"prompt": r["prompt"], "completion": r["chosen"]} for r in pairs])
+    follow = _sft(tmp_path, causal_lm(), tokenizer, sft, completion_only_loss=True)
+    _check(record(tmp_path, follow, "in_step"))
