@@ -206,6 +206,9 @@ def stack_limit(feature: str) -> str | None:
     (missing or off by default in transformers 4.46.3), each process divides its loss by its
     own token count, so a multi-process run trains to other weights than one process with the
     same global batch (probe columns after step 0 ~1e-3 apart on 4.46.3; step 0 identical).
+    ``"ddp_cpu_resume"``: resuming a multi-process CPU (gloo) run from a checkpoint fails
+    inside the Trainer on transformers 4.46.3 with torch 2.4.1 (optimizer state loaded with
+    ``map_location='cpu:0'``); transformers 5 resumes it.
     ``"fsdp2_cpu"``: FSDP2 ``fully_shard`` on CPU processes (gloo) fails initialising CUDA on
     torch 2.4.1 (the PyPI CUDA build on a machine without a GPU driver).
     """
@@ -244,6 +247,14 @@ def stack_limit(feature: str) -> str | None:
             return (
                 f"torch {installed('torch')}: FSDP2 fully_shard (torch.distributed._composable) "
                 "on CPU/gloo fails initialising CUDA (checked on 2.4.1; 2.13 runs it)"
+            )
+        return None
+    if feature == "ddp_cpu_resume":
+        if not at_least("transformers", "5.0.0"):
+            return (
+                f"transformers {installed('transformers')}: resuming a multi-process CPU run "
+                "fails in Trainer._load_optimizer_and_scheduler (torch.load map_location "
+                "'cpu:0': \"don't know how to restore data location\")"
             )
         return None
     if feature in ("peft_model_checkpointing", "sft_prompt_completion"):
