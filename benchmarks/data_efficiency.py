@@ -17,7 +17,8 @@ Three pools (``_data_efficiency/pools.py``): the math mixture (4 sources), GSM8K
 (only its own section: v2, the transfer figures, or the headline).
 
 ``--headline``: the math mixture at >= 4,000 training rows, where the target learns; the
-trimmed method set at 30%, 5 seeds (its own section). ``--transfer-only``: just the stores
+trimmed method set (plus S2L and random with proportional source quotas) at 10% and 30%,
+5 seeds, the target at the protocol's 3 epochs (its own section). ``--transfer-only``: just the stores
 of the proxy -> target transfer figures (two proxies, the first seed's full-data target with
 its free in-step store) and their section. Every configuration records both and reports
 ``hf_s2l.transfer`` for every pool (``_data_efficiency/transfer.py``).
@@ -44,8 +45,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _data_efficiency.methods import LABELS, METHODS  # noqa: E402
-from _data_efficiency.report import (  # noqa: E402
+from _data_efficiency.cache import collect  # noqa: E402
+from _data_efficiency.config import BenchConfig  # noqa: E402
+from _data_efficiency.docs_headline import headline_section, transfer_section  # noqa: E402
+from _data_efficiency.docs_v2 import (  # noqa: E402
     DOCS_END,
     DOCS_START,
     HEADLINE_END,
@@ -53,16 +56,14 @@ from _data_efficiency.report import (  # noqa: E402
     TRANSFER_END,
     TRANSFER_START,
     docs_section,
-    headline_section,
-    plot,
-    summarize,
-    transfer_section,
-    transfer_table,
-    value_table,
     write_docs,
 )
-from _data_efficiency.runner import BenchConfig, collect, pool_info, run_grid  # noqa: E402
+from _data_efficiency.figures import plot  # noqa: E402
+from _data_efficiency.grid import pool_info, run_grid  # noqa: E402
+from _data_efficiency.methods import LABELS, METHODS  # noqa: E402
 from _data_efficiency.stats import bootstrap_interval, seed_interval, verdict  # noqa: E402
+from _data_efficiency.summary import summarize  # noqa: E402
+from _data_efficiency.tables import transfer_table, value_table  # noqa: E402
 from _data_efficiency.transfer import all_transfer  # noqa: E402
 
 __all__ = [
@@ -90,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--headline",
         action="store_true",
-        help="the headline: math mixture at >= 4,000 rows, trimmed methods at 30%%, 5 seeds",
+        help="the headline: math mixture at >= 4,000 rows, trimmed methods at 10%% and 30%%, "
+        "5 seeds, target 3 epochs",
     )
     p.add_argument(
         "--transfer-only",

@@ -19,6 +19,10 @@ class MethodOption:
         method: the registered hf-s2l method.
         by_source: split the budget by source, the official S2L source loop (on a
             single-source pool this changes nothing).
+        quotas: with ``by_source``, how the budget is split over the sources
+            (``group_quotas``): ``"equal"`` (the official rule, pinned so that a change of
+            the library's default does not change a cached method) or ``"proportional"``
+            (every source keeps its share of the pool).
         store: ``"probe"`` (the proxy's probe columns) or ``"in_step"`` (the free losses of
             the proxy's own training forwards, ``mode="both"``).
         embeddings: pass the MiniLM embeddings (LP's official per-cluster selection).
@@ -29,6 +33,7 @@ class MethodOption:
     label: str
     method: str
     by_source: bool = False
+    quotas: str = "equal"
     store: str = "probe"
     embeddings: bool = False
     params: dict[str, Any] = field(default_factory=dict)
@@ -52,6 +57,21 @@ METHODS: dict[str, MethodOption] = {
         by_source=True,
         store="in_step",
         params={"num_clusters": "{s2l_k}"},
+    ),
+    "random_proportional": MethodOption(
+        "Random by source (proportional)",
+        "random",
+        by_source=True,
+        quotas="proportional",
+        multi_source_only=True,
+    ),
+    "s2l_proportional": MethodOption(
+        "S2L (by source, proportional)",
+        "s2l",
+        by_source=True,
+        quotas="proportional",
+        params={"num_clusters": "{s2l_k}"},
+        multi_source_only=True,
     ),
     "lp": MethodOption("LP (clustered)", "lp", embeddings=True, params={"num_clusters": "{lp_k}"}),
     "lp_global": MethodOption("LP global", "lp", params={"unclustered": True}),
@@ -82,6 +102,7 @@ def selection_kwargs(
     kw: dict[str, Any] = {"seed": seed}
     kw.update({k: fill.get(v, v) if isinstance(v, str) else v for k, v in opt.params.items()})
     if opt.by_source:
+        kw["group_quotas"] = opt.quotas
         if opt.store == "probe":
             kw["by_column"] = "source"
         else:  # the in-step store has no metadata columns; same labels, same row order

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from .runner import has_store, proxy_dir, target_store_dir
+from .cache import has_store, proxy_dir, target_store_dir
 
 #: (key, label) of the rows of a pool's transfer table, in order
 ROWS = (

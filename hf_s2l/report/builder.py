@@ -158,7 +158,7 @@ def build_report(
     sections.clusters(plot, num_clusters, clusters_shown)
     group_col = by_column or sections.default_group_column(store, sel)
     sections.groups(plot, group_col, named)
-    sections.learning_percentage(plot)
+    sections.learning_percentage(plot, named)
     sections.data_map(plot)
     complete = store.complete_columns()
     report.summary.update(

@@ -2,8 +2,9 @@
 
 :func:`named_selections` turns ``build_report``'s ``selection``/``compare`` arguments into
 ``{label: Selection}``, :func:`run_methods` adds selections made on the spot,
-:func:`load_results` reads outcome rows, and :func:`comparison` computes the table the page
-shows (``html.render_comparison``).
+:func:`load_results` reads outcome rows, and :func:`comparison` computes the rows the page
+shows (laid out by :func:`hf_s2l.report.outcomes.comparison_table`, as the demo's
+``results.md``).
 """
 
 from __future__ import annotations
@@ -139,9 +140,18 @@ def comparison(
     for m, err in failures.items():
         rows.append({"label": m, "method": m, "error": err})
     for m, extra in by_method.items():
-        rows.append(
-            {"label": m, "method": m, "results": {k: v for k, v in extra.items() if k != "method"}}
-        )
+        row = {
+            "label": m,
+            "method": m,
+            "results": {k: v for k, v in extra.items() if k not in ("method", "error")},
+        }
+        if extra.get("error"):  # e.g. a selection that failed: shown as such
+            row["error"] = str(extra["error"])
+        # an outcome without a selection (e.g. full data) may give its own per-group counts
+        own = extra.get(f"per_{group_col}") if group_col else None
+        if isinstance(own, Mapping):
+            row["groups"] = {str(k): int(v) for k, v in own.items()}
+        rows.append(row)
     overlap = {
         a: {
             b: round(len(np.intersect1d(ia, ib)) / max(len(np.union1d(ia, ib)), 1), 4)
@@ -155,6 +165,11 @@ def comparison(
         "mean_last_loss_all": None if last is None else _nanmean(last),
         "last_column_step": int(store.steps[complete[-1]]) if len(complete) else None,
         "group_column": group_col,
+        "group_sizes": (
+            None
+            if groups is None
+            else {str(k): int(v) for k, v in zip(*np.unique(groups, return_counts=True))}
+        ),
     }
 
 

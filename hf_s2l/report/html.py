@@ -6,11 +6,12 @@ Plain strings (every value ``html.escape``-d), one self-contained page beside it
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..store.caveats import recording_caveats
 from .figures import Report
+from .outcomes import comparison_table
+from .params import param_rows
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..selection.selection import Selection
@@ -29,20 +30,6 @@ def _proxy_model(store: TrajectoryStore) -> str:
     if cls:
         return f"{cls} (no name or path: built from a config, not loaded from the Hub or a folder)"
     return "not recorded"
-
-
-def _param_rows(params: Mapping[str, Any] | None, prefix: str = "") -> list[list[Any]]:
-    """``[[name, value], ...]`` of (nested) parameters, one readable row each."""
-    rows: list[list[Any]] = []
-    for k, v in (params or {}).items():
-        key = f"{prefix}{k}"
-        if isinstance(v, Mapping) and v:
-            rows += _param_rows(v, prefix=f"{key}.")
-        elif isinstance(v, (list, tuple)):
-            rows.append([key, ", ".join(map(str, v)) if len(v) <= 20 else f"{len(v)} values"])
-        else:
-            rows.append([key, "None" if v is None else v])
-    return rows
 
 
 def _table(rows: list[list[Any]], header: list[str] | None = None) -> str:
@@ -75,50 +62,9 @@ _ORDER = [
 
 
 def _render_comparison(comp: dict[str, Any], n: int) -> list[str]:
-    """The method comparison table (and overlap matrix) as HTML parts."""
-    rows = comp["rows"]
-    result_keys: list[str] = []
-    for r in rows:
-        for k, v in (r.get("results") or {}).items():
-            shown = k in ("examples", "label", "seed")  # already a column
-            if k not in result_keys and not shown and not isinstance(v, (dict, list)):
-                result_keys.append(k)
-    step = comp.get("last_column_step")
-    header = ["selection", "examples", "seed", f"proxy loss at step {step}", "unscored rows"]
-    if comp.get("group_column"):
-        header.append(f"per {comp['group_column']}")
-    header += [k.replace("_", " ") for k in result_keys]
-    body = []
-    for r in rows:
-        if "error" in r:
-            line = [r["label"], f"failed: {r['error']}", "", "", ""]
-        elif "examples" in r:
-            line = [
-                r["label"] if r["label"] == r["method"] else f"{r['label']} ({r['method']})",
-                f"{r['examples']}\u00a0({100.0 * r['examples'] / max(n, 1):.1f}%)",
-                r["seed"],
-                "-" if r["mean_last_loss"] is None else f"{r['mean_last_loss']:.4f}",
-                r["unscored"],
-            ]
-        else:  # an outcome without a selection (e.g. the full-data reference)
-            ex = (r.get("results") or {}).get("examples")
-            line = [r["label"], "" if ex is None else ex, "", "", ""]
-        if comp.get("group_column"):
-            line.append(", ".join(f"{k} {v}" for k, v in (r.get("groups") or {}).items()))
-        res = r.get("results") or {}
-        line += [_fmt_value(res.get(k, "")) for k in result_keys]
-        body.append(line)
-    parts = [
-        "<h2>Method comparison</h2>",
-        _table(body, header),
-        "<p class='note'>"
-        + html.escape(
-            f"Proxy loss: mean loss of the chosen rows at the last complete recording point "
-            f"(step {step}; all rows: {comp.get('mean_last_loss_all')}). Unscored rows: chosen "
-            "rows with no recorded loss. Other columns: the outcomes passed as results."
-        )
-        + "</p>",
-    ]
+    """The method comparison table (the demo's ``results.md`` has the same one) and the
+    overlap matrix, as HTML parts."""
+    parts = ["<h2>Method comparison</h2>", comparison_table(comp, n).to_html()]
     overlap = comp.get("overlap_jaccard") or {}
     if len(overlap) > 1:
         labels = list(overlap)
@@ -127,12 +73,6 @@ def _render_comparison(comp: dict[str, Any], n: int) -> list[str]:
             _table([[a] + [f"{overlap[a][b]:.2f}" for b in labels] for a in labels], [""] + labels),
         ]
     return parts
-
-
-def _fmt_value(v: Any) -> Any:
-    if isinstance(v, float):
-        return f"{v:.4f}" if abs(v) < 1e4 else f"{v:.0f}"
-    return v
 
 
 def render_html(
@@ -185,7 +125,7 @@ def render_html(
         ]
         heading = "Selection" + (f": {sel_label}" if sel_label else "")
         parts += [f"<h2>{html.escape(heading)}</h2>", _table(srows)]
-        prows = _param_rows(sel.params)
+        prows = param_rows(sel)
         parts.append(
             "<h3>Parameters</h3>"
             + (_table(prows, ["parameter", "value"]) if prows else "<p>defaults (none given)</p>")

@@ -11,7 +11,7 @@ S2L premise) and the data map alike.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +20,7 @@ import numpy as np
 from ..selection.columns import choose_columns
 from ..store import kinds
 from .figures import Report, pick_clusters, save_figure
+from .params import selection_clusters
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..selection.selection import Selection
@@ -131,8 +132,15 @@ def clusters(p: Plotting, num_clusters: int | None, clusters_shown: int) -> None
         report.skipped["trajectories"] = report.skipped["cluster_sizes"] = problem or why
         return
     report.summary["unscored_rows_plotted"] = int(len(p.rows) - len(scored))
-    k = num_clusters or int(np.clip(len(scored) // 15, 2, 100))
+    from_sel = selection_clusters(p.sel) if num_clusters is None else None
+    if num_clusters:
+        k, why = num_clusters, "num_clusters given"
+    elif from_sel:  # the same number of clusters as the S2L selection shown
+        k, why = min(from_sel[0], len(scored)), from_sel[1]
+    else:
+        k, why = int(np.clip(len(scored) // 15, 2, 100)), "the default, clip(N // 15, 2, 100)"
     km = faiss_kmeans(traj[scored], k, seed=p.seed, what="report k-means")
+    report.summary["num_clusters_from"] = why
     labels = km.labels
     shown = pick_clusters(labels, traj[scored], clusters_shown)
     fig = plots.trajectories_by_cluster(store.steps[cols], traj[scored], labels, shown, seed=p.seed)
@@ -142,7 +150,8 @@ def clusters(p: Plotting, num_clusters: int | None, clusters_shown: int) -> None
         p.out,
         f"Loss trajectories (the {len(cols)} columns selection reads: complete, recorded after "
         f"training starts) of up to 8 random examples from {len(shown)} of the "
-        f"{km.num_clusters} k-means clusters (clusters spread from low to high final loss; "
+        f"{km.num_clusters} k-means clusters (K: {why}; clusters spread from low to high "
+        "final loss; "
         "dashed: cluster mean). Examples of one cluster follow similar curves - the premise "
         "of S2L.",
     )
@@ -156,8 +165,8 @@ def clusters(p: Plotting, num_clusters: int | None, clusters_shown: int) -> None
         fig,
         "cluster_sizes",
         p.out,
-        f"Sizes of the {len(sizes)} k-means clusters of the trajectories (computed for this "
-        "report over the examples with a finite loss in every column; rows with a NaN/±inf "
+        f"Sizes of the {len(sizes)} k-means clusters of the trajectories (K: {why}; computed "
+        "for this report over the examples with a finite loss in every column; rows with a NaN/±inf "
         "loss are left out, as selection does)"
         + (
             f" and how many examples the {p.sel_label} selection took from each (a stratified "
@@ -233,8 +242,22 @@ def groups(p: Plotting, group_col: str | None, named: dict[str, Selection]) -> N
     }
 
 
-def learning_percentage(p: Plotting) -> None:
-    """The LP(1) histogram (a before-training and two epoch-end columns; LP_app with one)."""
+def learning_percentage(p: Plotting, named: dict[str, Selection] | None = None) -> None:
+    """The LP(1) histogram (a before-training and two epoch-end columns; LP_app with one),
+    overlaid with the Learning Percentage selection when one is among ``named`` (else the
+    selection shown on the other plots)."""
+    lp = next(
+        (
+            (label, s)
+            for label, s in (named or {}).items()
+            if s.method == "lp" and s.num_examples in (0, p.store.num_examples)
+        ),
+        None,
+    )
+    if lp is not None and lp[1] is not p.sel:
+        mask = np.zeros(p.store.num_examples, dtype=bool)
+        mask[np.asarray(lp[1].indices, dtype=np.int64)] = True
+        p = replace(p, sel=lp[1], sel_label=lp[0], selected_mask=mask)
     try:
         _lp(p)
     except ValueError as e:  # the columns LP needs are not there
@@ -261,11 +284,15 @@ def _lp(p: Plotting) -> None:
         fig,
         "lp",
         p.out,
-        f"{label} = (P0 - P1) / (P0 - Pn) on per-example perplexities P = exp(loss) at step 0 "
-        "(P0) and epoch ends (P1, Pn); Learning Percentage keeps the lowest (hardest)."
-        if label == "LP(1)"
-        else "LP_app = (P0 - P1) / P0 (only one epoch end recorded).",
+        (
+            f"{label} = (P0 - P1) / (P0 - Pn) on per-example perplexities P = exp(loss) at step "
+            "0 (P0) and epoch ends (P1, Pn); Learning Percentage keeps the lowest (hardest)."
+            if label == "LP(1)"
+            else "LP_app = (P0 - P1) / P0 (only one epoch end recorded)."
+        )
+        + (f" Overlaid: the rows the {p.sel_label} selection took." if p.sel is not None else ""),
     )
+    report.summary["lp_selection"] = p.sel_label if p.sel is not None else None
     report.summary["lp_columns"] = {k: v for k, v in cols.items() if k != "epochs"}
 
 

@@ -37,6 +37,24 @@ def open_store(store: StoreLike, role: str) -> TrajectoryStore:
     )
 
 
+def check_two_stores(proxy: TrajectoryStore, target: TrajectoryStore) -> None:
+    """Refuse to compare a store with itself (same folder) or with a copy of itself (same
+    content fingerprint): the figures would say "stands" (Spearman 1) and mean nothing."""
+    same_path = os.path.realpath(proxy.path) == os.path.realpath(target.path)
+    if same_path or proxy.fingerprint == target.fingerprint:
+        how = (
+            "the same folder"
+            if same_path
+            else f"copies of one store (fingerprint {proxy.fingerprint})"
+        )
+        raise TransferAlignmentError(
+            f"the proxy and target stores are {how}: {proxy.path} and {target.path}. A store "
+            "compared with itself gives Spearman 1 and says nothing about the target; pass the "
+            'target model\'s own store (record it with TrajectoryCallback(mode="in_step") '
+            "while the target trains)"
+        )
+
+
 @dataclass(frozen=True)
 class RowAlignment:
     """``proxy_rows[i]`` and ``target_rows[i]`` hold the same example."""

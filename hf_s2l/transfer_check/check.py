@@ -34,6 +34,7 @@ from .align import (
     StoreLike,
     TransferAlignmentError,
     align_rows,
+    check_two_stores,
     feature_columns,
     match_columns,
     open_store,
@@ -156,7 +157,8 @@ def transfer(proxy: StoreLike, target: StoreLike, **options: Any) -> TransferRep
 
     Raises:
         TransferAlignmentError: the stores cannot be aligned (no common ids and different
-            datasets, target ids missing from the proxy, duplicate ids, no trained column).
+            datasets, target ids missing from the proxy, duplicate ids, no trained column),
+            or they are one store (the same folder, or a copy: the same fingerprint).
     """
     return analyse(proxy, target, **options).report
 
@@ -166,6 +168,7 @@ def analyse(proxy: StoreLike, target: StoreLike, **options: Any) -> TransferData
     opts = TransferOptions(**options)
     k, seed, n_random, lp_fraction = opts.k, opts.seed, opts.n_random, opts.lp_fraction
     ps, ts = open_store(proxy, "proxy"), open_store(target, "target")
+    check_two_stores(ps, ts)
     rows = align_rows(ps, ts, opts.id_column)
     pairs = match_columns(ps, ts)
     feature_columns(ps, "proxy")  # a clear error for a store with no trained column

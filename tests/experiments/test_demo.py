@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -131,6 +132,24 @@ def test_demo_fast_end_to_end(tmp_path, capsys):
     report = Path(res["report"])
     html = report.read_text()
     assert "tiny GPT-NeoX proxy" in html
+    # results.md and the report show one comparison table (issue 28.5): same cells, same notes
+    part = html.split("<h2>Method comparison</h2>", 1)[1].split("</table>", 1)[0]
+    page_rows = [
+        [unescape(c) for c in re.findall(r"<t[hd]>(.*?)</t[hd]>", tr, re.S)]
+        for tr in re.findall(r"<tr>(.*?)</tr>", part, re.S)
+    ]
+    md_rows = [[c.strip() for c in ln.strip().strip("|").split(" | ")] for ln in rows]
+    assert page_rows == md_rows
+    assert md_rows[0][:5] == [
+        "method",
+        "examples",
+        "per source",
+        "held-out loss (lower is better)",
+        "vs random",
+    ]
+    assert md_rows[0][-3:] == ["seed", f"proxy loss at step {store.steps[-1]}", "unscored rows"]
+    for note in ("Lower is better for held-out loss", "negative = better than random"):
+        assert note in md and note in html
     pngs = re.findall(r"src='([^']+\.png)'", html)
     assert {"trajectories.png", "cluster_sizes.png", "groups.png", "lp.png", "data_map.png"} <= set(
         pngs

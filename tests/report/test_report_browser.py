@@ -110,6 +110,49 @@ def test_report_images_render_in_a_real_browser(browser, full_report, tmp_path):
         assert i["complete"] and i["w"] > 0
 
 
+TABLE_PROBE = """<script>
+window.addEventListener('load', () => {
+  const t = document.querySelector('table.comparison');
+  const rows = t ? Array.from(t.rows).map(r => Array.from(r.cells).map(c => c.innerText)) : null;
+  const notes = t ? Array.from(document.querySelectorAll('table.comparison ~ p.note'))
+    .map(p => p.innerText) : null;
+  const pre = document.createElement('pre');
+  pre.id = 'hf-s2l-table';
+  pre.textContent = JSON.stringify({rows: rows, notes: notes});
+  document.body.appendChild(pre);
+});
+</script></body>"""
+
+
+def test_report_comparison_table_in_a_browser_is_the_results_md_table(
+    browser, full_report, recorded_store, tmp_path
+):
+    """What Chromium renders as the comparison table (cells and closing notes) is what
+    ``results.md`` prints: one table, built by ``comparison_table``."""
+    from hf_s2l.report.outcomes import comparison_table
+
+    report = full_report
+    probe = report.out_dir / "_table_probe.html"
+    probe.write_text(report.html.read_text().replace("</body>", TABLE_PROBE, 1))
+    res = _run_browser(browser, tmp_path, "--dump-dom", probe.resolve().as_uri())
+    m = re.search(r'<pre id="hf-s2l-table">(.*?)</pre>', res.stdout, re.S)
+    assert m, f"the page's load script did not run; DOM tail: {res.stdout[-500:]}"
+    shown = json.loads(html.unescape(m.group(1)))
+    table = comparison_table(report.summary["comparison"], recorded_store.num_examples)
+    md = table.to_markdown().split("\n\n")[0].splitlines()
+    md_rows = [[c.strip() for c in ln.strip("|").split(" | ")] for ln in md if "---|" not in ln]
+    norm = [[c.replace("\u00a0", " ").strip() for c in r] for r in shown["rows"]]
+    assert norm == [[c.replace("\u00a0", " ") for c in r] for r in md_rows]
+    assert norm[0][:5] == [
+        "method",
+        "examples",
+        "per source",
+        "held-out loss (lower is better)",
+        "vs random",
+    ]
+    assert shown["notes"][: len(table.notes)] == table.notes
+
+
 def test_report_screenshot_shows_the_plots(browser, full_report, tmp_path):
     """A full-page screenshot of the unmodified page holds the plots' colours, not blank boxes."""
     from PIL import Image
@@ -160,12 +203,13 @@ def test_report_page_content(full_report, recorded_store):
     assert all(r["examples"] == n_sel for r in comp["rows"][:3])
     assert comp["overlap_jaccard"]["s2l"]["s2l"] == 1.0
 
-    for name in ("groups", "cluster_sizes", "lp", "data_map"):
+    for name in ("groups", "cluster_sizes", "data_map"):
         assert "s2l" in report.figures[name].title, (name, report.figures[name].title)
+    assert "lp" in report.figures["lp"].title  # the LP histogram overlays LP's own selection
     assert "lp" in report.figures["groups"].title and "random" in report.figures["groups"].title
 
     assert "<th>parameter</th><th>value</th>" in page
-    assert "<td>num_clusters</td><td>3</td>" in page
+    assert "<td>num_clusters</td><td>3 per source (" in page  # S2L ran within each source
     assert '{"' not in page.split("<h2>Method comparison</h2>")[0]  # no raw JSON blob
 
     proxy_row = re.search(r"<td>proxy model</td><td>(.*?)</td>", page).group(1)

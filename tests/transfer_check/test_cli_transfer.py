@@ -36,3 +36,26 @@ def test_cli_refuses_misaligned_stores(tmp_path, capsys):
     t = write_store(tmp_path / "t", start, speed, [10, 20], fingerprint="b", ids=np.arange(40))
     assert main(["transfer", str(p), str(t)]) == 2
     assert "error: cannot align the proxy and target stores" in capsys.readouterr().err
+
+
+def test_cli_refuses_the_same_store_twice(related_pair, tmp_path, capsys):
+    """``hf-s2l transfer S S`` said "stands" with rho 1.00: one store (its folder twice, or a
+    copy of it) is refused, naming why and what to pass instead."""
+    import shutil
+
+    import pytest
+
+    import hf_s2l
+    from hf_s2l.transfer_check import TransferAlignmentError
+
+    proxy, target = related_pair
+    assert main(["transfer", str(proxy), str(proxy)]) == 2
+    err = capsys.readouterr().err
+    assert "the same folder" in err and "target model's own store" in err
+    copy = tmp_path / "copy"
+    shutil.copytree(proxy, copy)
+    assert main(["transfer", str(proxy), str(copy)]) == 2
+    assert "copies of one store" in capsys.readouterr().err
+    with pytest.raises(TransferAlignmentError, match="the same folder"):
+        hf_s2l.transfer(proxy, str(proxy) + "/")
+    assert hf_s2l.transfer(proxy, target, k=4).spearman > 0.9  # two stores: still compared

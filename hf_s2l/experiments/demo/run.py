@@ -35,6 +35,7 @@ from typing import Any
 from transformers.utils import logging
 
 from ...compat import sampling_kwargs, warmup_kwargs
+from ...report.outcomes import comparison_table
 from ..loop import (
     answer_token_loss,
     drop_rows_without_target,
@@ -45,7 +46,7 @@ from ..loop import (
 )
 from .config import DEMO_METHODS, METHOD_LABELS, DemoConfig, DemoResult, TargetResult
 from .data import _read_jsonl, demo_data_dir, split_heldout
-from .summary import _markdown_table, summary_sentence
+from .summary import summary_sentence
 
 logger = logging.get_logger(__name__)
 
@@ -266,16 +267,20 @@ def run_demo(
     shutil.rmtree(out / "targets", ignore_errors=True)
 
     # 5. report + results ----------------------------------------------------------------
+    label = METHOD_LABELS.get
     report = hf_s2l.build_report(  # s2l first: the selection drawn on the plots
         store,
-        dict(sorted(selections.items(), key=lambda kv: kv[0] != "s2l")),
+        {label(m, m): s for m, s in sorted(selections.items(), key=lambda kv: kv[0] != "s2l")},
         out=out / "report",
-        results=[asdict(r) for r in results],  # held-out loss joined to the comparison table
+        # the outcomes joined to the comparison table by label; failed selections shown too
+        results=[{**asdict(r), "method": label(r.method, r.method)} for r in results]
+        + [{"method": label(m, m), "error": f"selection failed: {e}"} for m, e in failures.items()],
         by_column="source",
         seed=cfg.seed,
         title="hf-s2l demo: proxy trajectories and the selections compared",
     )
-    table = _markdown_table(results, n, failures)
+    # results.md carries the report's own comparison table (one function builds both)
+    table = comparison_table(report.summary["comparison"], n).to_markdown()
     summary = summary_sentence(results, cfg.budget, n, target_params, cfg.seed)
     total = time.perf_counter() - t_start
     payload = {
@@ -323,9 +328,8 @@ def run_demo(
         f"{cfg.budget:.0%}. Held out: {len(split_rows)} rows ({cfg.heldout_fraction:.0%} of "
         f"every source) and {len(test_rows)} GSM8K test rows.\n\n"
         f"{table}\n\n"
-        "Lower loss is better. *Random by source* keeps the same number of examples per source "
-        "as S2L (by source): comparing S2L with it shows the clustering's effect apart from "
-        "the source mix.\n\n"
+        "*Random by source* keeps the same number of examples per source as S2L (by source): "
+        "comparing S2L with it shows the clustering's effect apart from the source mix.\n\n"
         f"{summary}\n\n"
         f"Total time {total:.0f} s (torch threads: {torch.get_num_threads()}). "
         f"Report: {report.html}\n"
