@@ -14,7 +14,7 @@ left out.
 
 Layers, lowest first (a module may import its own layer and lower ones only)::
 
-    0 store
+    0 store, compat
     1 record, selection, hub
     2 data, report, transfer
     3 commands, experiments, cli, assets
@@ -46,6 +46,7 @@ LENGTH_CHECKED_DIRS = ("benchmarks", "recipes")
 OVERSIZED_UNTIL_SPLIT: set[str] = set()
 EXCLUDED = {"hf_s2l", "hf_s2l.version"}
 LAYERS: dict[str, int] = {
+    "compat": 0,  # the version differences (issue 24): usable by every layer
     "store": 0,
     "record": 1,
     "selection": 1,

@@ -30,9 +30,11 @@ SUBSTITUTIONS = {
 
 # bash lines that the README test does not run, and why (anything else must be `hf-s2l`)
 NOT_RUN = {
+    "git clone": "fetches this repository (test_quickstart_clones_before_it_installs)",
     "pip install": "installs; .ci/run runs the Quickstart's test command verbatim",
     "python -m pytest": "the test suite itself",
     "ruff ": "lint; tests/test_lint.py",
+    "bash .ci/floors": "CI's floor job (installs a venv of its own)",
 }
 
 
@@ -60,6 +62,17 @@ def substitute(text: str, names: dict[str, str]) -> str:
 def _hf_s2l() -> list[str]:
     script = Path(sys.executable).parent / "hf-s2l"
     return [str(script)] if script.is_file() else [sys.executable, "-m", "hf_s2l.cli"]
+
+
+def test_quickstart_clones_before_it_installs():
+    """A fresh machine has no checkout: the Quickstart clones and enters it before any
+    ``pip install -e`` (issue 24)."""
+    first = next(code for lang, _, code in readme_blocks() if lang == "bash")
+    argv = [a for cmd in bash_commands(first) for a in cmd]
+    assert argv[:2] == ["git", "clone"], first
+    repo = argv[2].rstrip("/").rsplit("/", 1)[-1].removesuffix(".git")
+    cd = argv.index("cd")
+    assert argv[cd + 1] == repo and cd < argv.index("-e"), first
 
 
 def test_readme_blocks_are_found_and_every_bash_line_is_accounted_for():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -26,7 +27,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--budget", type=float, default=0.3, help="fraction to select (default 0.3)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default 1)")
-    p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    p.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="hide progress bars (hidden anyway when stderr is not a terminal)",
+    )
     p.set_defaults(func=run)
 
 
@@ -40,7 +45,8 @@ def run(args: argparse.Namespace) -> int:
     cfg.seed = args.seed
     if args.threads:
         cfg.num_threads = args.threads
-    cfg.progress_bars = not args.no_progress
+    # bars redrawn in a log file or pipe leave cursor-movement lines ("\x1b[A"): terminal only
+    cfg.progress_bars = not args.no_progress and sys.stderr.isatty()
     result = run_demo(cfg, progress=print)
     print()
     print(result.table)

@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from ..compat import column
+
 
 def answer_token_loss(
     model: Any,
@@ -33,8 +35,8 @@ def answer_token_loss(
     import torch
     from tqdm.auto import tqdm
 
-    rows_ids: Sequence[Sequence[int]] = dataset["input_ids"]
-    rows_lab: Sequence[Sequence[int]] = dataset["labels"]
+    rows_ids: Sequence[Sequence[int]] = column(dataset, "input_ids")
+    rows_lab: Sequence[Sequence[int]] = column(dataset, "labels")
     order = np.argsort([len(x) for x in rows_ids], kind="stable")
     device = next(model.parameters()).device
     was_training = model.training
@@ -49,7 +51,7 @@ def answer_token_loss(
                 range(0, len(order), batch_size),
                 desc=desc or "held-out loss",
                 leave=False,
-                disable=disable_progress,
+                disable=True if disable_progress else None,  # None: off when not a tty
             ):
                 idx = order[start : start + batch_size]
                 width = max(len(rows_ids[i]) for i in idx)

@@ -56,8 +56,15 @@ def train_model(
     collator: Any,
     callbacks: Sequence[Any] = (),
 ) -> float:
-    """Train ``model`` on ``dataset`` (progress bars without the raw log dicts); seconds."""
+    """Train ``model`` on ``dataset`` (progress bars without the raw log dicts); seconds.
+
+    Every :class:`~hf_s2l.TrajectoryCallback` in ``callbacks`` is added after the Trainer is
+    built, with :func:`hf_s2l.attach` (wired explicitly: no Trainer is looked up on the call
+    stack); the other callbacks go to the Trainer as given.
+    """
     from transformers import Trainer
+
+    from ..record import TrajectoryCallback, attach
 
     t0 = time.perf_counter()
     trainer = Trainer(
@@ -65,8 +72,11 @@ def train_model(
         args=args,
         train_dataset=dataset,
         data_collator=collator,
-        callbacks=list(callbacks) or None,
+        callbacks=[cb for cb in callbacks if not isinstance(cb, TrajectoryCallback)] or None,
     )
+    for callback in callbacks:
+        if isinstance(callback, TrajectoryCallback):
+            attach(trainer, callback)
     quiet_trainer(trainer).train()
     return time.perf_counter() - t0
 

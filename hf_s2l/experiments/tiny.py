@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..compat import gpt_neox_rotary_pct
+
 PAD, EOS, UNK = "<|pad|>", "<|endoftext|>", "<|unk|>"
 
 
@@ -90,6 +92,7 @@ def tiny_model(config: TinyModelConfig | None = None, **overrides):
             num_attention_heads=cfg.num_heads,
             intermediate_size=inter,
             max_position_embeddings=cfg.max_position_embeddings,
+            rotary_pct=gpt_neox_rotary_pct(cfg.hidden_size // cfg.num_heads),
             tie_word_embeddings=False,
             **common,
         )

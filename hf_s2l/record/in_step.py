@@ -35,6 +35,7 @@ import torch
 from transformers import TrainerCallback
 from transformers.utils import logging
 
+from ..compat import in_step_refusal
 from ..store import TrajectoryStore
 from ..store.caveats import CAVEATS_KEY
 from . import _dist
@@ -168,6 +169,11 @@ class InStepRecorder(InStepCapture, InStepWriter, TrainerCallback):
                 "IterableDataset first, e.g. datasets.Dataset.from_list(list(stream.take(n)))"
             ) from None
         check_rows_are_examples(args, loader.collate_fn, "in-step")
+        # a TRL version, or flattening on a transformers version, that cannot be recorded
+        if refusal := in_step_refusal(
+            args, unwrap_collator(loader.collate_fn), unwrap_model(model)
+        ):
+            raise InStepError(refusal)
         trainer = find_trainer(self)
         check_in_step_rows(dataset, loader.collate_fn, trainer)
         base = unwrap_model(model)

@@ -276,7 +276,11 @@ class ProbeRecorder:
             from tqdm.auto import tqdm
 
             bar = tqdm(
-                total=len(setup.order), desc=f"S2L probe @ step {step}", unit="ex", leave=False
+                total=len(setup.order),
+                desc=f"S2L probe @ step {step}",
+                unit="ex",
+                leave=False,
+                disable=None,  # off when stderr is no terminal: nested bars write cursor moves
             )
         module = forward_module(model, self.trainer)
         forward = ProbeForward(

@@ -28,7 +28,7 @@ logger = logging.get_logger(__name__)
 
 FALLBACK_WARNING = (
     "hf_s2l found its Trainer by walking the call stack; wire it explicitly with "
-    "hf_s2l.record.attach(trainer) or callback.set_trainer(trainer)"
+    "hf_s2l.attach(trainer) after building the Trainer"
 )
 
 

@@ -7,6 +7,8 @@ import re
 import pytest
 from transformers import DataCollatorForSeq2Seq, DataCollatorWithFlattening, Trainer
 
+from hf_s2l.compat import stack_limit
+
 from .conftest import MODES, assert_stops_early, check_run, record, training_args
 
 
@@ -54,6 +56,8 @@ def test_peft_virtual_tokens(
     tmp_path, tokenizer, compat_ds, all_targets_ds, causal_lm, mode, targets, kind
 ):
     """Prompt / prefix tuning: labels aligned with the virtual tokens in both modes."""
+    if kind == "prefix" and (why := stack_limit("prefix_tuning")):
+        pytest.skip(why)
     ds = all_targets_ds if targets == "all_targets" else compat_ds
     model = _peft(causal_lm(), kind)
     collator = DataCollatorForSeq2Seq(tokenizer, padding=True, label_pad_token_id=-100)
@@ -62,11 +66,17 @@ def test_peft_virtual_tokens(
 
 @pytest.mark.parametrize("mode", MODES)
 def test_flattening_collator(tmp_path, compat_ds, causal_lm, mode):
-    """DataCollatorWithFlattening (padding-free): in-step right; the probe, which cannot score
+    """DataCollatorWithFlattening (padding-free): in-step right (refused at train begin on
+    transformers 4.x, where the values would be wrong); the probe, which cannot score
     flattened rows, stops at the first step (also with at_train_begin=False) naming the way out."""
     collator = DataCollatorWithFlattening()
     make = _trainer(tmp_path, causal_lm(), compat_ds, collator)
     if mode == "in_step":
+        if stack_limit("flattening"):  # transformers 4.x: the values would be wrong, refused
+            assert_stops_early(
+                tmp_path, make, mode, match=r"DataCollatorWithFlattening.*transformers 4\."
+            )
+            return
         check_run(record(tmp_path, make, mode))
         return
     for at_begin in (True, False):

@@ -7,6 +7,8 @@ import pytest
 import torch
 from transformers import DataCollatorForSeq2Seq, Trainer
 
+from hf_s2l.compat import sampling_kwargs
+
 from .conftest import MODES, assert_stops_early, check_run, check_store, record, training_args
 
 
@@ -46,9 +48,7 @@ def test_gradient_accumulation(tmp_path, tokenizer, compat_ds, causal_lm, mode):
 
 @pytest.mark.parametrize("mode", MODES)
 def test_group_by_length(tmp_path, tokenizer, compat_ds, causal_lm, mode):
-    make = _make(
-        tmp_path, tokenizer, causal_lm(), compat_ds, train_sampling_strategy="group_by_length"
-    )
+    make = _make(tmp_path, tokenizer, causal_lm(), compat_ds, **sampling_kwargs("group_by_length"))
     check_run(record(tmp_path, make, mode))
 
 

@@ -23,7 +23,10 @@ import torch
 
 torch.set_num_threads(1)
 
-from torch.distributed.fsdp import FSDPModule, fully_shard  # noqa: E402
+try:  # FSDP2 is public from torch 2.6; torch 2.4/2.5 (the floor) have it as _composable
+    from torch.distributed.fsdp import FSDPModule, fully_shard  # noqa: E402
+except ImportError:
+    from torch.distributed._composable.fsdp import FSDPModule, fully_shard  # noqa: E402
 from torch.utils.data import DataLoader, DistributedSampler  # noqa: E402
 from transformers import (  # noqa: E402
     DataCollatorForSeq2Seq,

@@ -16,6 +16,7 @@ from transformers import (
 )
 
 from hf_s2l import TrajectoryCallback, TrajectoryStore
+from hf_s2l.compat import sft_config_kwargs, stack_limit
 
 
 def _final_column(out) -> np.ndarray:
@@ -150,6 +151,9 @@ def test_peft_lora(tmp_path, tokenizer, record_ds, make_causal_lm, helpers):
 def test_trl_sft_trainer(tmp_path, tokenizer, record_raw, make_causal_lm, helpers):
     from trl import SFTConfig, SFTTrainer
 
+    if limit := stack_limit("sft_prompt_completion"):
+        pytest.skip(limit)
+
     ds = record_raw.map(
         lambda ex: {
             "prompt": "Q: " + ex["instruction"][:60] + "\nA:",
@@ -159,10 +163,10 @@ def test_trl_sft_trainer(tmp_path, tokenizer, record_raw, make_causal_lm, helper
     )
     model = make_causal_lm()
     args = SFTConfig(
+        **sft_config_kwargs(max_length=64),
         output_dir=str(tmp_path / "run"),
         per_device_train_batch_size=8,
         max_steps=2,
-        max_length=64,
         learning_rate=5e-3,
         report_to=[],
         disable_tqdm=True,

@@ -13,6 +13,8 @@ import numpy as np
 import pytest
 import torch
 
+from hf_s2l.compat import sampling_kwargs, stack_limit
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 SCRIPT = HERE / "in_step_train_script.py"
@@ -39,6 +41,8 @@ def _steps_per_epoch(trainer, epochs: int) -> int:
 
 
 def test_in_step_shuffled_grad_accum(tmp_path, dataset, tokenizer):
+    if why := stack_limit("accumulation_remainder"):  # 9 batches, accumulation 2
+        pytest.skip(why)
     trainer, states = h.train(tmp_path, dataset, tokenizer)
     h.check_store(
         tmp_path / "store",
@@ -54,11 +58,13 @@ def test_in_step_shuffled_grad_accum(tmp_path, dataset, tokenizer):
 
 
 def test_in_step_group_by_length_workers(tmp_path, dataset, tokenizer):
+    if why := stack_limit("accumulation_remainder"):  # 9 batches, accumulation 2
+        pytest.skip(why)
     trainer, states = h.train(
         tmp_path,
         dataset,
         tokenizer,
-        train_sampling_strategy="group_by_length",
+        **sampling_kwargs("group_by_length"),
         dataloader_num_workers=2,
     )
     h.check_store(
@@ -71,7 +77,22 @@ def test_in_step_group_by_length_workers(tmp_path, dataset, tokenizer):
     )
 
 
+def _refused_where_flattening_is_wrong(tmp_path, dataset, tokenizer):
+    """transformers 4.x (stack_limit "flattening"): in-step + DataCollatorWithFlattening is
+    refused at train begin naming the version (the values would be wrong), before any step."""
+    from hf_s2l.record.stacks import InStepError
+
+    if not (why := stack_limit("flattening")):
+        return False
+    with pytest.raises(InStepError, match=r"DataCollatorWithFlattening.*transformers 4\."):
+        h.train(tmp_path, dataset, tokenizer, packing=True, epochs=1)
+    assert not list((tmp_path / "store").glob("**/*.npy")), why
+    return True
+
+
 def test_in_step_packing_flattening(tmp_path, dataset, tokenizer):
+    if _refused_where_flattening_is_wrong(tmp_path, dataset, tokenizer):
+        return
     trainer, states = h.train(tmp_path, dataset, tokenizer, packing=True)
     h.check_store(
         tmp_path / "store",
@@ -93,6 +114,8 @@ def test_in_step_slow_path_matches(tmp_path, dataset, tokenizer, monkeypatch):
         "__kwdefaults__",
         {**in_step.InStepRecorder.__init__.__kwdefaults__, "fast_path": False, "chunk_tokens": 64},
     )
+    if _refused_where_flattening_is_wrong(tmp_path, dataset, tokenizer):
+        return
     trainer, states = h.train(tmp_path, dataset, tokenizer, packing=True, epochs=1)
     h.check_store(
         tmp_path / "store",
@@ -200,7 +223,11 @@ def _needs_mode_support():
 def test_in_step_through_trajectory_callback(tmp_path, dataset, tokenizer):
     """``TrajectoryCallback(mode="in_step")`` forwards the Trainer events to the recorder."""
     _needs_mode_support()
-    trainer, states = h.train(tmp_path, dataset, tokenizer, record="callback", epochs=1)
+    # no gradient accumulation: 34 rows are 9 batches of 4, and transformers 4.x (4.46.3) ends
+    # a one-epoch run after 9 // 2 = 4 updates, before the last batch (its rows unseen)
+    trainer, states = h.train(
+        tmp_path, dataset, tokenizer, record="callback", epochs=1, gradient_accumulation_steps=1
+    )
     h.check_store(
         tmp_path / "store",
         dataset,
@@ -250,7 +277,9 @@ def test_in_step_peft_lora(tmp_path, dataset, tokenizer):
         h.make_model(tokenizer),
         peft.LoraConfig(r=4, lora_alpha=8, target_modules=["query_key_value"], lora_dropout=0.0),
     )
-    trainer, states = h.train(tmp_path, dataset, tokenizer, model=model, epochs=1)
+    trainer, states = h.train(  # no accumulation: see test_in_step_through_trajectory_callback
+        tmp_path, dataset, tokenizer, model=model, epochs=1, gradient_accumulation_steps=1
+    )
     h.check_store(
         tmp_path / "store",
         dataset,

@@ -16,9 +16,12 @@ import pytest
 from transformers import DataCollatorForSeq2Seq
 
 from hf_s2l import TrajectoryStore
+from hf_s2l.compat import stack_limit
 
 
 def _run(tmp_path, record_ds, tokenizer_dir, helpers, mode: str) -> None:
+    if why := stack_limit("fsdp2_cpu"):
+        pytest.skip(why)
     data = tmp_path / "data"
     record_ds.save_to_disk(str(data))
     cmd = [

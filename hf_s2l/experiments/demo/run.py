@@ -34,6 +34,7 @@ from typing import Any
 
 from transformers.utils import logging
 
+from ...compat import sampling_kwargs, warmup_kwargs
 from ...report.outcomes import comparison_table
 from ..loop import (
     answer_token_loss,
@@ -63,7 +64,7 @@ def _training_args(cfg: DemoConfig, output_dir: Path, epochs: int) -> Any:
         per_device_train_batch_size=cfg.batch_size,
         learning_rate=cfg.learning_rate,
         lr_scheduler_type=cfg.lr_scheduler_type,
-        warmup_steps=cfg.warmup_ratio,  # a float < 1 is a ratio of the total steps
+        **warmup_kwargs(cfg.warmup_ratio),
         weight_decay=0.0,
         seed=cfg.seed,
         data_seed=cfg.seed,
@@ -73,7 +74,7 @@ def _training_args(cfg: DemoConfig, output_dir: Path, epochs: int) -> Any:
         logging_strategy="no",
         disable_tqdm=not cfg.progress_bars,
         dataloader_num_workers=0,
-        train_sampling_strategy="group_by_length",  # less padding: ~1.5x faster on CPU
+        **sampling_kwargs("group_by_length"),  # less padding: ~1.5x faster on CPU
     )
 
 
