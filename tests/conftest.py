@@ -47,6 +47,22 @@ def _offline(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _library_loggers():
+    """Every test sees hf_s2l's loggers as a user does (enabled, propagating to the root, no
+    level of their own): a test (or third-party code it runs, e.g. a ``dictConfig`` that
+    disables existing loggers) in the same xdist worker must not silence the warnings later
+    tests assert on with ``caplog``."""
+    import logging
+
+    for name, lg in list(logging.Logger.manager.loggerDict.items()):
+        if isinstance(lg, logging.Logger) and (name == "hf_s2l" or name.startswith("hf_s2l.")):
+            lg.disabled = False
+            lg.propagate = True
+            lg.setLevel(logging.NOTSET)
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _method_registry():
     """Methods a test registers (README examples, user-method tests) do not outlive it, so
     tests sharing a process (pytest-xdist workers) never see another test's registrations."""

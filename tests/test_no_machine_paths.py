@@ -77,9 +77,9 @@ def test_the_pattern_catches_machine_paths_and_spares_examples():
     spared = [
         "--output_dir /tmp/math_smoke",  # a documented example folder
         "hf://datasets/me/math-s2l",
-        "~/work/notes",
+        "~/" + "work/notes",
         "/" + "home/user/models/phi-2",  # placeholder user names are fine
-        "https://example.org/work/x",
+        "https://example.org/" + "work/x",
         "recipes/math_pythia_to_phi2/run.py",
         "store_path: probe",
     ]

@@ -26,6 +26,10 @@ SUBSTITUTIONS = {
     "EleutherAI/pythia-70m-deduped": "tiny-pythia",
     "microsoft/phi-2": "tiny-phi",
     "TIGER-Lab/MathInstruct": "math-instruct",
+    # The one non-name substitution: official=True raises, as the official code does, when a
+    # group has fewer rows than K (official K = 100 for MathInstruct's 262K rows); the
+    # stand-in data has 20 rows per source, so the README's official call gets K = 5 here.
+    'by_column="source", official=True)': 'by_column="source", official=True, num_clusters=5)',
 }
 
 # bash lines that the README test does not run, and why (anything else must be `hf-s2l`)

@@ -51,7 +51,9 @@ def test_probe_on_fully_sharded_model_equals_unsharded(
     assert len(record_ds) == 48  # batch size 7 -> 7 batches: 4 on rank 0, 3 on rank 1
     _run(tmp_path, record_ds, tokenizer_dir, helpers, "probe")
     seen = _forwards(tmp_path)
-    assert [s["forwards"] for s in seen] == [4, 4]  # lock-step: rank 1 ran one padding batch
+    # lock-step: rank 1 ran one padding batch; +1 on each rank: the first pass's self-check
+    # forward (issue 25), run on every rank so the collectives stay in step
+    assert [s["forwards"] for s in seen] == [5, 5]
     assert {v for s in seen for v in s["vocab"]} == {len(tokenizer)}  # full logits
     store = TrajectoryStore.open(tmp_path / "traj")
     assert store.complete_columns().tolist() == [0]
