@@ -29,6 +29,8 @@ import pytest
 import torch
 from transformers import TrainerCallback
 
+from hf_s2l.compat import alone_rtol
+
 MODES = ("probe", "in_step")
 MAX_LEN = 48
 
@@ -180,7 +182,7 @@ def check_store(
     path: Path,
     run: Run,
     *,
-    rtol: float = 1e-4,
+    rtol: float | None = None,
     complete: bool = True,
     batch_fn: Callable[[Any, int], dict[str, torch.Tensor]] = alone_batch,
     autocast: torch.dtype | None = None,
@@ -193,6 +195,7 @@ def check_store(
     ``complete``: every column must be complete (every row with a target scored); otherwise
     only the cells present are compared. Returns the opened store.
     """
+    rtol = alone_rtol() if rtol is None else rtol
     from hf_s2l import TrajectoryStore
 
     store = TrajectoryStore.open(path)

@@ -15,7 +15,7 @@ import torch
 from transformers import DataCollatorForSeq2Seq, Trainer, TrainingArguments
 
 from hf_s2l import TrajectoryCallback, TrajectoryStore
-from hf_s2l.compat import TRL_SFT_FEATURES, sft_config_kwargs, stack_limit, trl_supports
+from hf_s2l.compat import TRL_SFT_FEATURES, alone_rtol, sft_config_kwargs, stack_limit, trl_supports
 
 HERE = Path(__file__).resolve().parent
 _spec = importlib.util.spec_from_file_location(
@@ -79,9 +79,11 @@ def check_alone(
     tokenizer: Any,
     states: dict,
     model: Any = None,
-    rtol: float = 1e-4,
+    rtol: float | None = None,
 ):
-    """Every cell recorded and within 1e-4 (relative) of the example's loss alone."""
+    """Every cell recorded and within ``alone_rtol()`` (1e-4 on transformers 5) of the
+    example's loss alone."""
+    rtol = alone_rtol() if rtol is None else rtol
     store = TrajectoryStore.open(store_dir)
     losses, steps = np.asarray(store.losses), np.asarray(store.cell_steps)
     assert store.num_columns >= 1 and not np.isnan(losses).any()
