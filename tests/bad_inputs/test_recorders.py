@@ -23,15 +23,22 @@ from tests.record.conftest import (  # noqa: F401  (fixtures)
 )
 
 
-def _trainer(tmp_path, make_causal_lm, record_ds, tokenizer, helpers, callbacks=(), **args):
-    args.setdefault("max_steps", 2)
-    return Trainer(
-        model=make_causal_lm(),
-        args=helpers.training_args(tmp_path / "run", **args),
-        train_dataset=record_ds.select(range(16)),
-        data_collator=DataCollatorForSeq2Seq(tokenizer, padding=True),
-        callbacks=list(callbacks),
-    )
+@pytest.fixture
+def new_trainer(tmp_path, make_causal_lm, record_ds, tokenizer, helpers):
+    """``new_trainer(callbacks=(), out=tmp_path, **args)``: a Trainer of a fresh tiny causal LM
+    on 16 rows, 2 steps (``args`` override ``helpers.training_args``), under ``out / "run"``."""
+
+    def build(callbacks=(), out=None, **args):
+        args.setdefault("max_steps", 2)
+        return Trainer(
+            model=make_causal_lm(),
+            args=helpers.training_args((out or tmp_path) / "run", **args),
+            train_dataset=record_ds.select(range(16)),
+            data_collator=DataCollatorForSeq2Seq(tokenizer, padding=True),
+            callbacks=list(callbacks),
+        )
+
+    return build
 
 
 def _recorders(trainer):
@@ -42,12 +49,10 @@ def _recorders(trainer):
     ]
 
 
-def test_callback_plus_attach_to_the_same_folder_is_refused_at_attach(
-    tmp_path, make_causal_lm, record_ds, tokenizer, helpers
-):
+def test_callback_plus_attach_to_the_same_folder_is_refused_at_attach(tmp_path, new_trainer):
     d = tmp_path / "traj"
     cb = TrajectoryCallback(d, num_points=1, batch_size=8)
-    trainer = _trainer(tmp_path, make_causal_lm, record_ds, tokenizer, helpers, [cb])
+    trainer = new_trainer([cb])
     with pytest.raises(RecorderConflictError, match="already holds a recorder.*never adds"):
         attach(trainer, output_dir=d, num_points=3)
     with pytest.raises(RecorderConflictError, match="already holds a recorder"):
@@ -59,9 +64,7 @@ def test_callback_plus_attach_to_the_same_folder_is_refused_at_attach(
 
 
 @pytest.mark.parametrize("how", ["callbacks", "add_callback"])
-def test_two_callbacks_of_one_folder_are_refused_before_training(
-    tmp_path, make_causal_lm, record_ds, tokenizer, helpers, how
-):
+def test_two_callbacks_of_one_folder_are_refused_before_training(tmp_path, new_trainer, how):
     """Different schedules used to run the whole training, then fail in on_train_end with the
     store left unreadable."""
     d = tmp_path / "traj"
@@ -75,9 +78,9 @@ def test_two_callbacks_of_one_folder_are_refused_before_training(
 
     if how == "callbacks":  # at Trainer construction
         with pytest.raises(RecorderConflictError, match="two recorders of this Trainer write"):
-            _trainer(tmp_path, make_causal_lm, record_ds, tokenizer, helpers, [first, second])
+            new_trainer([first, second])
     else:  # added after construction: at train begin, before the store is made
-        trainer = _trainer(tmp_path, make_causal_lm, record_ds, tokenizer, helpers, [Steps()])
+        trainer = new_trainer([Steps()])
         trainer.add_callback(first)
         trainer.add_callback(second)
         with pytest.raises(RecorderConflictError, match="two recorders of this Trainer write"):
@@ -86,29 +89,18 @@ def test_two_callbacks_of_one_folder_are_refused_before_training(
     assert not d.exists()
 
 
-def test_in_step_recorder_beside_a_callback_of_its_folder_is_refused(
-    tmp_path, make_causal_lm, record_ds, tokenizer, helpers
-):
+def test_in_step_recorder_beside_a_callback_of_its_folder_is_refused(tmp_path, new_trainer):
     d = tmp_path / "traj"
     both = TrajectoryCallback(d, mode="both", num_points=1)
     with pytest.raises(RecorderConflictError, match="in_step"):
-        _trainer(
-            tmp_path,
-            make_causal_lm,
-            record_ds,
-            tokenizer,
-            helpers,
-            [both, InStepRecorder(d / "in_step")],
-        )
+        new_trainer([both, InStepRecorder(d / "in_step")])
 
 
-def test_one_callback_listed_twice_is_refused(
-    tmp_path, make_causal_lm, record_ds, tokenizer, helpers
-):
+def test_one_callback_listed_twice_is_refused(tmp_path, new_trainer):
     cb = TrajectoryCallback(tmp_path / "traj", num_points=1, batch_size=8)
     with pytest.raises(RecorderConflictError, match="same TrajectoryCallback.*twice"):
-        _trainer(tmp_path, make_causal_lm, record_ds, tokenizer, helpers, [cb, cb])
-    trainer = _trainer(tmp_path, make_causal_lm, record_ds, tokenizer, helpers)
+        new_trainer([cb, cb])
+    trainer = new_trainer()
     trainer.add_callback(cb)
     trainer.add_callback(cb)  # transformers only warns
     with pytest.raises(RecorderConflictError, match="twice"):
@@ -118,10 +110,8 @@ def test_one_callback_listed_twice_is_refused(
     assert not (tmp_path / "traj").exists()
 
 
-def test_attach_is_idempotent_and_adds_one_when_there_is_none(
-    tmp_path, make_causal_lm, record_ds, tokenizer, helpers
-):
-    trainer = _trainer(tmp_path, make_causal_lm, record_ds, tokenizer, helpers)
+def test_attach_is_idempotent_and_adds_one_when_there_is_none(tmp_path, new_trainer):
+    trainer = new_trainer()
     cb = attach(trainer)  # README: adds a TrajectoryCallback if there is none
     assert isinstance(cb, TrajectoryCallback) and cb.trainer is trainer
     assert cb.output_dir == tmp_path / "run" / "trajectories"
@@ -174,19 +164,10 @@ class _Gate(TrainerCallback):
         assert self.go.wait(120)
 
 
-def test_a_second_training_thread_into_the_same_folder_is_refused(
-    tmp_path, make_causal_lm, record_ds, tokenizer, helpers
-):
+def test_a_second_training_thread_into_the_same_folder_is_refused(tmp_path, new_trainer):
     d = tmp_path / "traj"
     gate = _Gate()
-    first = _trainer(
-        tmp_path,
-        make_causal_lm,
-        record_ds,
-        tokenizer,
-        helpers,
-        [TrajectoryCallback(d, num_points=1, batch_size=8), gate],
-    )
+    first = new_trainer([TrajectoryCallback(d, num_points=1, batch_size=8), gate])
     errors: list[BaseException] = []
 
     def train_first() -> None:
@@ -199,13 +180,8 @@ def test_a_second_training_thread_into_the_same_folder_is_refused(
     thread.start()
     try:
         assert gate.at_step.wait(120)
-        second = _trainer(
-            tmp_path / "2",
-            make_causal_lm,
-            record_ds,
-            tokenizer,
-            helpers,
-            [TrajectoryCallback(d, num_points=1, batch_size=8, overwrite=True)],
+        second = new_trainer(
+            [TrajectoryCallback(d, num_points=1, batch_size=8, overwrite=True)], out=tmp_path / "2"
         )
         with pytest.raises(
             RecorderConflictError, match="another training of this process.*first-training"
@@ -223,9 +199,7 @@ def test_a_second_training_thread_into_the_same_folder_is_refused(
     assert again.meta["store_id"] != first_id and again.complete_columns().tolist() == [0, 1]
 
 
-def test_a_training_that_failed_never_blocks_the_next_one_of_its_thread(
-    tmp_path, make_causal_lm, record_ds, tokenizer, helpers
-):
+def test_a_training_that_failed_never_blocks_the_next_one_of_its_thread(tmp_path, new_trainer):
     """A notebook re-run after an error: the failed training's callback still exists."""
     d = tmp_path / "traj"
 
@@ -234,17 +208,10 @@ def test_a_training_that_failed_never_blocks_the_next_one_of_its_thread(
             raise RuntimeError("boom")
 
     failed_cb = TrajectoryCallback(d, num_points=1, batch_size=8)
-    failed = _trainer(tmp_path, make_causal_lm, record_ds, tokenizer, helpers, [failed_cb, Boom()])
+    failed = new_trainer([failed_cb, Boom()])
     with pytest.raises(RuntimeError, match="boom"):
         failed.train()
-    again = _trainer(
-        tmp_path,
-        make_causal_lm,
-        record_ds,
-        tokenizer,
-        helpers,
-        [TrajectoryCallback(d, num_points=1, batch_size=8, overwrite=True)],
-    )
+    again = new_trainer([TrajectoryCallback(d, num_points=1, batch_size=8, overwrite=True)])
     again.train()
     store = TrajectoryStore.open(d)
     assert store.steps.tolist() == [0, 2] and store.complete_columns().tolist() == [0, 1]
@@ -276,21 +243,12 @@ def test_empty_training_set_is_a_clear_error_before_training(
     assert not (tmp_path / "traj").exists()
 
 
-def test_store_of_the_refused_recorder_is_untouched(
-    tmp_path, make_causal_lm, record_ds, tokenizer, helpers
-):
+def test_store_of_the_refused_recorder_is_untouched(tmp_path, new_trainer):
     """A refused second recorder changes nothing in a store recorded before."""
     d = tmp_path / "traj"
-    _trainer(
-        tmp_path,
-        make_causal_lm,
-        record_ds,
-        tokenizer,
-        helpers,
-        [TrajectoryCallback(d, num_points=1, batch_size=8)],
-    ).train()
+    new_trainer([TrajectoryCallback(d, num_points=1, batch_size=8)]).train()
     before = np.asarray(TrajectoryStore.open(d).losses).copy()
-    trainer = _trainer(tmp_path, make_causal_lm, record_ds, tokenizer, helpers)
+    trainer = new_trainer()
     trainer.add_callback(TrajectoryCallback(d, num_points=1, overwrite=True))
     trainer.add_callback(TrajectoryCallback(d, every_n_steps=1, overwrite=True))
     with pytest.raises(RecorderConflictError):
@@ -298,18 +256,9 @@ def test_store_of_the_refused_recorder_is_untouched(
     np.testing.assert_array_equal(np.asarray(TrajectoryStore.open(d).losses), before)
 
 
-def test_two_in_step_recorders_of_one_folder_are_refused_at_train_begin(
-    tmp_path, make_causal_lm, record_ds, tokenizer, helpers
-):
+def test_two_in_step_recorders_of_one_folder_are_refused_at_train_begin(tmp_path, new_trainer):
     d = tmp_path / "in_step"
-    trainer = _trainer(
-        tmp_path,
-        make_causal_lm,
-        record_ds,
-        tokenizer,
-        helpers,
-        [InStepRecorder(d), InStepRecorder(d)],
-    )
+    trainer = new_trainer([InStepRecorder(d), InStepRecorder(d)])
     with pytest.raises(RecorderConflictError, match="two recorders of this Trainer write"):
         trainer.train()
     assert not d.exists()

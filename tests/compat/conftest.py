@@ -94,6 +94,44 @@ def training_args(out_dir: Path, cls: Any = None, **overrides: Any):
     return (cls or TrainingArguments)(**kw)
 
 
+def one_epoch_args(out_dir: Path, cls: Any = None, **overrides: Any):
+    """:func:`training_args` for whole epochs (one unless ``num_train_epochs`` says otherwise)
+    of batches of 8: 3 optimizer steps an epoch over the 24 rows."""
+    kw: dict[str, Any] = dict(num_train_epochs=1, max_steps=-1, per_device_train_batch_size=8)
+    kw.update(overrides)
+    return training_args(out_dir, cls, **kw)
+
+
+def trainer_factory(
+    tmp_path: Path,
+    model: Any,
+    ds: Any,
+    collator: Any,
+    *,
+    trainer_cls: Any = None,
+    args_cls: Any = None,
+    compute_loss_func: Callable[..., torch.Tensor] | None = None,
+    **args: Any,
+) -> Callable[[list[TrainerCallback]], Any]:
+    """``make(callbacks)`` for :func:`record` and :func:`assert_stops_early`: a ``Trainer`` (or
+    ``trainer_cls``) of ``model`` on ``ds`` with ``collator``, its arguments
+    :func:`one_epoch_args` (``args_cls``, ``args`` override) under ``tmp_path / "run"``."""
+    from transformers import Trainer
+
+    def make(callbacks: list[TrainerCallback]) -> Any:
+        kw = {"compute_loss_func": compute_loss_func} if compute_loss_func is not None else {}
+        return (trainer_cls or Trainer)(
+            model=model,
+            args=one_epoch_args(tmp_path / "run", args_cls, **args),
+            train_dataset=ds,
+            data_collator=collator,
+            callbacks=callbacks,
+            **kw,
+        )
+
+    return make
+
+
 def record(
     tmp_path: Path,
     make_trainer: Callable[[list[TrainerCallback]], Any],
@@ -130,6 +168,31 @@ def alone_batch(trainer: Any, row: int) -> dict[str, torch.Tensor]:
     ex = dict(trainer.train_dataset[row])
     batch = trainer.data_collator([ex])
     return {"input_ids": batch["input_ids"], "labels": batch["labels"]}
+
+
+def model_columns_batch(trainer: Any, row: int) -> dict[str, torch.Tensor]:
+    """:func:`alone_batch` of a dataset with other columns too: only ``input_ids``,
+    ``attention_mask`` and ``labels`` of row ``row`` go to the collator."""
+    ex = {k: trainer.train_dataset[row][k] for k in ("input_ids", "attention_mask", "labels")}
+    batch = trainer.data_collator([ex])
+    return {"input_ids": batch["input_ids"], "labels": batch["labels"]}
+
+
+def token_ce(
+    outputs: Any, labels: torch.Tensor, num_items_in_batch: Any = None, *, shift: bool = True
+) -> torch.Tensor:
+    """A user's ``compute_loss_func``: the token cross-entropy summed over the targets, divided
+    by ``num_items_in_batch`` (or the batch's target count); logits at t against the label at
+    t + 1 (``shift=False``: against the label at t, for pre-shifted labels)."""
+    logits = outputs["logits"] if isinstance(outputs, dict) else outputs[0]
+    if shift:
+        logits, labels = logits[:, :-1], labels[:, 1:]
+    logits = logits.float()
+    loss = torch.nn.functional.cross_entropy(
+        logits.reshape(-1, logits.size(-1)), labels.reshape(-1), ignore_index=-100, reduction="sum"
+    )
+    n = num_items_in_batch if num_items_in_batch is not None else (labels != -100).sum()
+    return loss / n
 
 
 def _has_target(labels: torch.Tensor, encoder_decoder: bool, shifted: bool = True) -> bool:
@@ -338,6 +401,30 @@ def causal_lm(tokenizer):
         return model
 
     return make
+
+
+# the common size of the tiny models built from a transformers config (BERT, Mixtral)
+TINY_SIZES = dict(
+    hidden_size=32,
+    num_hidden_layers=2,
+    num_attention_heads=2,
+    intermediate_size=64,
+    max_position_embeddings=64,
+)
+
+
+def seeded_model(tokenizer: Any, config_cls: str, model_cls: str, seed: int = 0, **config: Any):
+    """``transformers.<model_cls>(transformers.<config_cls>(vocab_size=len(tokenizer),
+    pad_token_id=tokenizer.pad_token_id, **config))``, initialised after
+    ``torch.manual_seed(seed)``: the architectures ``hf_s2l.experiments.tiny.tiny_model``
+    does not build."""
+    import transformers
+
+    torch.manual_seed(seed)
+    cfg = getattr(transformers, config_cls)(
+        vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id, **config
+    )
+    return getattr(transformers, model_cls)(cfg)
 
 
 @pytest.fixture

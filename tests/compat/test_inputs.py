@@ -9,26 +9,16 @@ import copy
 import numpy as np
 import pytest
 import torch
-from transformers import DataCollatorForLanguageModeling, DataCollatorForSeq2Seq, Trainer
+from transformers import DataCollatorForLanguageModeling, DataCollatorForSeq2Seq
 
-from .conftest import assert_stops_early, check_run, check_store, record, training_args
-
-
-def _trainer(tmp_path, model, ds, collator, **args):
-    args.setdefault("num_train_epochs", 1)
-    args.setdefault("max_steps", -1)
-    args.setdefault("per_device_train_batch_size", 8)
-
-    def make(callbacks):
-        return Trainer(
-            model=model,
-            args=training_args(tmp_path / "run", **args),
-            train_dataset=ds,
-            data_collator=collator,
-            callbacks=callbacks,
-        )
-
-    return make
+from .conftest import (
+    assert_stops_early,
+    check_run,
+    check_store,
+    model_columns_batch,
+    record,
+    trainer_factory,
+)
 
 
 class TruncatingCollator:
@@ -60,7 +50,7 @@ def test_truncating_collator_in_step(tmp_path, tokenizer, compat_ds, causal_lm, 
     assert 0 < cut <= len(lengths)
     err = assert_stops_early(
         tmp_path / "stop",
-        _trainer(
+        trainer_factory(
             tmp_path / "stop", causal_lm(), compat_ds, TruncatingCollator(tokenizer, max_length)
         ),
         "in_step",
@@ -69,7 +59,7 @@ def test_truncating_collator_in_step(tmp_path, tokenizer, compat_ds, causal_lm, 
     assert "collator" in str(err)
     if cut < len(lengths):
         assert "allow_partial_match" in str(err)
-        make = _trainer(
+        make = trainer_factory(
             tmp_path / "partial",
             causal_lm(),
             compat_ds,
@@ -85,7 +75,9 @@ def test_truncating_collator_in_step(tmp_path, tokenizer, compat_ds, causal_lm, 
         stored = ~np.isnan(np.asarray(store.losses)[:, 0])
         assert stored.sum() == len(lengths) - cut, (stored.sum(), cut)
         assert not stored[lengths > max_length].any()
-    make = _trainer(tmp_path, causal_lm(), compat_ds, TruncatingCollator(tokenizer, max_length))
+    make = trainer_factory(
+        tmp_path, causal_lm(), compat_ds, TruncatingCollator(tokenizer, max_length)
+    )
     check_run(record(tmp_path, make, "probe"))
 
 
@@ -100,14 +92,16 @@ def test_mlm_collator_in_step_stops_at_train_begin(tmp_path, tokenizer, compat_d
     ds = compat_ds.remove_columns(["labels"])
     err = assert_stops_early(
         tmp_path / "mlm",
-        _trainer(tmp_path / "mlm", _bert(tok), ds, DataCollatorForLanguageModeling(tok, mlm=True)),
+        trainer_factory(
+            tmp_path / "mlm", _bert(tok), ds, DataCollatorForLanguageModeling(tok, mlm=True)
+        ),
         "in_step",
         match=r"mlm=True.*pre-masked|Mask the rows once",
     )
     assert "mode='in_step'" in str(err)
     masked = pre_masked(compat_ds, mask_id=tok.mask_token_id)
     collator = DataCollatorForSeq2Seq(tok, padding=True, label_pad_token_id=-100)
-    run = record(tmp_path, _trainer(tmp_path, _bert(tok), masked, collator), "in_step")
+    run = record(tmp_path, trainer_factory(tmp_path, _bert(tok), masked, collator), "in_step")
     check_run(run, shifted=False)
 
 
@@ -127,21 +121,15 @@ def test_iterable_dataset_with_example_ids_in_step(
     collator = DataCollatorForSeq2Seq(tokenizer, padding=True, label_pad_token_id=-100)
     err = assert_stops_early(
         tmp_path / "stream",
-        _trainer(tmp_path / "stream", causal_lm(), stream, collator, max_steps=3),
+        trainer_factory(tmp_path / "stream", causal_lm(), stream, collator, max_steps=3),
         "in_step",
         match=r"map-style",
     )
     assert "from_list" in str(err)
     converted = datasets.Dataset.from_list(list(stream.take(len(ds))))
-    run = record(tmp_path, _trainer(tmp_path, causal_lm(), converted, collator), "in_step")
-    store = check_store(run.stores["in_step"], run, batch_fn=_model_columns)
+    run = record(tmp_path, trainer_factory(tmp_path, causal_lm(), converted, collator), "in_step")
+    store = check_store(run.stores["in_step"], run, batch_fn=model_columns_batch)
     assert list(store.example_ids) == ds["example_id"]
-
-
-def _model_columns(trainer, row):
-    ex = {k: trainer.train_dataset[row][k] for k in ("input_ids", "attention_mask", "labels")}
-    batch = trainer.data_collator([ex])
-    return {"input_ids": batch["input_ids"], "labels": batch["labels"]}
 
 
 # ------------------------------------------------ item 8: rows tokenised by the collator
@@ -180,9 +168,9 @@ def test_collator_tokenizing_raw_text_in_step(tmp_path, tokenizer, compat_raw, c
     collator = TokenizingCollator(tokenizer)
     assert_stops_early(
         tmp_path / "raw",
-        _trainer(tmp_path / "raw", causal_lm(), raw, collator, remove_unused_columns=False),
+        trainer_factory(tmp_path / "raw", causal_lm(), raw, collator, remove_unused_columns=False),
         "in_step",
         match=r"no 'input_ids' column.*mode='probe'",
     )
-    make = _trainer(tmp_path, causal_lm(), raw, collator, remove_unused_columns=False)
+    make = trainer_factory(tmp_path, causal_lm(), raw, collator, remove_unused_columns=False)
     check_run(record(tmp_path, make, "probe"))

@@ -7,36 +7,20 @@ import logging
 
 import pytest
 import torch
-from transformers import DataCollatorForSeq2Seq, DataCollatorWithPadding, Trainer
+from transformers import DataCollatorForSeq2Seq, DataCollatorWithPadding
 
 from .conftest import (
     MODES,
+    TINY_SIZES,
     assert_stops_early,
     check_run,
     deviation,
     log_lines,
     record,
-    training_args,
+    seeded_model,
+    token_ce,
+    trainer_factory,
 )
-
-
-def _trainer(tmp_path, model, ds, collator, compute_loss_func=None, **args):
-    args.setdefault("num_train_epochs", 1)
-    args.setdefault("max_steps", -1)
-    args.setdefault("per_device_train_batch_size", 8)
-
-    def make(callbacks):
-        kw = {"compute_loss_func": compute_loss_func} if compute_loss_func is not None else {}
-        return Trainer(
-            model=model,
-            args=training_args(tmp_path / "run", **args),
-            train_dataset=ds,
-            data_collator=collator,
-            callbacks=callbacks,
-            **kw,
-        )
-
-    return make
 
 
 def _seq2seq(tokenizer):
@@ -52,22 +36,15 @@ def collator(tokenizer):
 
 
 def _bert(tokenizer, head="BertForMaskedLM", **config):
-    import transformers
-
-    torch.manual_seed(0)
-    cfg = transformers.BertConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=64,
+    return seeded_model(
+        tokenizer,
+        "BertConfig",
+        head,
+        **TINY_SIZES,
         hidden_dropout_prob=0.0,
         attention_probs_dropout_prob=0.0,
-        pad_token_id=tokenizer.pad_token_id,
         **config,
     )
-    return getattr(transformers, head)(cfg)
 
 
 def pre_masked(ds, mask_id: int):
@@ -88,7 +65,7 @@ def pre_masked(ds, mask_id: int):
 def test_masked_lm_pre_masked_rows(tmp_path, tokenizer, compat_ds, mode):
     """BertForMaskedLM on pre-masked rows: labels are NOT shifted (was 5.8e-2 / 6.9e-2 off)."""
     ds = pre_masked(compat_ds, mask_id=len(tokenizer) - 1)
-    make = _trainer(tmp_path, _bert(tokenizer), ds, _seq2seq(tokenizer))
+    make = trainer_factory(tmp_path, _bert(tokenizer), ds, _seq2seq(tokenizer))
     run = record(tmp_path, make, mode)
     print(f"{mode}: max relative deviation {deviation(run.stores[mode], run, shifted=False):.2e}")
     check_run(run, shifted=False)
@@ -99,23 +76,7 @@ def test_masked_lm_pre_masked_rows(tmp_path, tokenizer, compat_ds, mode):
 
 def _unshifted_ce(outputs, labels, num_items_in_batch=None):
     """A user's loss for PRE-SHIFTED labels: position t against label t (no shift)."""
-    logits = outputs["logits"].float()
-    loss = torch.nn.functional.cross_entropy(
-        logits.reshape(-1, logits.size(-1)), labels.reshape(-1), ignore_index=-100, reduction="sum"
-    )
-    n = num_items_in_batch if num_items_in_batch is not None else (labels != -100).sum()
-    return loss / n
-
-
-def _shifted_ce(outputs, labels, num_items_in_batch=None):
-    """The advice followed: unshifted labels, the loss function shifts."""
-    logits = outputs["logits"][:, :-1].float()
-    labels = labels[:, 1:]
-    loss = torch.nn.functional.cross_entropy(
-        logits.reshape(-1, logits.size(-1)), labels.reshape(-1), ignore_index=-100, reduction="sum"
-    )
-    n = num_items_in_batch if num_items_in_batch is not None else (labels != -100).sum()
-    return loss / n
+    return token_ce(outputs, labels, num_items_in_batch, shift=False)
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -127,14 +88,15 @@ def test_pre_shifted_labels_with_compute_loss_func(tmp_path, compat_ds, causal_l
     shifted = compat_ds.map(lambda r: {"labels": list(r["labels"][1:]) + [-100]})
     err = assert_stops_early(
         tmp_path / "shifted",
-        _trainer(
+        trainer_factory(
             tmp_path / "shifted", causal_lm(), shifted, collator, compute_loss_func=_unshifted_ce
         ),
         mode,
         match=r"pre-shifted",
     )
     assert "labels[:, 1:]" in str(err)
-    make = _trainer(tmp_path, causal_lm(), compat_ds, collator, compute_loss_func=_shifted_ce)
+    # the advice followed: unshifted labels, a loss function that shifts (token_ce)
+    make = trainer_factory(tmp_path, causal_lm(), compat_ds, collator, compute_loss_func=token_ce)
     check_run(record(tmp_path, make, mode))
 
 
@@ -165,7 +127,7 @@ class TupleLM(torch.nn.Module):
 def test_tuple_output_model(tmp_path, compat_ds, causal_lm, collator, mode):
     """A model returning a (loss, logits) tuple: recorded (probe crashed with
     AttributeError: 'tuple' object has no attribute 'logits')."""
-    make = _trainer(tmp_path, TupleLM(causal_lm()), compat_ds, collator)
+    make = trainer_factory(tmp_path, TupleLM(causal_lm()), compat_ds, collator)
     check_run(record(tmp_path, make, mode))
 
 
@@ -178,13 +140,15 @@ def test_self_check_stops_a_loss_the_recorder_does_not_reproduce(
     whose loss is the shifted token CE (the advice) records right."""
     err = assert_stops_early(
         tmp_path / "noshift",
-        _trainer(tmp_path / "noshift", TupleLM(causal_lm(), shift=False), compat_ds, collator),
+        trainer_factory(
+            tmp_path / "noshift", TupleLM(causal_lm(), shift=False), compat_ds, collator
+        ),
         mode,
         match=r"self-check failed",
     )
     msg = str(err)
     assert "model's own loss for that batch" in msg and "lined up the other way" in msg, msg
-    make = _trainer(tmp_path, TupleLM(causal_lm(), shift=True), compat_ds, collator)
+    make = trainer_factory(tmp_path, TupleLM(causal_lm(), shift=True), compat_ds, collator)
     check_run(record(tmp_path, make, mode))
 
 
@@ -192,25 +156,18 @@ def test_self_check_stops_a_loss_the_recorder_does_not_reproduce(
 
 
 def _mixtral(tokenizer):
-    import transformers
-
-    torch.manual_seed(0)
-    cfg = transformers.MixtralConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=2,
+    return seeded_model(
+        tokenizer,
+        "MixtralConfig",
+        "MixtralForCausalLM",
+        **TINY_SIZES,
         num_key_value_heads=1,
         num_local_experts=2,
         num_experts_per_tok=1,
-        max_position_embeddings=64,
         output_router_logits=True,
         router_aux_loss_coef=0.02,
-        pad_token_id=tokenizer.pad_token_id,
         use_cache=False,
     )
-    return transformers.MixtralForCausalLM(cfg)
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -222,7 +179,7 @@ def test_router_aux_loss_recorded_as_plain_ce(
     caplog.set_level(logging.WARNING)
     model = _mixtral(tokenizer)
     coef = model.config.router_aux_loss_coef
-    run = record(tmp_path, _trainer(tmp_path, model, compat_ds, collator), mode)
+    run = record(tmp_path, trainer_factory(tmp_path, model, compat_ds, collator), mode)
     check_run(run, loss_fn=lambda out: out.loss - coef * out.aux_loss)
     said = log_lines(caplog, "auxiliary term")
     assert len(said) == 1, said
@@ -245,7 +202,7 @@ def test_sequence_classification(tmp_path, tokenizer, compat_tokenized, mode):
     recorded (probe crashed: ArrowNotImplementedError; in-step advised mode='probe')."""
     ds, k = _classified(compat_tokenized)
     model = _bert(tokenizer, "BertForSequenceClassification", num_labels=k)
-    make = _trainer(tmp_path, model, ds, DataCollatorWithPadding(tokenizer))
+    make = trainer_factory(tmp_path, model, ds, DataCollatorWithPadding(tokenizer))
     check_run(record(tmp_path, make, mode))
 
 
@@ -258,13 +215,15 @@ def test_sequence_regression_stops_at_train_begin(tmp_path, tokenizer, compat_to
     model = _bert(tokenizer, "BertForSequenceClassification", num_labels=1)
     assert_stops_early(
         tmp_path / "reg",
-        _trainer(tmp_path / "reg", model, reg, DataCollatorWithPadding(tokenizer)),
+        trainer_factory(tmp_path / "reg", model, reg, DataCollatorWithPadding(tokenizer)),
         mode,
         match=r"regression",
     )
     model = _bert(tokenizer, "BertForSequenceClassification", num_labels=k)
     check_run(
-        record(tmp_path, _trainer(tmp_path, model, ds, DataCollatorWithPadding(tokenizer)), mode)
+        record(
+            tmp_path, trainer_factory(tmp_path, model, ds, DataCollatorWithPadding(tokenizer)), mode
+        )
     )
 
 
@@ -277,5 +236,5 @@ def test_model_compiled_by_the_user(tmp_path, compat_ds, causal_lm, collator, mo
     of input_ids or inputs_embeds'): the probe calls the original module, values right."""
     model = torch.compile(causal_lm(), backend="eager")  # dynamo only: fast on CPU
     # the Trainer reads the columns to keep from OptimizedModule.forward(*args, **kwargs)
-    make = _trainer(tmp_path, model, compat_ds, collator, remove_unused_columns=False)
+    make = trainer_factory(tmp_path, model, compat_ds, collator, remove_unused_columns=False)
     check_run(record(tmp_path, make, mode))

@@ -5,31 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from transformers import DataCollatorForSeq2Seq, DataCollatorWithFlattening, Trainer
+from transformers import DataCollatorForSeq2Seq, DataCollatorWithFlattening
 
 from hf_s2l.compat import stack_limit
 
-from .conftest import MODES, assert_stops_early, check_run, record, training_args
-
-
-def _args(tmp_path, **kw):
-    kw.setdefault("num_train_epochs", 1)
-    kw.setdefault("max_steps", -1)
-    kw.setdefault("per_device_train_batch_size", 8)
-    return training_args(tmp_path / "run", **kw)
-
-
-def _trainer(tmp_path, model, ds, collator, **kw):
-    def make(callbacks):
-        return Trainer(
-            model=model,
-            args=_args(tmp_path, **kw),
-            train_dataset=ds,
-            data_collator=collator,
-            callbacks=callbacks,
-        )
-
-    return make
+from .conftest import MODES, assert_stops_early, check_run, record, trainer_factory
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +41,9 @@ def test_peft_virtual_tokens(
     ds = all_targets_ds if targets == "all_targets" else compat_ds
     model = _peft(causal_lm(), kind)
     collator = DataCollatorForSeq2Seq(tokenizer, padding=True, label_pad_token_id=-100)
-    check_run(record(tmp_path, _trainer(tmp_path, model, ds, collator, learning_rate=3e-2), mode))
+    check_run(
+        record(tmp_path, trainer_factory(tmp_path, model, ds, collator, learning_rate=3e-2), mode)
+    )
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -70,7 +52,7 @@ def test_flattening_collator(tmp_path, compat_ds, causal_lm, mode):
     transformers 4.x, where the values would be wrong); the probe, which cannot score
     flattened rows, stops at the first step (also with at_train_begin=False) naming the way out."""
     collator = DataCollatorWithFlattening()
-    make = _trainer(tmp_path, causal_lm(), compat_ds, collator)
+    make = trainer_factory(tmp_path, causal_lm(), compat_ds, collator)
     if mode == "in_step":
         if stack_limit("flattening"):  # transformers 4.x: the values would be wrong, refused
             assert_stops_early(
@@ -82,7 +64,7 @@ def test_flattening_collator(tmp_path, compat_ds, causal_lm, mode):
     for at_begin in (True, False):
         assert_stops_early(
             tmp_path / str(at_begin),
-            _trainer(
+            trainer_factory(
                 tmp_path / str(at_begin), causal_lm(), compat_ds, DataCollatorWithFlattening()
             ),
             mode,
@@ -99,11 +81,11 @@ def test_streaming_dataset_advice_works(tmp_path, tokenizer, compat_ds, causal_l
     collator = DataCollatorForSeq2Seq(tokenizer, padding=True, label_pad_token_id=-100)
     err = assert_stops_early(
         tmp_path / "stream",
-        _trainer(tmp_path / "stream", causal_lm(), stream, collator, max_steps=3),
+        trainer_factory(tmp_path / "stream", causal_lm(), stream, collator, max_steps=3),
         mode,
     )
     msg = str(err)
     assert "from_list" in msg or "from_generator" in msg, msg
     assert not re.search(r"use mode=.in_step", msg), msg  # in-step cannot stream either
     converted = datasets.Dataset.from_list(list(stream.take(len(compat_ds))))
-    check_run(record(tmp_path, _trainer(tmp_path, causal_lm(), converted, collator), mode))
+    check_run(record(tmp_path, trainer_factory(tmp_path, causal_lm(), converted, collator), mode))

@@ -10,7 +10,7 @@ import csv
 import pytest
 from transformers import DataCollatorForSeq2Seq, Seq2SeqTrainer, Seq2SeqTrainingArguments
 
-from .conftest import MODES, check_run, record, training_args
+from .conftest import MODES, check_run, record, trainer_factory
 
 
 @pytest.fixture(scope="module")
@@ -99,21 +99,13 @@ def _bart(tokenizer):
 @pytest.mark.parametrize("family", ["t5", "bart"])
 def test_seq2seq_shared_findings(tmp_path, tokenizer, seq2seq_ds, mode, family):
     model = _t5(tokenizer) if family == "t5" else _bart(tokenizer)
-    args = training_args(
-        tmp_path / "run",
-        cls=Seq2SeqTrainingArguments,
+    make = trainer_factory(
+        tmp_path,
+        model,
+        seq2seq_ds,
+        DataCollatorForSeq2Seq(tokenizer, model=model, padding=True),
+        trainer_cls=Seq2SeqTrainer,
+        args_cls=Seq2SeqTrainingArguments,
         num_train_epochs=2,
-        max_steps=-1,
-        per_device_train_batch_size=8,
     )
-
-    def make(callbacks):
-        return Seq2SeqTrainer(
-            model=model,
-            args=args,
-            train_dataset=seq2seq_ds,
-            data_collator=DataCollatorForSeq2Seq(tokenizer, model=model, padding=True),
-            callbacks=callbacks,
-        )
-
     check_run(record(tmp_path, make, mode))

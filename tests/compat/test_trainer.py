@@ -9,28 +9,25 @@ from transformers import DataCollatorForSeq2Seq, Trainer
 
 from hf_s2l.compat import sampling_kwargs
 
-from .conftest import MODES, assert_stops_early, check_run, check_store, record, training_args
+from .conftest import (
+    MODES,
+    assert_stops_early,
+    check_run,
+    check_store,
+    model_columns_batch,
+    record,
+    token_ce,
+    trainer_factory,
+)
 
 
 def _collator(tokenizer):
     return DataCollatorForSeq2Seq(tokenizer, padding=True, label_pad_token_id=-100)
 
 
-def _make(tmp_path, tokenizer, model, ds, trainer_cls=Trainer, **args):
-    args.setdefault("num_train_epochs", 1)
-    args.setdefault("max_steps", -1)
-    args.setdefault("per_device_train_batch_size", 8)
-
-    def make(callbacks):
-        return trainer_cls(
-            model=model,
-            args=training_args(tmp_path / "run", **args),
-            train_dataset=ds,
-            data_collator=_collator(tokenizer),
-            callbacks=callbacks,
-        )
-
-    return make
+def _make(tmp_path, tokenizer, model, ds, **kw):
+    """:func:`trainer_factory` with the seq2seq collator of ``tokenizer``."""
+    return trainer_factory(tmp_path, model, ds, _collator(tokenizer), **kw)
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -108,34 +105,10 @@ def test_label_smoothing(tmp_path, tokenizer, compat_ds, causal_lm, mode):
     check_run(record(tmp_path, make, mode))
 
 
-def _ce_loss_func(outputs, labels, num_items_in_batch=None):
-    logits = outputs["logits"] if isinstance(outputs, dict) else outputs[0]
-    logits = logits[:, :-1].float()
-    labels = labels[:, 1:]
-    loss = torch.nn.functional.cross_entropy(
-        logits.reshape(-1, logits.size(-1)), labels.reshape(-1), ignore_index=-100, reduction="sum"
-    )
-    n = num_items_in_batch if num_items_in_batch is not None else (labels != -100).sum()
-    return loss / n
-
-
 @pytest.mark.parametrize("mode", MODES)
 def test_compute_loss_func(tmp_path, tokenizer, compat_ds, causal_lm, mode):
     """Trainer(compute_loss_func=...): labels are popped before the model sees them."""
-    model, ds = causal_lm(), compat_ds
-
-    def make(callbacks):
-        return Trainer(
-            model=model,
-            args=training_args(
-                tmp_path / "run", num_train_epochs=1, max_steps=-1, per_device_train_batch_size=8
-            ),
-            train_dataset=ds,
-            data_collator=_collator(tokenizer),
-            callbacks=callbacks,
-            compute_loss_func=_ce_loss_func,
-        )
-
+    make = _make(tmp_path, tokenizer, causal_lm(), compat_ds, compute_loss_func=token_ce)
     check_run(record(tmp_path, make, mode))
 
 
@@ -145,7 +118,7 @@ class PopLabelsTrainer(Trainer):
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         labels = inputs.pop("labels")
         outputs = model(**inputs)
-        loss = _ce_loss_func(outputs, labels)
+        loss = token_ce(outputs, labels)
         return (loss, outputs) if return_outputs else loss
 
 
@@ -179,7 +152,7 @@ def test_metadata_and_ids_in_in_step_store(tmp_path, tokenizer, compat_tokenized
     make = _make(tmp_path, tokenizer, causal_lm(), compat_tokenized, num_train_epochs=2)
     run = record(tmp_path, make, mode, metadata_columns=("source",), id_column="example_id")
     for kind, path in run.stores.items():
-        store = check_store(path, run, batch_fn=_model_columns_batch)
+        store = check_store(path, run, batch_fn=model_columns_batch)
         assert "source" in store.metadata_columns, (kind, store.metadata_columns)
         assert store.metadata("source").tolist() == compat_tokenized["source"]
         assert store.example_ids is not None, kind
@@ -189,12 +162,6 @@ def test_metadata_and_ids_in_in_step_store(tmp_path, tokenizer, compat_tokenized
     assert len(sel) == 8
     picked = hf_s2l.SelectedDataset(compat_tokenized, sel, id_column="example_id")
     assert len(picked) == 8
-
-
-def _model_columns_batch(trainer, row):
-    ex = {k: trainer.train_dataset[row][k] for k in ("input_ids", "attention_mask", "labels")}
-    batch = trainer.data_collator([ex])
-    return {"input_ids": batch["input_ids"], "labels": batch["labels"]}
 
 
 @pytest.mark.slow

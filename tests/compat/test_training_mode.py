@@ -9,18 +9,25 @@ import copy
 import logging
 
 import pytest
-import torch
 from transformers import DataCollatorForSeq2Seq, Trainer, TrainerCallback
 
-from .conftest import check_run, deviation, log_lines, record, training_args
+from .conftest import (
+    check_run,
+    deviation,
+    log_lines,
+    model_columns_batch,
+    record,
+    seeded_model,
+    trainer_factory,
+    training_args,
+)
 
 
 def _gpt2(tokenizer, dropout: float):
-    import transformers
-
-    torch.manual_seed(0)
-    cfg = transformers.GPT2Config(
-        vocab_size=len(tokenizer),
+    return seeded_model(
+        tokenizer,
+        "GPT2Config",
+        "GPT2LMHeadModel",
         n_embd=32,
         n_layer=2,
         n_head=2,
@@ -28,10 +35,8 @@ def _gpt2(tokenizer, dropout: float):
         resid_pdrop=dropout,
         embd_pdrop=dropout,
         attn_pdrop=dropout,
-        pad_token_id=tokenizer.pad_token_id,
         use_cache=False,
     )
-    return transformers.GPT2LMHeadModel(cfg)
 
 
 # cause -> (dropout, neftune_noise_alpha, padding side), and the same set-up with the advice
@@ -45,25 +50,9 @@ SETUPS = {
 def _make(tmp_path, tokenizer, ds, dropout, alpha, side):
     tok = copy.deepcopy(tokenizer)
     tok.padding_side = side
-    model = _gpt2(tok, dropout)
     extra = {"neftune_noise_alpha": alpha} if alpha else {}
-
-    def make(callbacks):
-        return Trainer(
-            model=model,
-            args=training_args(
-                tmp_path / "run",
-                num_train_epochs=1,
-                max_steps=-1,
-                per_device_train_batch_size=8,
-                **extra,
-            ),
-            train_dataset=ds,
-            data_collator=DataCollatorForSeq2Seq(tok, padding=True, label_pad_token_id=-100),
-            callbacks=callbacks,
-        )
-
-    return make
+    collator = DataCollatorForSeq2Seq(tok, padding=True, label_pad_token_id=-100)
+    return trainer_factory(tmp_path, _gpt2(tok, dropout), ds, collator, **extra)
 
 
 @pytest.mark.parametrize("cause", sorted(SETUPS))
@@ -90,7 +79,7 @@ def test_training_mode_values_are_said_and_kept(
     store = hf_s2l.TrajectoryStore.open(path)
     kept = store.meta["extra"]["training_mode"]
     assert [c["cause"] for c in kept] == [cause], kept
-    dev = deviation(path, run, batch_fn=_model_columns)
+    dev = deviation(path, run, batch_fn=model_columns_batch)
     with capsys.disabled():
         print(f"\n{cause}: in-step cells vs the alone loss: max relative deviation {dev:.2e}")
     assert dev > 1e-4  # really training-mode values (what the warning says)
@@ -105,10 +94,10 @@ def test_training_mode_values_are_said_and_kept(
 
     # The alternatives, followed: probe mode, and in-step without the cause.
     probe = record(tmp_path / "probe", _make(tmp_path / "probe", tokenizer, ds, *bad), "probe")
-    check_run(probe, batch_fn=_model_columns)
+    check_run(probe, batch_fn=model_columns_batch)
     caplog.clear()
     fixed = record(tmp_path / "fixed", _make(tmp_path / "fixed", tokenizer, ds, *good), "in_step")
-    check_run(fixed, batch_fn=_model_columns)
+    check_run(fixed, batch_fn=model_columns_batch)
     assert not log_lines(caplog, "training-mode losses")
     assert not hf_s2l.TrajectoryStore.open(fixed.stores["in_step"]).meta["extra"]["training_mode"]
 
@@ -152,9 +141,3 @@ def test_left_padding_with_rotary_positions_is_not_a_caveat(
     check_run(run)
     assert not log_lines(caplog, "training-mode losses")
     assert not hf_s2l.TrajectoryStore.open(run.stores["in_step"]).meta["extra"]["training_mode"]
-
-
-def _model_columns(trainer, row):
-    ex = {k: trainer.train_dataset[row][k] for k in ("input_ids", "attention_mask", "labels")}
-    batch = trainer.data_collator([ex])
-    return {"input_ids": batch["input_ids"], "labels": batch["labels"]}

@@ -10,7 +10,7 @@ import torch
 
 from hf_s2l.compat import TRL_SFT_FEATURES, sft_config_kwargs, trl_supports
 
-from .conftest import MODES, assert_stops_early, check_run, record, training_args
+from .conftest import MODES, assert_stops_early, check_run, one_epoch_args, record
 
 trl = pytest.importorskip("trl")
 
@@ -89,14 +89,7 @@ def _sft(tmp_path, model, tok, ds, peft_config=None, defaults=False, **cfg):
         cfg.setdefault("max_length", 64)
         cfg.setdefault("bf16", False)
         cfg.setdefault("gradient_checkpointing", False)
-        args = training_args(
-            tmp_path / "run",
-            cls=SFTConfig,
-            num_train_epochs=1,
-            max_steps=-1,
-            per_device_train_batch_size=8,
-            **sft_config_kwargs(**cfg),
-        )
+        args = one_epoch_args(tmp_path / "run", SFTConfig, **sft_config_kwargs(**cfg))
 
     def make(callbacks):
         return SFTTrainer(
@@ -273,14 +266,7 @@ def test_dpo_in_step_stops_at_train_begin(tmp_path, tokenizer, causal_lm, compat
             for r in rows
         ]
     )
-    args = training_args(
-        tmp_path / "dpo",
-        cls=DPOConfig,
-        num_train_epochs=1,
-        max_steps=-1,
-        per_device_train_batch_size=8,
-        max_length=64,
-    )
+    args = one_epoch_args(tmp_path / "dpo", DPOConfig, max_length=64)
 
     def make(callbacks):
         return DPOTrainer(

@@ -65,6 +65,17 @@ def _run_browser(browser: str, tmp: Path, *args: str) -> subprocess.CompletedPro
     return res
 
 
+def _probe_page(browser: str, tmp: Path, report, name: str, script: str, pre_id: str):
+    """The JSON that ``script`` (put before ``</body>`` of a copy of the report page, ``name``)
+    writes into ``<pre id=pre_id>`` once Chromium has loaded the page."""
+    probe = report.out_dir / name
+    probe.write_text(report.html.read_text().replace("</body>", script, 1))
+    res = _run_browser(browser, tmp, "--dump-dom", probe.resolve().as_uri())
+    m = re.search(rf'<pre id="{pre_id}">(.*?)</pre>', res.stdout, re.S)
+    assert m, f"the page's load script did not run; DOM tail: {res.stdout[-500:]}"
+    return json.loads(html.unescape(m.group(1)))
+
+
 @pytest.fixture(scope="module")
 def browser() -> str:
     """The browser binary; skips before the (module-scoped) report is built."""
@@ -97,12 +108,7 @@ def test_report_images_render_in_a_real_browser(browser, full_report, tmp_path):
     from PIL import Image
 
     report = full_report
-    probe = report.out_dir / "_probe.html"
-    probe.write_text(report.html.read_text().replace("</body>", PROBE, 1))
-    res = _run_browser(browser, tmp_path, "--dump-dom", probe.resolve().as_uri())
-    m = re.search(r'<pre id="hf-s2l-probe">(.*?)</pre>', res.stdout, re.S)
-    assert m, f"the page's load script did not run; DOM tail: {res.stdout[-500:]}"
-    images = json.loads(html.unescape(m.group(1)))
+    images = _probe_page(browser, tmp_path, report, "_probe.html", PROBE, "hf-s2l-probe")
     assert sorted(i["src"] for i in images) == sorted(f.path.name for f in report.figures.values())
     for i in images:
         with Image.open(report.out_dir / i["src"]) as png:
@@ -132,12 +138,7 @@ def test_report_comparison_table_in_a_browser_is_the_results_md_table(
     from hf_s2l.report.outcomes import comparison_table
 
     report = full_report
-    probe = report.out_dir / "_table_probe.html"
-    probe.write_text(report.html.read_text().replace("</body>", TABLE_PROBE, 1))
-    res = _run_browser(browser, tmp_path, "--dump-dom", probe.resolve().as_uri())
-    m = re.search(r'<pre id="hf-s2l-table">(.*?)</pre>', res.stdout, re.S)
-    assert m, f"the page's load script did not run; DOM tail: {res.stdout[-500:]}"
-    shown = json.loads(html.unescape(m.group(1)))
+    shown = _probe_page(browser, tmp_path, report, "_table_probe.html", TABLE_PROBE, "hf-s2l-table")
     table = comparison_table(report.summary["comparison"], recorded_store.num_examples)
     md = table.to_markdown().split("\n\n")[0].splitlines()
     md_rows = [[c.strip() for c in ln.strip("|").split(" | ")] for ln in md if "---|" not in ln]

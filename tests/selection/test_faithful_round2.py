@@ -129,7 +129,7 @@ def test_a_group_of_unscored_rows_is_reported(tmp_path, caplog):
 # --- item 1: official=True sets every official choice at once ------------------------------
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_official_switch_equals_the_transcription_on_a_five_epoch_store(tmp_path, seed):
-    from .test_s2l import official_query
+    from ._official_s2l import official_query
 
     store = five_epoch_store(tmp_path / "s", seed=seed)
     sources = store.metadata("source")

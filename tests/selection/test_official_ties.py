@@ -2,16 +2,17 @@
 
 The official code orders equal sizes and equal scores with numpy's / pandas' default
 (unstable) sort; on numpy 2.x with vectorised sorting that is not the index order. Each test
-runs a transcription of the official calls, written here from the official source, on
-stores with tied cluster sizes, tied source sizes and tied LP values, and compares it with
-``select(..., official=True)`` on this machine's numpy and pandas.
+runs a transcription of the official calls on stores with tied cluster sizes, tied source
+sizes and tied LP values, and compares it with ``select(..., official=True)`` on this
+machine's numpy and pandas.
 
 Transcribed from:
 * BigML-CS-UCLA/S2L, ``schedules/s2l.py`` at commit 2bc84dd (``S2L.initialize_labeled_data``
-  and ``S2L.faiss_kmeans_selection``; ``np.random`` replaced by a seeded generator, as in
-  ``test_s2l.py``), Apache-2.0;
+  and ``S2L.faiss_kmeans_selection``; ``np.random`` replaced by a seeded generator), Apache-2.0:
+  the transcription shared with ``test_s2l.py``, ``_official_s2l.official_query``, called here
+  with ``kind=None``, i.e. the official ``np.argsort(counts)`` (numpy's default kind);
 * dheeraj7596/Small2Large, ``subset.py`` at commit 9f4867e (the per-cluster
-  ``sort_values(by=["LP1"])`` loop and ``np.array_split(..., round(100 / p))[0]``).
+  ``sort_values(by=["LP1"])`` loop and ``np.array_split(..., round(100 / p))[0]``), below.
 """
 
 from __future__ import annotations
@@ -24,55 +25,11 @@ from hf_s2l.selection._common import sort_values_order
 from hf_s2l.selection.methods.learning_percentage import lp_scores
 from hf_s2l.selection.quota import even_split_smallest_first, size_order
 
+from ._official_s2l import official_query
 from .conftest import blob_losses, build_store
-from .test_s2l import official_faiss_labels
 
 
-# --- the official calls, verbatim but for np.random -> rng --------------------------------
-def official_faiss_kmeans_selection(I, n, rng):  # noqa: E741, N803 (the official names)
-    """``S2L.faiss_kmeans_selection`` after ``kmeans.index.search``: ``np.argsort(counts)``."""
-    clusters, counts = np.unique(I, return_counts=True)
-    sorted_idx = np.argsort(counts)
-    sorted_idx = sorted_idx[counts[sorted_idx] > 2]
-    sampled_indices = []
-    for i in range(len(sorted_idx)):
-        n_per_cluster = n // (len(sorted_idx) - i)
-        indices = np.where(I == clusters[sorted_idx[i]])[0]
-        if len(indices) > n_per_cluster:
-            sampled_indices.append(rng.choice(indices, n_per_cluster, replace=False))
-            n -= n_per_cluster
-        else:
-            sampled_indices.append(indices)
-            n -= len(indices)
-    if n > 0:
-        clusters_to_sample = clusters[np.where(counts <= 2)[0]]
-        indices = np.where(np.isin(I, clusters_to_sample))[0]
-        sampled_indices.append(rng.choice(indices, n, replace=False))
-    return np.concatenate(sampled_indices)
-
-
-def official_initialize_labeled_data(sources, num, rng, labels=None, losses=None, k=None):
-    """``S2L.initialize_labeled_data``: sources by ``np.argsort(counts)``; clusters given
-    (``labels``) or faiss k-means of ``losses`` with ``k`` clusters per source."""
-    sources_u, counts = np.unique(sources, return_counts=True)
-    sorted_idx = np.argsort(counts)
-    sampled_indices = []
-    for i in range(len(sorted_idx)):
-        n_per_source = num // (len(sorted_idx) - i)
-        indices = np.where(sources == sources_u[sorted_idx[i]])[0]
-        if len(indices) > n_per_source:
-            lab = (
-                labels[indices] if labels is not None else official_faiss_labels(losses[indices], k)
-            )
-            new_indices = official_faiss_kmeans_selection(lab, n_per_source, rng)
-            sampled_indices.append(indices[new_indices])
-            num -= n_per_source
-        else:
-            sampled_indices.append(indices)
-            num -= len(indices)
-    return np.concatenate(sampled_indices)
-
-
+# --- the official calls, verbatim --------------------------------------------------------
 def official_subset_lp1(lp1, cluster_num, percentage):
     """``subset.py``'s ``low_l1``: per cluster ``sort_values(by=["LP1"])``, first chunk."""
     pd = pytest.importorskip("pandas")
@@ -146,9 +103,8 @@ def test_s2l_official_equals_the_official_calls_on_given_tied_clusters(tmp_path,
         sel = select(
             store, "s2l", budget, seed=seed, by_column="source", clusters=labels, official=True
         )
-        ref = official_initialize_labeled_data(
-            sources, budget, np.random.default_rng(seed), labels=labels
-        )
+        # kind=None: the official np.argsort(counts), numpy's default (unstable) kind
+        ref = official_query(sources, labels, budget, np.random.default_rng(seed), kind=None)
         np.testing.assert_array_equal(sel.indices, np.sort(ref))
         plain = select(
             store,
@@ -181,8 +137,8 @@ def test_s2l_official_equals_the_official_pipeline_with_faiss_and_tied_sizes(tmp
         sel = select(
             store, "s2l", budget, seed=seed, by_column="source", num_clusters=3, official=True
         )
-        ref = official_initialize_labeled_data(
-            sources, budget, np.random.default_rng(seed), losses=x, k=3
+        ref = official_query(  # the official np.argsort(counts): kind=None
+            sources, None, budget, np.random.default_rng(seed), losses=x, n_components=3, kind=None
         )
         np.testing.assert_array_equal(sel.indices, np.sort(ref))
 
@@ -195,7 +151,9 @@ def test_official_raises_where_the_official_code_raises(tmp_path):
     store = build_store(tmp_path / "k", x)
     store.set_metadata("source", sources)
     with pytest.raises(RuntimeError, match="at least as large as number of clusters"):
-        official_initialize_labeled_data(sources, 10, np.random.default_rng(0), losses=x, k=8)
+        official_query(
+            sources, None, 10, np.random.default_rng(0), losses=x, n_components=8, kind=None
+        )
     with pytest.raises(ValueError, match=r"6 rows .* num_clusters=8: the official code raises"):
         select(store, "s2l", 10, by_column="source", num_clusters=8, official=True)
     sel = select(store, "s2l", 10, by_column="source", num_clusters=8)

@@ -1,4 +1,5 @@
-"""S2L: cross-check against a straightforward transcription of the official algorithm, goldens."""
+"""S2L: cross-check against a straightforward transcription of the official algorithm
+(``_official_s2l.py``, index-order ties), goldens."""
 
 from __future__ import annotations
 
@@ -11,70 +12,8 @@ from hf_s2l.selection import select
 from hf_s2l.selection.kmeans import faiss_kmeans
 from hf_s2l.selection.methods.s2l import sample_from_clusters
 
+from ._official_s2l import official_kmeans_sampling, official_query
 from .conftest import blob_losses, build_store
-
-
-# --- independent transcription of BigML-CS-UCLA/S2L schedules/s2l.py ------------------------
-def official_kmeans_sampling(I, n, rng, kind="stable"):  # noqa: E741 (the official name)
-    """``faiss_kmeans_selection`` after k-means, with ``np.random`` replaced by ``rng``.
-
-    ``kind``: the sort of the cluster sizes; ``"stable"`` is the library's default tie
-    order, ``None`` the official call (``np.argsort(counts)``, see test_official_ties.py)."""
-    clusters, counts = np.unique(I, return_counts=True)
-    sorted_idx = np.argsort(counts, kind=kind)
-    sorted_idx = sorted_idx[counts[sorted_idx] > 2]
-    sampled_indices = []
-    for i in range(len(sorted_idx)):
-        n_per_cluster = n // (len(sorted_idx) - i)
-        indices = np.where(I == clusters[sorted_idx[i]])[0]
-        if len(indices) > n_per_cluster:
-            sampled_indices.append(rng.choice(indices, n_per_cluster, replace=False))
-            n -= n_per_cluster
-        else:
-            sampled_indices.append(indices)
-            n -= len(indices)
-    if n > 0:
-        clusters_to_sample = clusters[np.where(counts <= 2)[0]]
-        indices = np.where(np.isin(I, clusters_to_sample))[0]
-        sampled_indices.append(rng.choice(indices, n, replace=False))
-    return np.concatenate(sampled_indices)
-
-
-def official_faiss_labels(features, n_components):
-    """``faiss_kmeans_selection``'s clustering: ``faiss.Kmeans(d, K, niter=20)``, faiss'
-    default seed (1234), then ``kmeans.index.search(features, 1)``."""
-    import faiss
-
-    features = np.ascontiguousarray(features, dtype=np.float32)
-    kmeans = faiss.Kmeans(features.shape[1], n_components, niter=20, verbose=False)
-    kmeans.train(features)
-    _, I = kmeans.index.search(features, 1)  # noqa: N806, E741 (the official names)
-    return I[:, 0]
-
-
-def official_query(sources, labels, n, rng, losses=None, n_components=None, kind="stable"):
-    """``S2L.query`` over all examples. Clusters: ``labels`` (given), or with ``losses`` and
-    ``n_components`` a k-means per source, as the official code runs it (``losses`` are
-    the trajectories after ``self.losses[torch.isnan(self.losses)] = 0``). ``kind``: as in
-    :func:`official_kmeans_sampling` (``None``: the official ``np.argsort``)."""
-    srcs, counts = np.unique(sources, return_counts=True)
-    sorted_idx = np.argsort(counts, kind=kind)
-    sampled = []
-    for i in range(len(sorted_idx)):
-        n_per_source = n // (len(sorted_idx) - i)
-        indices = np.where(sources == srcs[sorted_idx[i]])[0]
-        if len(indices) > n_per_source:
-            if losses is not None:
-                lab = official_faiss_labels(losses[indices], n_components)
-            else:
-                lab = labels[indices]
-            new = official_kmeans_sampling(lab, n_per_source, rng, kind)
-            sampled.append(indices[new])
-            n -= n_per_source
-        else:
-            sampled.append(indices)
-            n -= len(indices)
-    return np.concatenate(sampled)
 
 
 def _labels(seed: int, n: int = 240) -> np.ndarray:
@@ -194,7 +133,7 @@ def test_kmeans_path_equals_sampling_of_faiss_labels(tmp_path):
 
 # --- goldens ---------------------------------------------------------------------------------
 GIVEN = np.array([0, 0, 0, 0, 1, 1, 1, 2, 2, 3, 3, 3, 3, 3, 3, 4])  # sizes 4, 3, 2, 6, 1
-# Frozen from the official transcription above. Budget 7: clusters > 2 by size: 1 (3 rows)
+# Frozen from the official transcription (_official_s2l.py, index-order ties). Budget 7: clusters > 2 by size: 1 (3 rows)
 # gets 7 // 3 = 2, 0 (4 rows) gets 5 // 2 = 2, 3 (6 rows) gets 3; clusters 2 and 4 nothing.
 GOLDEN_GIVEN = {
     0: [0, 1, 5, 6, 9, 10, 13],
