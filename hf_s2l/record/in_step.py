@@ -135,8 +135,10 @@ class InStepRecorder(InStepCapture, InStepWriter, TrainerCallback):
         self._metadata: dict[str, np.ndarray] = {}
         self.trainer: Any = None
         self._check: FirstBatchCheck | None = None  # the self-check of the first forward
-        self._match_stats: tuple[int, int] | None = None  # (items, unmatched) of the 1st flush
+        # (items, unmatched) flushed since the last check; the step of that check
+        self._match_stats: tuple[int, int] | None = None
         self._match_checked = False
+        self._checked_step = 0
         self.caveats: list[dict[str, str]] = []
 
     def set_trainer(self, trainer: Any) -> None:
@@ -183,7 +185,7 @@ class InStepRecorder(InStepCapture, InStepWriter, TrainerCallback):
             f"{type(trainer).__name__ if trainer is not None else 'Trainer'} with "
             f"{type(base).__name__}",
         )
-        self._match_stats, self._match_checked = None, False
+        self._match_stats, self._match_checked, self._checked_step = None, False, 0
         self._state = state
         self._rank = int(getattr(args, "process_index", 0))
         self._writers = _dist.Writers.from_args(args)
@@ -305,13 +307,7 @@ class InStepRecorder(InStepCapture, InStepWriter, TrainerCallback):
             # Step 1: every item must map to a dataset row, else stop now with the cause
             # (not an empty store at the end of training).
             self._match_checked = True
-            self._flush(args)
-            try:
-                assert self._writers is not None
-                self._writers.run(lambda: self._check_matched(int(state.global_step)))
-            except Exception:
-                self._stop()
-                raise
+            self._flush_checked(args, int(state.global_step))
         if len(self._pending) and state.global_step % self.materialize_every == 0:
             self._materialize()
         if getattr(control, "should_save", False) or (
@@ -319,20 +315,35 @@ class InStepRecorder(InStepCapture, InStepWriter, TrainerCallback):
         ):
             # A checkpoint follows this event: the store must hold every cell it covers
             # before the checkpoint exists (a crash right after it must lose nothing).
-            self._flush(args)
+            self._flush_checked(args, int(state.global_step))
 
     def on_epoch_end(self, args, state, control, **kwargs):
         if not self._active:
             return
-        self._flush(args)
+        self._flush_checked(args, int(state.global_step))
         if self._is_writer and self._epoch in self._columns:
             self._finish_column(self._epoch, int(state.global_step))
         self._epoch += 1
 
+    def _flush_checked(self, args: Any, step: int) -> None:
+        """Flush, then stop (every rank) if the flushed items did not all match dataset rows:
+        at step 1, and at every later flush (a collator that cuts only long rows may first
+        meet one after step 1), unless ``allow_partial_match``."""
+        self._flush(args)
+        try:
+            assert self._writers is not None
+            self._writers.run(lambda: self._check_matched(step))
+        except Exception:
+            self._stop()
+            raise
+
     def _check_matched(self, step: int) -> None:
         total, bad = self._match_stats or (0, 0)
-        msg = unmatched_message(total, bad, step)
-        if msg is not None and (bad == total or not self.allow_partial_match):
+        first, self._checked_step = self._checked_step, step
+        self._match_stats = None  # counted afresh until the next check
+        msg = unmatched_message(total, bad, step, first_step=first + 1)
+        nothing = bad == total and first == 0  # step 1 matched nothing: no store at all
+        if msg is not None and (nothing or not self.allow_partial_match):
             raise InStepError(msg)
 
     def _stop(self) -> None:
@@ -351,7 +362,7 @@ class InStepRecorder(InStepCapture, InStepWriter, TrainerCallback):
     def on_train_end(self, args, state, control, **kwargs):
         if not self._active:
             return
-        self._flush(args)
+        self._flush_checked(args, int(state.global_step))
         self.pause()
         self._tap.remove()
         self._active = False

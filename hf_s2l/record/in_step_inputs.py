@@ -68,10 +68,14 @@ def check_in_step_rows(dataset: Any, collate_fn: Any, trainer: Any) -> None:
     )
 
 
-def unmatched_message(total: int, unmatched: int, step: int) -> str | None:
-    """Why step ``step``'s items did not all match dataset rows (``None`` if they did)."""
+def unmatched_message(
+    total: int, unmatched: int, step: int, first_step: int | None = None
+) -> str | None:
+    """Why the items of steps ``first_step``..``step`` (default: step ``step`` alone) did not
+    all match dataset rows (``None`` if they did)."""
     if not unmatched:
         return None
+    steps = f"step {step}" if first_step in (None, step) else f"steps {first_step}-{step}"
     cause = (
         "the model is given input_ids that are not the training dataset's rows: the "
         "collator changes them (truncation, e.g. a max_length in the collator; masking; "
@@ -84,12 +88,12 @@ def unmatched_message(total: int, unmatched: int, step: int) -> str | None:
     )
     if unmatched == total:
         return (
-            f"in-step recording matched none of the {total} training items of step {step} to a "
+            f"in-step recording matched none of the {total} training items of {steps} to a "
             f"dataset row, so nothing could be stored: {cause}. {fix}."
         )
     return (
         f"in-step recording matched only {total - unmatched} of the {total} training items of "
-        f"step {step} to dataset rows, so the store would stay partly empty: {cause}. {fix}; "
+        f"{steps} to dataset rows, so the store would stay partly empty: {cause}. {fix}; "
         f"or pass in_step_options={{{PARTIAL_OPTION!r}: True}} to record the rows that match "
         "and leave the others empty."
     )

@@ -131,8 +131,9 @@ class InStepWriter:
             return
         g = self.table.lookup(allrec["h1"], allrec["h2"])
         bad = g < 0
-        if self._match_stats is None:  # the first flush: checked at step 1 (in_step.py)
-            self._match_stats = (len(bad), int(bad.sum()))
+        # counted until the next check (in_step.py: at step 1 and after every flush)
+        total, unmatched = self._match_stats or (0, 0)
+        self._match_stats = (total + len(bad), unmatched + int(bad.sum()))
         if bad.any():
             self.stats["unmatched"] += int(bad.sum())
             self._warn_once(

@@ -81,6 +81,52 @@ def test_truncating_collator_in_step(tmp_path, tokenizer, compat_ds, causal_lm, 
     check_run(record(tmp_path, make, "probe"))
 
 
+class LateTruncatingCollator(TruncatingCollator):
+    """Pads only, until its ``start``-th call; then cuts every row (a cut that step 1 misses,
+    as a max_length does when step 1's rows happen to be short)."""
+
+    def __init__(self, tokenizer, max_length: int, start: int) -> None:
+        super().__init__(tokenizer, max_length)
+        self.calls, self.start = 0, start
+
+    def __call__(self, rows):
+        self.calls += 1
+        return super().__call__(rows) if self.calls >= self.start else self.inner(rows)
+
+
+@pytest.mark.parametrize("partial", [False, True])
+def test_truncation_first_met_after_step_1(tmp_path, tokenizer, compat_ds, causal_lm, partial):
+    """A cut first met at step 3: the next flush (here the epoch's end) stops training naming
+    the steps and the collator (was: a warning at the end and a partly empty store); with
+    allow_partial_match, training ends, the rows of steps 1-2 hold their losses alone and the
+    cut rows none."""
+    from hf_s2l.record.stacks import InStepError
+
+    collator = LateTruncatingCollator(tokenizer, max_length=3, start=3)
+    make = trainer_factory(tmp_path, causal_lm(), compat_ds, collator)
+    if not partial:
+        with pytest.raises(InStepError, match=r"matched only \d+ of the \d+ .*steps 2-\d+") as e:
+            record(tmp_path, make, "in_step")
+        assert "collator" in str(e.value) and "allow_partial_match" in str(e.value)
+        return
+    run = record(tmp_path, make, "in_step", in_step_options={"allow_partial_match": True})
+    store = check_store(
+        run.stores["in_step"],
+        run,
+        complete=False,
+        batch_fn=lambda trainer, row: model_columns_batch_padded(collator, trainer, row),
+    )
+    stored = int((~np.isnan(np.asarray(store.losses)[:, 0])).sum())
+    assert 0 < stored < len(compat_ds)
+
+
+def model_columns_batch_padded(collator, trainer, row):
+    """Row ``row`` alone through the collator's padding part (its cut is the fault)."""
+    ex = {k: trainer.train_dataset[row][k] for k in ("input_ids", "attention_mask", "labels")}
+    batch = collator.inner([ex])
+    return {"input_ids": batch["input_ids"], "labels": batch["labels"]}
+
+
 def test_mlm_collator_in_step_stops_at_train_begin(tmp_path, tokenizer, compat_ds):
     """DataCollatorForLanguageModeling(mlm=True) (was: 0 columns): refused at train begin with
     the way out (pre-mask the rows; tests/compat/test_labels.py::test_masked_lm_pre_masked_rows
