@@ -104,10 +104,9 @@ def load_pool(cfg: BenchConfig, data: Path, out: Path, name: str) -> PoolState:
     ds = Dataset.from_list(pool.train).map(
         tokenize_sft, fn_kwargs=kw, remove_columns=["instruction", "output"]
     )
-    has_target = [loop.has_target(lab, shift=True) for lab in ds["labels"]]
+    ds, has_target = loop.drop_rows_without_target(ds)
     dropped = int(len(has_target) - sum(has_target))
     if dropped:
-        ds = ds.select([i for i, h in enumerate(has_target) if h])
         pool.train = [r for r, h in zip(pool.train, has_target) if h]
     evals = {}
     for ev in pool.evals:
@@ -127,26 +126,17 @@ def load_pool(cfg: BenchConfig, data: Path, out: Path, name: str) -> PoolState:
 
 
 def training_args(cfg: BenchConfig, out: Path, seed: int, epochs: int) -> Any:
-    """The one set of hyper-parameters of every proxy and target run."""
-    from transformers import TrainingArguments
+    """The one set of hyper-parameters of every proxy and target run (the demo's too)."""
+    from hf_s2l.experiments.loop import cpu_training_args
 
-    return TrainingArguments(
-        output_dir=str(out),
-        num_train_epochs=epochs,
-        per_device_train_batch_size=cfg.batch_size,
+    return cpu_training_args(
+        out,
+        epochs=epochs,
+        batch_size=cfg.batch_size,
         learning_rate=cfg.learning_rate,
-        lr_scheduler_type=cfg.scheduler,
-        warmup_steps=cfg.warmup_ratio,  # a float < 1 is a ratio of the total steps
-        weight_decay=0.0,
+        scheduler=cfg.scheduler,
+        warmup_ratio=cfg.warmup_ratio,
         seed=seed,
-        data_seed=seed,
-        train_sampling_strategy="group_by_length",
-        use_cpu=True,
-        report_to=[],
-        save_strategy="no",
-        logging_strategy="no",
-        disable_tqdm=True,
-        dataloader_num_workers=0,
     )
 
 

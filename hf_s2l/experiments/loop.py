@@ -9,7 +9,8 @@ Each step is one small function so the three drivers differ only where their pro
    the others still run;
 4. :func:`target_dataset` — the target's training set, always through
    :class:`~hf_s2l.SelectedDataset` (the id / fingerprint alignment of the selection);
-5. :func:`train_model` — a Trainer run with quiet logs; :func:`answer_token_loss` evaluates.
+5. :func:`train_model` — a Trainer run with quiet logs (with :func:`cpu_training_args`, the
+   one set of CPU training arguments); :func:`answer_token_loss` evaluates.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 
 from transformers.utils import logging
 
+from ..compat import sampling_kwargs, warmup_kwargs
 from ..record.losses import has_target
 from .heldout import answer_token_loss
 from .quiet import quiet_trainer
@@ -29,6 +31,7 @@ logger = logging.get_logger(__name__)
 
 __all__ = [
     "answer_token_loss",
+    "cpu_training_args",
     "drop_rows_without_target",
     "has_target",
     "record_proxy",
@@ -47,6 +50,45 @@ def drop_rows_without_target(dataset: Any, *, shift: bool = True) -> tuple[Any, 
     if not all(keep):
         dataset = dataset.select([i for i, k in enumerate(keep) if k])
     return dataset, keep
+
+
+def cpu_training_args(
+    output_dir: str | Path,
+    *,
+    epochs: float,
+    batch_size: int,
+    learning_rate: float,
+    scheduler: str,
+    warmup_ratio: float,
+    seed: int,
+    progress_bars: bool = False,
+) -> Any:
+    """The ``TrainingArguments`` of every proxy and target run of the demo and the benchmark.
+
+    On CPU; no weight decay; ``seed`` seeds the data order too; a warm-up over
+    ``warmup_ratio`` of the steps; length-grouped batches (less padding: ~1.5x faster on CPU);
+    nothing saved, logged or reported; progress bars only if ``progress_bars``.
+    """
+    from transformers import TrainingArguments
+
+    return TrainingArguments(
+        output_dir=str(output_dir),
+        num_train_epochs=epochs,
+        per_device_train_batch_size=batch_size,
+        learning_rate=learning_rate,
+        lr_scheduler_type=scheduler,
+        **warmup_kwargs(warmup_ratio),
+        weight_decay=0.0,
+        seed=seed,
+        data_seed=seed,
+        use_cpu=True,
+        report_to=[],
+        save_strategy="no",
+        logging_strategy="no",
+        disable_tqdm=not progress_bars,
+        dataloader_num_workers=0,
+        **sampling_kwargs("group_by_length"),
+    )
 
 
 def train_model(

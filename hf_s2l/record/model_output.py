@@ -21,15 +21,22 @@ def _items(output: Any) -> list[Any]:
     return []
 
 
+def _named(output: Any, name: str) -> Any:
+    """``output[name]`` (a mapping; a ``ModelOutput`` is one) or ``output.name``, else ``None``
+    (a tuple or list names nothing)."""
+    value = output.get(name) if isinstance(output, Mapping) else None
+    if value is None and not isinstance(output, (tuple, list)):
+        value = getattr(output, name, None)
+    return value
+
+
 def output_logits(output: Any, rows: int | None = None) -> torch.Tensor | None:
     """The logits in ``output`` (``B x L x V`` or ``B x C``), else ``None``.
 
     ``output.logits`` / ``output["logits"]`` when present; in a tuple the first tensor of two or
     more dimensions with ``rows`` rows (``(loss, logits)``, ``(logits,)``...).
     """
-    logits = output.get("logits") if isinstance(output, Mapping) else None
-    if logits is None and not isinstance(output, (tuple, list)):
-        logits = getattr(output, "logits", None)
+    logits = _named(output, "logits")
     if torch.is_tensor(logits):
         return logits
     for item in _items(output):
@@ -40,9 +47,7 @@ def output_logits(output: Any, rows: int | None = None) -> torch.Tensor | None:
 
 def output_loss(output: Any) -> torch.Tensor | None:
     """The model's own loss (a 0-d tensor) in ``output``, else ``None``."""
-    loss = output.get("loss") if isinstance(output, Mapping) else None
-    if loss is None and not isinstance(output, (tuple, list)):
-        loss = getattr(output, "loss", None)
+    loss = _named(output, "loss")
     if loss is None:
         items = _items(output) if isinstance(output, (tuple, list)) else []
         loss = items[0] if items and torch.is_tensor(items[0]) else None
@@ -53,7 +58,5 @@ def output_loss(output: Any) -> torch.Tensor | None:
 
 def output_aux_loss(output: Any) -> torch.Tensor | None:
     """An auxiliary loss the model adds to its own (Mixtral's router ``aux_loss``), else None."""
-    aux = output.get("aux_loss") if isinstance(output, Mapping) else None
-    if aux is None and not isinstance(output, (tuple, list)):
-        aux = getattr(output, "aux_loss", None)
+    aux = _named(output, "aux_loss")
     return aux if torch.is_tensor(aux) and aux.dim() == 0 else None

@@ -87,6 +87,20 @@ def other_layout(
     return sums_counts(loss, cnt)
 
 
+def _compared(
+    loss: Any, total: float, count: float, num_items: Any, logits: torch.Tensor | None
+) -> tuple[float, float, float | None, list[float]] | None:
+    """What a check compares: ``(reference loss, tolerance, num_items as a float, the recorded
+    losses' candidate readings)``; ``None`` where there is nothing to compare (no finite
+    reference loss, or no target token)."""
+    ref = _as_float(loss)
+    if ref is None or count <= 0 or not np.isfinite(ref):
+        return None
+    rtol = tolerance(logits)
+    items = _as_float(num_items)
+    return ref, rtol, items, candidates(total, count, items)
+
+
 def _described(layout: str) -> str:
     if layout == SHIFTED:
         return "shifted by one (position t predicts label t + 1, as causal LMs do)"
@@ -120,12 +134,10 @@ class FirstBatchCheck:
         labels: torch.Tensor | None = None,
     ) -> None:
         """The model's own loss for the batch == the recorded losses' token-weighted mean."""
-        ref = _as_float(output_loss)
-        if ref is None or count <= 0 or not np.isfinite(ref):
+        compared = _compared(output_loss, total, count, num_items, logits)
+        if compared is None:
             return
-        rtol = tolerance(logits)
-        items = _as_float(num_items)
-        ours = candidates(total, count, items)
+        ref, rtol, items, ours = compared
         refs = [ref]
         if aux_loss is not None and aux_coef:
             refs.append(ref - float(aux_coef) * _as_float(aux_loss))
@@ -172,12 +184,10 @@ class FirstBatchCheck:
         what: str = "the Trainer's loss",
     ) -> None:
         """The loss the Trainer trains on (its ``compute_loss_func`` / ``compute_loss``)."""
-        ref = _as_float(trainer_loss)
-        if ref is None or count <= 0 or not np.isfinite(ref):
+        compared = _compared(trainer_loss, total, count, num_items, logits)
+        if compared is None:
             return
-        rtol = tolerance(logits)
-        items = _as_float(num_items)
-        ours = candidates(total, count, items)
+        ref, rtol, items, ours = compared
         if min(_rel(o, ref) for o in ours) <= rtol:
             return
         alt = other_layout(logits, labels, self.layout)

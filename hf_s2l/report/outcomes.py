@@ -42,16 +42,27 @@ def outcome_label(key: str) -> str:
     return OUTCOME_LABELS.get(key, key.replace("_", " "))
 
 
-def _fmt(key: str, v: Any) -> str:
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _fmt(key: str, v: Any, scale: float | None = None) -> str:
+    """One cell; ``scale`` (the column's largest magnitude) gives a column one precision."""
     if isinstance(v, bool) or v is None or v == "":
         return "" if v in (None, "") else str(v)
-    if isinstance(v, (int, float)):
+    if _is_number(v):
         if key.endswith("seconds"):
             return f"{v:.1f} s"
         if isinstance(v, int):
             return f"{v:,}"
-        return f"{v:.4f}" if abs(v) < 100 else f"{v:.1f}" if abs(v) < 1e4 else f"{v:.0f}"
+        m = abs(v) if scale is None else scale
+        return f"{v:.4f}" if m < 100 else f"{v:.1f}" if m < 1e4 else f"{v:.0f}"
     return str(v)
+
+
+def _column_scale(rows: list[dict[str, Any]], key: str) -> float | None:
+    vals = [abs(v) for r in rows if _is_number(v := (r.get("results") or {}).get(key))]
+    return max(vals) if vals else None
 
 
 @dataclass
@@ -141,6 +152,7 @@ def comparison_table(comp: Mapping[str, Any], num_examples: int) -> ComparisonTa
         if k == primary and base is not None:
             header.append("vs random")
     header += ["seed", f"proxy loss at step {step}", "unscored rows"]
+    scales = {k: _column_scale(rows, k) for k in keys}
     body = []
     for r in rows:
         res = r.get("results") or {}
@@ -155,10 +167,10 @@ def comparison_table(comp: Mapping[str, Any], num_examples: int) -> ComparisonTa
         if group_col:  # beside the losses: a subset's mix explains much of them
             line.append(", ".join(f"{k} {v:,}" for k, v in (r.get("groups") or {}).items()))
         for k in keys:
-            line.append(_fmt(k, res.get(k)))
+            line.append(_fmt(k, res.get(k), scales[k]))
             if k == primary and base is not None:
                 v = res.get(k)
-                diff = isinstance(v, (int, float)) and not isinstance(v, bool) and r is not rnd
+                diff = _is_number(v) and r is not rnd
                 line.append(f"{v - base:+.4f}" if diff else "")
         line += [
             "" if r.get("seed") is None else str(r["seed"]),
@@ -188,7 +200,7 @@ def comparison_table(comp: Mapping[str, Any], num_examples: int) -> ComparisonTa
             notes.append(mix)
     notes.append(
         f"Proxy loss: mean loss of the chosen rows at the last complete recording point (step "
-        f"{step}; all rows: {comp.get('mean_last_loss_all')}). Unscored rows: chosen rows with "
+        f"{step}; all rows: {_fmt('loss', comp.get('mean_last_loss_all'))}). Unscored rows: chosen rows with "
         "no recorded loss."
     )
     return ComparisonTable(header=header, rows=body, notes=notes)

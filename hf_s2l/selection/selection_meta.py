@@ -11,13 +11,12 @@ save since: the digests are required, so a ``selection.json`` without them was e
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from transformers.utils import logging
 
-from ..store.schema import _is_int, _type_name
+from ..store.json_checks import JsonFields, is_int, parse_json, short_repr
 from ._folder import SELECTION_FORMAT, SELECTION_SCHEMA_VERSION, SelectionCorruptError
 
 logger = logging.get_logger(__name__)
@@ -28,52 +27,25 @@ DIGESTS_SINCE_SCHEMA = 2
 
 def parse_selection_meta(data: bytes, path: Path) -> dict[str, Any]:
     """``selection.json``'s bytes as a checked dict (:func:`check_selection_meta`)."""
-    try:
-        meta = json.loads(data.decode("utf-8"))
-    except UnicodeDecodeError as e:
-        raise SelectionCorruptError(path, f"is not UTF-8 text ({e})") from None
-    except json.JSONDecodeError as e:
-        raise SelectionCorruptError(path, f"is not valid JSON ({e})") from None
-    except RecursionError:
-        raise SelectionCorruptError(path, "is nested too deeply to be a selection.json") from None
-    except ValueError as e:  # e.g. an integer with more digits than Python converts
-        raise SelectionCorruptError(path, f"is not valid JSON ({e})") from None
+    meta = parse_json(data, path, SelectionCorruptError, "a selection.json")
     check_selection_meta(meta, path)
     return meta
 
 
 def check_selection_meta(meta: Any, path: Path) -> None:
     """Check the type of every field of a ``selection.json`` (``SelectionCorruptError``)."""
-
-    def bad(problem: str) -> SelectionCorruptError:
-        return SelectionCorruptError(path, problem)
-
-    if not isinstance(meta, dict):
-        raise bad(f"holds a JSON {_type_name(meta)}, expected an object")
+    fields = JsonFields(path, SelectionCorruptError, render=short_repr)
+    bad = fields.bad
+    fields.require_object(meta)
     if meta.get("format") != SELECTION_FORMAT:
         raise ValueError(f"{path} is not an hf-s2l selection (format {meta.get('format')!r})")
-    version = meta.get("schema_version")
-    if not _is_int(version) or version < 1:
-        raise bad(f"has schema_version {version!r}, expected a positive integer")
-    if version > SELECTION_SCHEMA_VERSION:
-        raise ValueError(
-            f"{path}: selection schema version {version} is newer than this hf-s2l "
-            f"({SELECTION_SCHEMA_VERSION}); upgrade hf-s2l"
-        )
+    fields.schema_version(meta, SELECTION_SCHEMA_VERSION, "selection")
 
     def field(key: str, ok: Any, expected: str, optional: bool = True) -> Any:
-        if key not in meta:
-            if optional:
-                return None
-            raise bad(f"lacks {key!r}")
-        if not ok(meta[key]):
-            raise bad(
-                f"has {key!r} = {_short(meta[key])} ({_type_name(meta[key])}), expected {expected}"
-            )
-        return meta[key]
+        return fields.field(meta, key, ok, expected, optional=optional)
 
     def count(v: Any) -> bool:
-        return _is_int(v) and v >= 0
+        return is_int(v) and v >= 0
 
     def is_dict(v: Any) -> bool:
         return isinstance(v, dict)
@@ -85,7 +57,7 @@ def check_selection_meta(meta: Any, path: Path) -> None:
     field("num_selected", count, "a non-negative integer", optional=False)
     for key in ("budget", "num_examples"):
         field(key, count, "a non-negative integer")
-    field("seed", _is_int, "an integer")
+    field("seed", is_int, "an integer")
     for key in ("params", "stats", "provenance"):
         field(key, is_dict, "an object")
     for key in ("library_version", "store_fingerprint", "dataset_fingerprint"):
@@ -93,7 +65,9 @@ def check_selection_meta(meta: Any, path: Path) -> None:
     digests = field("files_sha256", is_dict, "an object (file name -> sha256)")
     for name, digest in (digests or {}).items():
         if not (isinstance(digest, str) and len(digest) == 64):
-            raise bad(f"has files_sha256[{name!r}] = {_short(digest)}, expected a sha256 digest")
+            raise bad(
+                f"has files_sha256[{name!r}] = {short_repr(digest)}, expected a sha256 digest"
+            )
 
 
 def check_digests_present(meta: dict[str, Any], path: Path, trust_unverified: bool) -> None:
@@ -118,8 +92,3 @@ def check_digests_present(meta: dict[str, Any], path: Path, trust_unverified: bo
         f"{path} lacks files_sha256: its array files cannot be checked; used anyway "
         "(trust_unverified=True)"
     )
-
-
-def _short(v: Any) -> str:
-    text = repr(v)
-    return text if len(text) <= 60 else text[:57] + "..."

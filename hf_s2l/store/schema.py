@@ -7,8 +7,6 @@ the file and the problem, so no method ever runs on a damaged store.
 
 from __future__ import annotations
 
-import json
-import math
 import os
 import re
 from pathlib import Path
@@ -18,6 +16,7 @@ import numpy as np
 
 from ._fs import atomic_write_json
 from .errors import StoreCorruptError
+from .json_checks import JsonFields, is_int, is_number, parse_json, type_name
 from .jsonable import json_default
 from .npy_columns import SYMLINK_PROBLEM, ColumnFile, check_npy
 
@@ -57,90 +56,35 @@ def check_metadata_name(name: Any) -> str:
     return name
 
 
-def _type_name(v: Any) -> str:
-    return {dict: "object", list: "array", str: "string", bool: "boolean"}.get(
-        type(v), type(v).__name__
-    )
-
-
-_INT64_MAX = 2**63 - 1
-
-
-def _is_int(v: Any) -> bool:
-    """An integer that fits the int64 arrays it ends up in."""
-    return isinstance(v, int) and not isinstance(v, bool) and -_INT64_MAX <= v <= _INT64_MAX
-
-
-def _is_number(v: Any) -> bool:
-    """A finite int or float (a huge int would overflow when read as a float)."""
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        return False
-    try:
-        return math.isfinite(float(v))
-    except OverflowError:
-        return False
-
-
 def load_meta(store_dir: Path) -> dict[str, Any]:
     """Read and check ``meta.json``."""
     path = store_dir / META_FILE
-    try:
-        text = path.read_text(encoding="utf-8")
-        meta = json.loads(text)
-    except UnicodeDecodeError as e:
-        raise StoreCorruptError(path, f"is not UTF-8 text ({e})") from None
-    except json.JSONDecodeError as e:
-        raise StoreCorruptError(path, f"is not valid JSON ({e})") from None
-    except RecursionError:
-        raise StoreCorruptError(path, "is nested too deeply to be a store's meta.json") from None
-    except ValueError as e:  # e.g. an integer with more digits than Python converts
-        raise StoreCorruptError(path, f"is not valid JSON ({e})") from None
+    meta = parse_json(path.read_bytes(), path, StoreCorruptError, "a store's meta.json")
     check_meta(meta, path)
     return meta
 
 
 def check_meta(meta: Any, path: Path) -> None:
     """Check the types of every field of a store's ``meta.json`` content."""
-
-    def bad(problem: str) -> StoreCorruptError:
-        return StoreCorruptError(path, problem)
-
-    if not isinstance(meta, dict):
-        raise bad(f"holds a JSON {_type_name(meta)}, expected an object")
+    fields = JsonFields(path, StoreCorruptError)
+    bad, field = fields.bad, fields.field
+    fields.require_object(meta)
     if meta.get("format") != STORE_FORMAT:
         raise bad(
             f"is not the meta.json of an hf-s2l trajectory store (format {meta.get('format')!r})"
         )
-    version = meta.get("schema_version")
-    if not _is_int(version) or version < 1:
-        raise bad(f"has schema_version {version!r}, expected a positive integer")
-    if version > SCHEMA_VERSION:
-        raise ValueError(
-            f"{path}: store schema version {version} is newer than this hf-s2l "
-            f"({SCHEMA_VERSION}); upgrade hf-s2l"
-        )
-
-    def field(obj: dict, key: str, ok, expected: str, where: str = "", optional: bool = False):
-        if key not in obj:
-            if optional:
-                return None
-            raise bad(f"lacks {where}{key!r}")
-        if not ok(obj[key]):
-            raise bad(
-                f"has {where}{key!r} = {obj[key]!r} ({_type_name(obj[key])}), expected {expected}"
-            )
-        return obj[key]
+    fields.schema_version(meta, SCHEMA_VERSION, "store")
 
     is_str = lambda v: isinstance(v, str)  # noqa: E731
     str_or_none = lambda v: v is None or isinstance(v, str)  # noqa: E731
     field(meta, "store_id", is_str, "a string")
-    n = field(meta, "num_examples", lambda v: _is_int(v) and v > 0, "a positive integer")
+    n = field(meta, "num_examples", lambda v: is_int(v) and v > 0, "a positive integer")
     field(meta, "mode", lambda v: v in STORE_MODES, " or ".join(map(repr, STORE_MODES)))
     for key in ("library_version", "loss_definition"):
         field(meta, key, str_or_none, "a string", optional=True)
-    field(meta, "created_at", lambda v: v is None or _is_number(v), "a number", optional=True)
+    field(meta, "created_at", lambda v: v is None or is_number(v), "a number", optional=True)
     ds = field(meta, "dataset", lambda v: isinstance(v, dict), "an object")
-    field(ds, "length", _is_int, "an integer", "dataset ")
+    field(ds, "length", is_int, "an integer", "dataset ")
     field(ds, "fingerprint", str_or_none, "a string or null", "dataset ", optional=True)
     model = field(meta, "model", lambda v: isinstance(v, dict), "an object")
     for key in ("name_or_path", "revision"):
@@ -161,12 +105,12 @@ def check_meta(meta: Any, path: Path) -> None:
     for i, c in enumerate(cols):
         where = f"columns[{i}] "
         if not isinstance(c, dict):
-            raise bad(f"has {where}= {c!r} ({_type_name(c)}), expected an object")
-        field(c, "global_step", lambda v: _is_int(v) and v >= 0, "a non-negative integer", where)
-        field(c, "epoch", _is_number, "a number", where)
+            raise bad(f"has {where}= {c!r} ({type_name(c)}), expected an object")
+        field(c, "global_step", lambda v: is_int(v) and v >= 0, "a non-negative integer", where)
+        field(c, "epoch", is_number, "a number", where)
         field(c, "kind", is_str, "a string", where)
         field(c, "complete", lambda v: isinstance(v, bool), "true or false", where)
-        field(c, "wall_time", lambda v: v is None or _is_number(v), "a number or null", where, True)
+        field(c, "wall_time", lambda v: v is None or is_number(v), "a number or null", where, True)
     del n
 
 

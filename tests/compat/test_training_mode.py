@@ -10,7 +10,7 @@ import logging
 
 import pytest
 import torch
-from transformers import DataCollatorForSeq2Seq, Trainer
+from transformers import DataCollatorForSeq2Seq, Trainer, TrainerCallback
 
 from .conftest import check_run, deviation, log_lines, record, training_args
 
@@ -76,12 +76,13 @@ def test_training_mode_values_are_said_and_kept(
     ds = compat_tokenized.remove_columns(["example_id"])
     caplog.set_level(logging.WARNING)
     bad, good = SETUPS[cause]
-    run = record(
-        tmp_path, _make(tmp_path, tokenizer, ds, *bad), "in_step", metadata_columns=("source",)
-    )
+    seen = _SaidBy(caplog)
+    make = _make(tmp_path, tokenizer, ds, *bad)
+    run = record(tmp_path, lambda cbs: make([*cbs, seen]), "in_step", metadata_columns=("source",))
     said = log_lines(caplog, "in-step values are training-mode losses")
     assert len(said) == 1, said  # once, this cause only
-    assert 'mode="probe"' in said[0], said[0]
+    assert seen.at_step_1 == said, "not said at train begin (before the first step ended)"
+    assert 'mode="probe"' in said[0] and "relative" in said[0], said[0]  # alternative, size
     assert {"dropout": "dropout", "neftune": "neftune_noise_alpha", "left_padding": "right"}[
         cause
     ] in said[0]
@@ -110,6 +111,47 @@ def test_training_mode_values_are_said_and_kept(
     check_run(fixed, batch_fn=_model_columns)
     assert not log_lines(caplog, "training-mode losses")
     assert not hf_s2l.TrajectoryStore.open(fixed.stores["in_step"]).meta["extra"]["training_mode"]
+
+
+class _SaidBy(TrainerCallback):
+    """The training-mode warnings already logged when the first optimizer step ends."""
+
+    def __init__(self, caplog) -> None:
+        self.caplog = caplog
+        self.at_step_1: list[str] | None = None
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if self.at_step_1 is None:
+            self.at_step_1 = log_lines(self.caplog, "in-step values are training-mode losses")
+
+
+def test_left_padding_with_rotary_positions_is_not_a_caveat(
+    tmp_path, tokenizer, compat_ds, causal_lm, caplog
+):
+    """Left padding on a rotary model (GPT-NeoX, as Llama / Qwen2): positions are relative, the
+    in-step cells are the examples' losses alone; nothing to warn about or keep."""
+    import hf_s2l
+
+    caplog.set_level(logging.WARNING)
+    tok = copy.deepcopy(tokenizer)
+    tok.padding_side = "left"
+    model = causal_lm()
+
+    def make(callbacks):
+        return Trainer(
+            model=model,
+            args=training_args(
+                tmp_path / "run", num_train_epochs=1, max_steps=-1, per_device_train_batch_size=8
+            ),
+            train_dataset=compat_ds,
+            data_collator=DataCollatorForSeq2Seq(tok, padding=True, label_pad_token_id=-100),
+            callbacks=callbacks,
+        )
+
+    run = record(tmp_path, make, "in_step")
+    check_run(run)
+    assert not log_lines(caplog, "training-mode losses")
+    assert not hf_s2l.TrajectoryStore.open(run.stores["in_step"]).meta["extra"]["training_mode"]
 
 
 def _model_columns(trainer, row):

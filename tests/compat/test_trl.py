@@ -238,18 +238,26 @@ def test_sft_packing_with_metadata_columns_names_packing(
     tmp_path, tokenizer, causal_lm, compat_raw, mode
 ):
     """packing=True with metadata_columns=("source",) (issue 25): the packing message, not
-    "metadata column 'source' is not in the training dataset" (packing drops the column)."""
+    "metadata column 'source' is not in the training dataset" (packing drops the column); the
+    advice (packing=False) records right and keeps the column."""
     from datasets import Dataset
+
+    from hf_s2l import TrajectoryStore
 
     rows = _short(compat_raw)
     ds = Dataset.from_list(
         [{"text": "Q: " + r["q"] + "\nA: " + r["a"], "source": r["source"]} for r in rows]
     )
-    make = _sft(tmp_path, causal_lm(), tokenizer, ds, packing=True)
+    make = _sft(tmp_path / "packed", causal_lm(), tokenizer, ds, packing=True)
     err = assert_stops_early(
-        tmp_path, make, mode, match="packing=True", metadata_columns=("source",)
+        tmp_path / "packed", make, mode, match="packing=False", metadata_columns=("source",)
     )
-    assert "metadata column" not in str(err)
+    assert "packing=True" in str(err) and "metadata column" not in str(err)
+    make = _sft(tmp_path, causal_lm(), tokenizer, ds, packing=False)
+    run = record(tmp_path, make, mode, metadata_columns=("source",))
+    _check(run)
+    for path in run.stores.values():
+        assert TrajectoryStore.open(path).metadata("source").tolist() == ds["source"]
 
 
 def test_dpo_in_step_stops_at_train_begin(tmp_path, tokenizer, causal_lm, compat_raw):
@@ -289,3 +297,25 @@ def test_dpo_in_step_stops_at_train_begin(tmp_path, tokenizer, causal_lm, compat
     sft = Dataset.from_list([{"prompt": r["prompt"], "completion": r["chosen"]} for r in pairs])
     follow = _sft(tmp_path, causal_lm(), tokenizer, sft, completion_only_loss=True)
     _check(record(tmp_path, follow, "in_step"))
+
+
+def test_sft_neftune_in_step_said_and_kept(tmp_path, tokenizer, causal_lm, sft_data, caplog):
+    """SFTTrainer with neftune_noise_alpha=5 (issue 25 item 3): in-step values are training-mode
+    losses, said once and kept in the store's metadata; the advice (mode='probe') records the
+    examples' own losses."""
+    import logging
+
+    from hf_s2l import TrajectoryStore
+
+    from .conftest import deviation, log_lines
+
+    caplog.set_level(logging.WARNING)
+    make = _sft(tmp_path, causal_lm(), tokenizer, sft_data["text"], neftune_noise_alpha=5.0)
+    run = record(tmp_path, make, "in_step")
+    said = log_lines(caplog, "in-step values are training-mode losses")
+    assert len(said) == 1 and "neftune_noise_alpha" in said[0], said
+    store = TrajectoryStore.open(run.stores["in_step"])
+    assert [c["cause"] for c in store.meta["extra"]["training_mode"]] == ["neftune"]
+    assert deviation(run.stores["in_step"], run) > 1e-4
+    probe = _sft(tmp_path / "p", causal_lm(), tokenizer, sft_data["text"], neftune_noise_alpha=5.0)
+    _check(record(tmp_path / "p", probe, "probe"))

@@ -178,3 +178,20 @@ def test_lp_histogram_overlays_the_lp_selection(demo_like_report):
     assert "the rows the LP(1), unclustered selection took" in report.figures["lp"].caption
     # the other plots keep the first selection
     assert "S2L (by source)" in report.figures["cluster_sizes"].title
+
+
+def test_a_column_has_one_precision():
+    """A perplexity column spanning 80.5 and 145.7 is written with one decimal throughout
+    (the demo once printed "145.7" beside "80.5020"), and the note's overall proxy loss is
+    rounded like the table's."""
+    from hf_s2l.report.outcomes import comparison_table
+
+    rows = [
+        {"label": "random", "method": "random", "examples": 3, "results": {"ppl": 145.66}},
+        {"label": "full data", "method": "full", "results": {"ppl": 80.50201}},
+    ]
+    comp = {"rows": rows, "last_column_step": 7, "mean_last_loss_all": 4.224183}
+    table = comparison_table(comp, num_examples=10)
+    col = table.header.index("ppl")
+    assert [r[col] for r in table.rows] == ["145.7", "80.5"]
+    assert "all rows: 4.2242)" in table.notes[-1]

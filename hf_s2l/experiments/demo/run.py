@@ -34,10 +34,10 @@ from typing import Any
 
 from transformers.utils import logging
 
-from ...compat import sampling_kwargs, warmup_kwargs
 from ...report.outcomes import comparison_table
 from ..loop import (
     answer_token_loss,
+    cpu_training_args,
     drop_rows_without_target,
     record_proxy,
     select_all,
@@ -56,25 +56,15 @@ def _num_params(model: Any) -> int:
 
 
 def _training_args(cfg: DemoConfig, output_dir: Path, epochs: int) -> Any:
-    from transformers import TrainingArguments
-
-    return TrainingArguments(
-        output_dir=str(output_dir),
-        num_train_epochs=epochs,
-        per_device_train_batch_size=cfg.batch_size,
+    return cpu_training_args(
+        output_dir,
+        epochs=epochs,
+        batch_size=cfg.batch_size,
         learning_rate=cfg.learning_rate,
-        lr_scheduler_type=cfg.lr_scheduler_type,
-        **warmup_kwargs(cfg.warmup_ratio),
-        weight_decay=0.0,
+        scheduler=cfg.lr_scheduler_type,
+        warmup_ratio=cfg.warmup_ratio,
         seed=cfg.seed,
-        data_seed=cfg.seed,
-        use_cpu=True,
-        report_to=[],
-        save_strategy="no",
-        logging_strategy="no",
-        disable_tqdm=not cfg.progress_bars,
-        dataloader_num_workers=0,
-        **sampling_kwargs("group_by_length"),  # less padding: ~1.5x faster on CPU
+        progress_bars=cfg.progress_bars,
     )
 
 
