@@ -380,3 +380,45 @@ def test_one_callback_given_to_two_trainers_training_at_once_is_refused(
     assert errors == []
     store = TrajectoryStore.open(d)  # the first training's store, whole
     assert store.steps.tolist() == [0, 2] and store.complete_columns().tolist() == [0, 1]
+
+
+@pytest.mark.parametrize("how", ["callbacks", "add_callback"])
+def test_one_callback_given_to_a_second_trainer_records_that_trainers_rows(
+    tmp_path, make_causal_lm, record_full, tokenizer, helpers, how
+):
+    """A notebook re-runs the cell that builds the Trainer, not the one that built the callback:
+    the callback stayed wired to the first Trainer (which still holds it) and recorded the
+    second training's losses with the first one's example ids and metadata, its probe logs in
+    the first Trainer's history."""
+    d = tmp_path / "traj"
+    cb = TrajectoryCallback(
+        d,
+        num_points=1,
+        batch_size=8,
+        overwrite=True,
+        id_column="example_id",
+        metadata_columns=["source"],
+    )
+
+    def make(rows, callbacks):
+        return Trainer(
+            model=make_causal_lm(),
+            args=helpers.training_args(tmp_path / "run", max_steps=2),
+            train_dataset=rows,
+            data_collator=DataCollatorForSeq2Seq(tokenizer, padding=True),
+            callbacks=callbacks,
+        )
+
+    first_rows, second_rows = record_full.select(range(16)), record_full.select(range(32, 48))
+    first = make(first_rows, [cb])
+    first.train()
+    second = make(second_rows, [cb] if how == "callbacks" else [])
+    if how == "add_callback":
+        second.add_callback(cb)
+    logged = len(first.state.log_history)
+    second.train()
+    store = TrajectoryStore.open(d)
+    assert store.example_ids.tolist() == list(second_rows["example_id"])
+    assert store.metadata("source").tolist() == list(second_rows["source"])
+    assert cb.trainer is second and len(first.state.log_history) == logged
+    assert any("probe/mean_loss" in entry for entry in second.state.log_history)
