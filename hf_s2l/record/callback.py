@@ -35,7 +35,7 @@ from ..store.schema import check_metadata_name
 from .probe import ProbeError, check_map_style
 from .probe_recorder import ProbeRecorder
 from .recorders import check_recorders, claim_folders, release_folders
-from .run import find_trainer, raw_dataset, recorded_store_message
+from .run import find_trainer, raw_dataset, recorded_store_message, trainer_on_stack
 from .run_info import check_unique_ids, plain, raw_columns
 from .schedule import RecordingSchedule
 from .stacks import check_rows_are_examples
@@ -206,16 +206,23 @@ class TrajectoryCallback(ProbeRecorder, TrainerCallback):
             )
 
     def on_init_end(self, args, state, control, **kwargs):
-        # Fail fast (at Trainer construction), before any step.
-        self.check_trainer(find_trainer(self))
+        # Fail fast (at Trainer construction), before any step: the Trainer being built (this
+        # callback may still be wired to an earlier Trainer that holds it too)
+        self.check_trainer(trainer_on_stack(self) or find_trainer(self))
         return self._forward("on_init_end", args, state, control, **kwargs)
 
     def on_train_begin(self, args, state, control, **kwargs):
         trainer = find_trainer(self)
+        # The Trainer that trains now: a callback given to a second Trainer (a notebook cell
+        # that builds the Trainer re-run) records for that one, not with the first one's
+        # dataset (ids, metadata) and logs
+        trainer = trainer_on_stack(self) or trainer
         if trainer is not None:
             check_recorders(trainer)  # also callbacks added after the Trainer was built
-        claim_folders(self, self.store_folders())
+        claim_folders(self, self.store_folders())  # before rewiring: another thread may use it
         try:
+            if trainer is not None and trainer is not self.trainer:
+                self.set_trainer(trainer)
             if self.probing:
                 self._begin(args, state, kwargs)
             if hasattr(self._in_step, "set_columns"):

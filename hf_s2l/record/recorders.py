@@ -92,24 +92,28 @@ _mutex = threading.Lock()
 
 def claim_folders(recorder: Any, folders: list[Path]) -> None:
     """Hold ``folders`` for ``recorder`` until :func:`release_folders`; a live recorder of
-    another running thread recording into one of them is a :class:`RecorderConflictError`."""
+    another running thread recording into one of them is a :class:`RecorderConflictError`,
+    also ``recorder`` itself (one callback object given to two Trainers that train at once)."""
     me = threading.current_thread()
     with _mutex:
         for folder in folders:
             claim = _claims.get(_key(folder))
             other = claim.owner() if claim is not None else None
-            if (
-                other is not None
-                and other is not recorder
-                and claim.thread is not me
-                and claim.thread.is_alive()
-            ):
+            if other is None or claim.thread is me or not claim.thread.is_alive():
+                continue
+            if other is recorder:  # one callback object given to two Trainers
                 raise RecorderConflictError(
-                    f"{folder} is being recorded by another training of this process "
-                    f"({_describe(other)} in thread {claim.thread.name!r}). A store takes one "
-                    "writer at a time: wait for that training to end, or record into another "
-                    "output_dir"
+                    f"{_describe(recorder)} is recording another training of this process "
+                    f"(thread {claim.thread.name!r}) into {folder}: a recorder records one "
+                    "training at a time. Give each Trainer its own TrajectoryCallback, with its "
+                    "own output_dir"
                 )
+            raise RecorderConflictError(
+                f"{folder} is being recorded by another training of this process "
+                f"({_describe(other)} in thread {claim.thread.name!r}). A store takes one "
+                "writer at a time: wait for that training to end, or record into another "
+                "output_dir"
+            )
         for folder in folders:
             _claims[_key(folder)] = _Claim(weakref.ref(recorder), me)
 

@@ -46,6 +46,22 @@ def holds(trainer: Any, recorder: Any) -> bool:
     )
 
 
+def trainer_on_stack(recorder: Any) -> Any:
+    """The ``Trainer`` on the call stack whose callbacks hold ``recorder`` (the one running the
+    event being handled), else ``None``."""
+    try:
+        from transformers import Trainer
+    except ImportError:  # pragma: no cover
+        return None
+    frame = sys._getframe(1)
+    while frame is not None:
+        obj = frame.f_locals.get("self")
+        if isinstance(obj, Trainer) and holds(obj, recorder):
+            return obj
+        frame = frame.f_back
+    return None
+
+
 def find_trainer(recorder: Any) -> Any:
     """The ``Trainer`` of ``recorder``: ``recorder.trainer`` if set (and holding it), else the
     one on the call stack (warned once; then wired with ``recorder.set_trainer``), else ``None``.
@@ -55,23 +71,15 @@ def find_trainer(recorder: Any) -> Any:
         getattr(explicit, "callback_handler", None) is None or holds(explicit, recorder)
     ):
         return explicit
-    try:
-        from transformers import Trainer
-    except ImportError:  # pragma: no cover
-        return None
-    frame = sys._getframe(1)
-    while frame is not None:
-        obj = frame.f_locals.get("self")
-        if isinstance(obj, Trainer) and holds(obj, recorder):
-            if "fallback" not in _warned:
-                _warned.add("fallback")
-                logger.warning(FALLBACK_WARNING)
-            setter = getattr(recorder, "set_trainer", None)
-            if callable(setter):
-                setter(obj)
-            return obj
-        frame = frame.f_back
-    return None
+    found = trainer_on_stack(recorder)
+    if found is not None:
+        if "fallback" not in _warned:
+            _warned.add("fallback")
+            logger.warning(FALLBACK_WARNING)
+        setter = getattr(recorder, "set_trainer", None)
+        if callable(setter):
+            setter(found)
+    return found
 
 
 def content_fingerprint(table: Any) -> str:

@@ -130,6 +130,13 @@ def metadata_file(name: str) -> str:
     return f"{METADATA_DIR}/{name}.npy"
 
 
+def _small_files(meta: dict[str, Any]) -> list[str]:
+    names = [NUM_TOKENS_FILE]
+    if meta.get("has_example_ids"):
+        names.append(EXAMPLE_IDS_FILE)
+    return names + [metadata_file(name) for name in meta.get("metadata_columns", [])]
+
+
 def pin_generation(
     path: Path, meta: dict[str, Any], column_files: tuple[ColumnFile | None, ...]
 ) -> dict[str, PinnedNpy]:
@@ -139,11 +146,39 @@ def pin_generation(
     for cf in column_files:
         if cf is not None:
             cf.pin()
-    names = [NUM_TOKENS_FILE]
-    if meta.get("has_example_ids"):
-        names.append(EXAMPLE_IDS_FILE)
-    names += [metadata_file(name) for name in meta.get("metadata_columns", [])]
-    return {name: PinnedNpy(path / name) for name in names}
+    return {name: PinnedNpy(path / name) for name in _small_files(meta)}
+
+
+class LostNpy:
+    """A file of a generation that is gone (replaced while its writer had it open, see
+    :func:`pin_written_generation`): reading it raises :class:`StoreChangedError`."""
+
+    def __init__(self, file: Path, problem: str) -> None:
+        self.file, self.problem = file, problem
+
+    def array(self, *, mmap: bool = False) -> np.ndarray:
+        raise StoreChangedError(self.file, self.problem)
+
+
+def pin_written_generation(
+    path: Path, meta: dict[str, Any], column_files: tuple[ColumnFile | None, ...]
+) -> dict[str, PinnedNpy | LostNpy]:
+    """:func:`pin_generation` for a writer that closes: its generation, unless this process
+    replaced the store while the writer had it open (the writer lock is shared within a
+    process: the callback's ``overwrite=True`` does so). Its files are then gone: every read
+    raises :class:`StoreChangedError` instead of pinning the new generation's files (or
+    failing on a file the new one does not have yet)."""
+    current = generation(path)
+    if current == meta["store_id"]:
+        return pin_generation(path, meta, column_files)
+    problem = (
+        f"{'is gone' if current is None else f'names store {current}'}, not store "
+        f"{meta['store_id']} that this object wrote (replaced while it was open)"
+    )
+    for cf in column_files:
+        if cf is not None:
+            cf.lose(path / META_FILE, problem)
+    return {name: LostNpy(path / META_FILE, problem) for name in _small_files(meta)}
 
 
 def read_file(

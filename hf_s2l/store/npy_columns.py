@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from ._fs import open_nofollow
-from .errors import StoreCorruptError
+from .errors import StoreChangedError, StoreCorruptError
 
 # Header block size of the files this module creates (magic + length + dict + padding).
 # 256 bytes leaves room for shapes with very large N and T while staying a multiple of 64.
@@ -151,7 +151,13 @@ class ColumnFile:
     def __init__(self, path: str | os.PathLike) -> None:
         self.path = Path(path)
         self._pinned: Any = None
+        self._lost: tuple[Path, str] | None = None
         self.refresh()
+
+    def lose(self, file: Path, problem: str) -> None:
+        """The file's generation is gone (see ``pin_written_generation``): reads raise
+        :class:`StoreChangedError` naming ``file``."""
+        self._lost = (file, problem)
 
     def pin(self) -> None:
         """Read-only use: keep the file open, so every later read sees this file even if
@@ -165,6 +171,8 @@ class ColumnFile:
             f.close()
 
     def _source(self, mode: str) -> Any:
+        if self._lost is not None:
+            raise StoreChangedError(*self._lost)
         return self._pinned if (self._pinned is not None and mode == "r") else self.path
 
     @classmethod

@@ -42,6 +42,7 @@ from ._generations import (
     metadata_file,
     open_one_generation,
     pin_generation,
+    pin_written_generation,
     read_file,
     reopen_generation,
 )
@@ -178,8 +179,10 @@ class TrajectoryStore(StoreWriting):
             self._finalizer = None
         if self._writer_lock is not None:
             self._writable = False
-            try:  # still this object's generation: the lock is held until it is released
-                self._pinned = self._pin()
+            try:  # this object's generation (the lock is held until it is released), or none
+                self._pinned = pin_written_generation(
+                    self.path, self._meta, (self._losses, self._cell_steps)
+                )
             finally:
                 self._writer_lock.release()
                 self._writer_lock = None

@@ -262,3 +262,112 @@ def test_two_in_step_recorders_of_one_folder_are_refused_at_train_begin(tmp_path
     with pytest.raises(RecorderConflictError, match="two recorders of this Trainer write"):
         trainer.train()
     assert not d.exists()
+
+
+@pytest.mark.parametrize("mode", ["probe", "in_step", "both"])
+def test_overwrite_of_a_store_with_ids_and_metadata_columns(
+    tmp_path, make_causal_lm, record_full, tokenizer, helpers, mode
+):
+    """A re-run with overwrite=True replaced the store while its earlier writer was open; closing
+    that writer raised FileNotFoundError (metadata/source.npy, example_ids.npy: the new store
+    has none yet) and left an empty store."""
+    d = tmp_path / "traj"
+    kw = dict(mode=mode, num_points=1, batch_size=8, id_column="example_id")
+    kw["metadata_columns"] = ["source"]
+
+    def run(callback):
+        Trainer(
+            model=make_causal_lm(),
+            args=helpers.training_args(tmp_path / "run", max_steps=2),
+            train_dataset=record_full.select(range(16)),
+            data_collator=DataCollatorForSeq2Seq(tokenizer, padding=True),
+            callbacks=[callback],
+        ).train()
+        return TrajectoryStore.open(d)
+
+    first = run(TrajectoryCallback(d, **kw))
+    again = run(TrajectoryCallback(d, overwrite=True, **kw))
+    assert again.meta["store_id"] != first.meta["store_id"]
+    assert again.complete_columns().tolist() == list(range(again.num_columns)) != []
+    assert again.metadata("source").tolist() == first.metadata("source").tolist()
+    assert again.example_ids.tolist() == first.example_ids.tolist()
+    if mode == "both":
+        assert TrajectoryStore.open(d / "in_step").metadata_columns == ["source"]
+
+
+@pytest.mark.parametrize("overwrite", [False, True])
+def test_one_callback_given_to_two_trainers_training_at_once_is_refused(
+    tmp_path, make_causal_lm, record_ds, tokenizer, helpers, overwrite
+):
+    """The same callback object in two Trainers of two threads: the second training replaced
+    the first's store mid-run (overwrite=True: one store of both trainings' columns), or failed
+    its train begin after resetting the callback the first was using (the first then died)."""
+    d = tmp_path / "traj"
+    cb = TrajectoryCallback(d, num_points=1, batch_size=8, overwrite=overwrite)
+    gate = _Gate()
+    first = _trainer(tmp_path, make_causal_lm, record_ds, tokenizer, helpers, [cb, gate])
+    errors: list[BaseException] = []
+
+    def train_first() -> None:
+        try:
+            first.train()
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    thread = threading.Thread(target=train_first, name="first-training")
+    thread.start()
+    try:
+        assert gate.at_step.wait(120)
+        second = _trainer(tmp_path / "2", make_causal_lm, record_ds, tokenizer, helpers, [cb])
+        with pytest.raises(
+            RecorderConflictError, match="is recording another training.*first-training"
+        ):
+            second.train()
+    finally:
+        gate.go.set()
+        thread.join(120)
+    assert errors == []
+    store = TrajectoryStore.open(d)  # the first training's store, whole
+    assert store.steps.tolist() == [0, 2] and store.complete_columns().tolist() == [0, 1]
+
+
+@pytest.mark.parametrize("how", ["callbacks", "add_callback"])
+def test_one_callback_given_to_a_second_trainer_records_that_trainers_rows(
+    tmp_path, make_causal_lm, record_full, tokenizer, helpers, how
+):
+    """A notebook re-runs the cell that builds the Trainer, not the one that built the callback:
+    the callback stayed wired to the first Trainer (which still holds it) and recorded the
+    second training's losses with the first one's example ids and metadata, its probe logs in
+    the first Trainer's history."""
+    d = tmp_path / "traj"
+    cb = TrajectoryCallback(
+        d,
+        num_points=1,
+        batch_size=8,
+        overwrite=True,
+        id_column="example_id",
+        metadata_columns=["source"],
+    )
+
+    def make(rows, callbacks):
+        return Trainer(
+            model=make_causal_lm(),
+            args=helpers.training_args(tmp_path / "run", max_steps=2),
+            train_dataset=rows,
+            data_collator=DataCollatorForSeq2Seq(tokenizer, padding=True),
+            callbacks=callbacks,
+        )
+
+    first_rows, second_rows = record_full.select(range(16)), record_full.select(range(32, 48))
+    first = make(first_rows, [cb])
+    first.train()
+    second = make(second_rows, [cb] if how == "callbacks" else [])
+    if how == "add_callback":
+        second.add_callback(cb)
+    logged = len(first.state.log_history)
+    second.train()
+    store = TrajectoryStore.open(d)
+    assert store.example_ids.tolist() == list(second_rows["example_id"])
+    assert store.metadata("source").tolist() == list(second_rows["source"])
+    assert cb.trainer is second and len(first.state.log_history) == logged
+    assert any("probe/mean_loss" in entry for entry in second.state.log_history)

@@ -136,3 +136,34 @@ def test_threaded_replaces_never_mix_generations(tmp_path):
             problems.append(f"a held object read several generations: {seen}")
     assert counts["replaces"] > 5 and counts["opens"] > 20, counts
     assert not problems, f"{len(problems)} problems ({counts}): {problems[:5]}"
+
+
+def test_a_writer_whose_store_this_process_replaced_closes_and_reads_nothing_new(tmp_path):
+    """The callback's ``overwrite=True`` replaces a store while its earlier writer is open (the
+    lock is shared within a process), then closes that writer: closing raised a raw
+    FileNotFoundError for ``metadata/source.npy`` (the new generation has no metadata yet),
+    or pinned the new generation's files under the old meta.json."""
+    path = tmp_path / "traj"
+    _generation(path, 1)
+    old = TrajectoryStore.open(path, "r+")
+    _generation(path, 2, metadata=False)
+    old.close()  # no error: it gives its hold of the lock back
+    for read in (
+        lambda: old.losses,
+        lambda: old.trajectories(),
+        lambda: old.num_tokens,
+        lambda: old.example_ids,
+        lambda: old.metadata("source"),
+    ):
+        with pytest.raises(StoreChangedError, match="meta.json names store .* that this object"):
+            read()
+    new = TrajectoryStore.open(path, "r+")  # the lock is free, the new store whole
+    new.close()
+    assert set(np.unique(new.trajectories())) == {2} and new.example_ids[0] == "g2-0"
+    # a writer of generation 2 closed after generation 3 replaced it never reads 3's files
+    old = TrajectoryStore.open(path, "r+")
+    _generation(path, 3)
+    old.close()
+    for read in (lambda: old.example_ids, lambda: old.losses, lambda: old.num_tokens):
+        with pytest.raises(StoreChangedError):
+            read()
