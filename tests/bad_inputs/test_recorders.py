@@ -297,7 +297,7 @@ def test_overwrite_of_a_store_with_ids_and_metadata_columns(
 
 @pytest.mark.parametrize("overwrite", [False, True])
 def test_one_callback_given_to_two_trainers_training_at_once_is_refused(
-    tmp_path, make_causal_lm, record_ds, tokenizer, helpers, overwrite
+    tmp_path, new_trainer, overwrite
 ):
     """The same callback object in two Trainers of two threads: the second training replaced
     the first's store mid-run (overwrite=True: one store of both trainings' columns), or failed
@@ -305,7 +305,7 @@ def test_one_callback_given_to_two_trainers_training_at_once_is_refused(
     d = tmp_path / "traj"
     cb = TrajectoryCallback(d, num_points=1, batch_size=8, overwrite=overwrite)
     gate = _Gate()
-    first = _trainer(tmp_path, make_causal_lm, record_ds, tokenizer, helpers, [cb, gate])
+    first = new_trainer([cb, gate])
     errors: list[BaseException] = []
 
     def train_first() -> None:
@@ -318,7 +318,7 @@ def test_one_callback_given_to_two_trainers_training_at_once_is_refused(
     thread.start()
     try:
         assert gate.at_step.wait(120)
-        second = _trainer(tmp_path / "2", make_causal_lm, record_ds, tokenizer, helpers, [cb])
+        second = new_trainer([cb], out=tmp_path / "2")
         with pytest.raises(
             RecorderConflictError, match="is recording another training.*first-training"
         ):
