@@ -40,6 +40,10 @@ from packaging.version import Version
 #: TRL versions whose ``SFTTrainer`` cannot be recorded in-step (see :func:`unrecordable_trl`).
 TRL_IN_STEP_BROKEN = ("1.0.0", "1.1.0")  # [first bad, first good)
 
+#: The first TRL whose ``SFTTrainer`` keeps the dataset's other columns (e.g. ``source``);
+#: before it, its tokenisation drops them (see :func:`sft_drops_columns`).
+TRL_KEEPS_COLUMNS = "0.15.0"
+
 #: ``SFTConfig`` keyword -> the first TRL version that has it.
 TRL_SFT_FEATURES: dict[str, str] = {
     "completion_only_loss": "0.20.0",
@@ -147,6 +151,18 @@ def unrecordable_trl() -> str | None:
     if have is not None and lo <= Version(have.base_version) < hi:
         return str(have)
     return None
+
+
+def sft_drops_columns(trainer: Any) -> str | None:
+    """The installed TRL version if ``trainer`` is a TRL ``SFTTrainer`` whose tokenisation
+    drops the dataset's other columns (TRL < :data:`TRL_KEEPS_COLUMNS`: 0.12 to 0.14 map with
+    ``remove_columns=dataset.column_names``), else ``None``."""
+    is_sft = any(
+        c.__name__ == "SFTTrainer" and c.__module__.startswith("trl") for c in type(trainer).__mro__
+    )
+    if trainer is None or not is_sft or at_least("trl", TRL_KEEPS_COLUMNS):
+        return None
+    return str(installed("trl"))
 
 
 def in_step_refusal(args: Any, collator: Any = None, model: Any = None) -> str | None:

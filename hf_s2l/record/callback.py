@@ -233,7 +233,7 @@ class TrajectoryCallback(ProbeRecorder, TrainerCallback):
                 check_rows_are_examples(args, getattr(loader, "collate_fn", None), "in-step")
                 check_map_style(getattr(loader, "dataset", None), self.mode)
                 raw = raw_dataset(trainer, getattr(loader, "dataset", None))
-                ids, metadata = raw_columns(raw, self.id_column, self.metadata_columns)
+                ids, metadata = raw_columns(raw, self.id_column, self.metadata_columns, trainer)
                 self._in_step.set_columns(ids, metadata)
             return self._forward("on_train_begin", args, state, control, **kwargs)
         except BaseException:

@@ -123,7 +123,7 @@ class ProbeRecorder:
         trainer = find_trainer(self)
         if trainer is None:
             logger.warning(
-                "TrajectoryCallback could not find its Trainer (pass hf_s2l.record.attach(trainer) "
+                "TrajectoryCallback could not find its Trainer (call hf_s2l.attach(trainer) "
                 "or callback.set_trainer(trainer)); column summaries go to state.log_history only "
                 "and the dataset fingerprint comes from the dataloader"
             )
@@ -145,7 +145,7 @@ class ProbeRecorder:
         self._done = {}
         info = provenance(self, args, state, model, trainer, collate_fn)
         config = getattr(unwrap_model(model), "config", None)
-        ids, metadata = raw_columns(raw, self.id_column, self.metadata_columns)
+        ids, metadata = raw_columns(raw, self.id_column, self.metadata_columns, trainer)
 
         create_kwargs: dict[str, Any] = dict(
             dataset_fingerprint=fingerprint,

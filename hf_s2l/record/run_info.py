@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..compat import TRL_KEEPS_COLUMNS, sft_drops_columns
 from ..store.jsonable import to_jsonable
 from ..version import __version__
 from .probe import unwrap_collator, unwrap_model
@@ -66,9 +67,10 @@ def provenance(
 
 
 def raw_columns(
-    raw: Any, id_column: str | None, metadata_columns: tuple[str, ...]
+    raw: Any, id_column: str | None, metadata_columns: tuple[str, ...], trainer: Any = None
 ) -> tuple[np.ndarray | None, dict[str, np.ndarray]]:
-    """``(example ids or None, {metadata name: strings})`` from the raw training dataset."""
+    """``(example ids or None, {metadata name: strings})`` from the raw training dataset of
+    ``trainer`` (named in the error when its TRL dropped the column)."""
     names = list(getattr(raw, "column_names", None) or [])
     ids = None
     if id_column and id_column in names:
@@ -76,6 +78,15 @@ def raw_columns(
         check_unique_ids(ids, id_column)
     metadata: dict[str, np.ndarray] = {}
     for name in metadata_columns:
+        if name not in names and (trl := sft_drops_columns(trainer)):
+            raise ValueError(
+                f"metadata column {name!r} is not in the training dataset (columns: {names}): "
+                f"the SFTTrainer of trl {trl} drops the dataset's other columns when it "
+                f"tokenises (trl>={TRL_KEEPS_COLUMNS} keeps them). Install "
+                f"trl>={TRL_KEEPS_COLUMNS}, or record without metadata_columns and give the "
+                f"values to the selection: hf_s2l.select(store, ..., groups=dataset[{name!r}]) "
+                "(without packing, the rows keep the dataset's order)"
+            )
         if name not in names:
             raise ValueError(
                 f"metadata column {name!r} is not in the training dataset (columns: {names}); "

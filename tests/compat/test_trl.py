@@ -8,7 +8,14 @@ import re
 import pytest
 import torch
 
-from hf_s2l.compat import TRL_SFT_FEATURES, sft_config_kwargs, trl_supports
+from hf_s2l.compat import (
+    TRL_KEEPS_COLUMNS,
+    TRL_SFT_FEATURES,
+    at_least,
+    sft_config_kwargs,
+    trl_supports,
+)
+from hf_s2l.compat import installed as _installed
 
 from .conftest import MODES, assert_stops_early, check_run, one_epoch_args, record
 
@@ -235,6 +242,7 @@ def test_sft_packing_with_metadata_columns_names_packing(
     advice (packing=False) records right and keeps the column."""
     from datasets import Dataset
 
+    import hf_s2l
     from hf_s2l import TrajectoryStore
 
     rows = _short(compat_raw)
@@ -247,6 +255,18 @@ def test_sft_packing_with_metadata_columns_names_packing(
     )
     assert "packing=True" in str(err) and "metadata column" not in str(err)
     make = _sft(tmp_path, causal_lm(), tokenizer, ds, packing=False)
+    if not at_least("trl", TRL_KEEPS_COLUMNS):
+        # trl < 0.15 drops the column when it tokenises: said, and the advice (the values
+        # given to the selection) works
+        with pytest.raises(ValueError, match=r"SFTTrainer of trl .* drops .* groups=") as e:
+            record(tmp_path / "dropped", make, mode, metadata_columns=("source",))
+        assert str(_installed("trl")) in str(e.value)
+        run = record(tmp_path, make, mode)
+        _check(run)
+        for path in run.stores.values():
+            sel = hf_s2l.select(path, "random", 0.5, seed=0, groups=ds["source"])
+            assert sel.stats["groups"], sel.stats
+        return
     run = record(tmp_path, make, mode, metadata_columns=("source",))
     _check(run)
     for path in run.stores.values():

@@ -87,3 +87,27 @@ def test_version_comparisons():
     assert compat.installed("no-such-distribution-hf-s2l") is None
     assert compat.at_least("torch", "2.4")
     assert not compat.at_least("no-such-distribution-hf-s2l", "0")
+
+
+def test_sft_drops_columns_names_old_trl_sft_trainers_only(monkeypatch):
+    """TRL < 0.15's SFTTrainer drops the dataset's other columns (metadata_columns then names
+    the version and the way out: tests/compat/test_trl.py); a plain Trainer never does."""
+    from packaging.version import Version
+
+    class SFTTrainer:  # stands for trl's class: only the name and module are read
+        pass
+
+    SFTTrainer.__module__ = "trl.trainer.sft_trainer"
+
+    class Mine(SFTTrainer):  # a user's subclass counts too
+        pass
+
+    class Trainer:
+        pass
+
+    for version, drops in [("0.12.2", True), ("0.14.0", True), ("0.15.0", False), ("1.16", False)]:
+        monkeypatch.setattr(compat, "installed", lambda name, v=version: Version(v))
+        for trainer in (SFTTrainer(), Mine()):
+            assert (compat.sft_drops_columns(trainer) == version) is drops, version
+        assert compat.sft_drops_columns(Trainer()) is None
+        assert compat.sft_drops_columns(None) is None
