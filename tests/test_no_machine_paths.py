@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,32 @@ def committed_text_files() -> list[Path]:
         if rel and path.is_file():  # a file deleted in the working tree is not checked
             out.append(path)
     return out
+
+
+def committed_texts(skip: Collection[str] = ()) -> Iterator[tuple[str, str]]:
+    """``(path relative to the repository, text)`` of every committed UTF-8 text file whose
+    path is not in ``skip`` (binary files, with a NUL byte or not UTF-8, are passed over)."""
+    for path in committed_text_files():
+        rel = path.relative_to(REPO).as_posix()
+        if rel in skip:
+            continue
+        data = path.read_bytes()
+        if b"\0" in data:
+            continue  # binary
+        try:
+            yield rel, data.decode("utf-8")
+        except UnicodeDecodeError:
+            continue  # binary
+
+
+def check_allowed(allowed: dict[str, str], finds: Callable[[str], object]) -> None:
+    """Every entry of an ``ALLOWED`` list has a reason and is still needed (``finds`` its
+    file's text)."""
+    for rel, reason in allowed.items():
+        assert reason.strip(), rel
+        path = REPO / rel
+        assert path.is_file(), f"ALLOWED names {rel}, which is not in the repository"
+        assert finds(path.read_text()), f"ALLOWED: {rel} needs it no more"
 
 
 def machine_paths(text: str) -> list[tuple[int, str]]:
@@ -89,17 +116,7 @@ def test_the_pattern_catches_machine_paths_and_spares_examples():
 
 def test_no_absolute_machine_path_is_committed():
     found = {}
-    for path in committed_text_files():
-        rel = path.relative_to(REPO).as_posix()
-        if rel in ALLOWED:
-            continue
-        data = path.read_bytes()
-        if b"\0" in data:
-            continue  # binary
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            continue  # binary
+    for rel, text in committed_texts(skip=ALLOWED):
         hits = machine_paths(text)
         if hits:
             found[rel] = hits[:3]
@@ -110,8 +127,4 @@ def test_no_absolute_machine_path_is_committed():
 
 
 def test_allowed_entries_are_needed():
-    for rel, reason in ALLOWED.items():
-        assert reason.strip(), rel
-        path = REPO / rel
-        assert path.is_file(), f"ALLOWED names {rel}, which is not in the repository"
-        assert machine_paths(path.read_text()), f"ALLOWED: {rel} has no machine path any more"
+    check_allowed(ALLOWED, machine_paths)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 import re
 
-from .test_no_machine_paths import REPO, committed_text_files
+from .test_no_machine_paths import check_allowed, committed_texts
 
 REMOVED = ("tiny", "corpora", "demo", "eval")
 _NAMES = "|".join(REMOVED)
@@ -102,21 +102,12 @@ def test_the_patterns_catch_old_paths_and_spare_the_new_ones():
 
 def test_no_committed_file_names_a_removed_module():
     found = {}
-    for path in committed_text_files():
-        if path.relative_to(REPO).as_posix() in ALLOWED:
-            continue
-        data = path.read_bytes()
-        if b"\0" in data:
-            continue  # binary
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            continue  # binary
+    for rel, text in committed_texts(skip=ALLOWED):
         hits = old_path_mentions(text)
-        if path.suffix == ".py":
+        if rel.endswith(".py"):
             hits += old_imports(text)
         if hits:
-            found[path.relative_to(REPO).as_posix()] = hits[:3]
+            found[rel] = hits[:3]
     assert not found, (
         "removed modules are named as importable (use hf_s2l.experiments.<module>; a note "
         f"that the old path is gone must say 'removed' or 'gone' in its paragraph): {found}"
@@ -124,9 +115,4 @@ def test_no_committed_file_names_a_removed_module():
 
 
 def test_allowed_entries_are_needed():
-    for rel, reason in ALLOWED.items():
-        assert reason.strip(), rel
-        path = REPO / rel
-        assert path.is_file(), f"ALLOWED names {rel}, which is not in the repository"
-        text = path.read_text()
-        assert old_path_mentions(text) or old_imports(text), f"ALLOWED: {rel} needs it no more"
+    check_allowed(ALLOWED, lambda text: old_path_mentions(text) or old_imports(text))

@@ -164,20 +164,27 @@ class _Gate(TrainerCallback):
         assert self.go.wait(120)
 
 
+def _train_in_thread(trainer, name: str) -> tuple[threading.Thread, list[BaseException]]:
+    """``trainer.train()`` started in a thread called ``name``; what it raised lands in the
+    returned list."""
+    errors: list[BaseException] = []
+
+    def train() -> None:
+        try:
+            trainer.train()
+        except BaseException as e:  # noqa: BLE001 - reported by the caller
+            errors.append(e)
+
+    thread = threading.Thread(target=train, name=name)
+    thread.start()
+    return thread, errors
+
+
 def test_a_second_training_thread_into_the_same_folder_is_refused(tmp_path, new_trainer):
     d = tmp_path / "traj"
     gate = _Gate()
     first = new_trainer([TrajectoryCallback(d, num_points=1, batch_size=8), gate])
-    errors: list[BaseException] = []
-
-    def train_first() -> None:
-        try:
-            first.train()
-        except BaseException as e:  # noqa: BLE001 - reported below
-            errors.append(e)
-
-    thread = threading.Thread(target=train_first, name="first-training")
-    thread.start()
+    thread, errors = _train_in_thread(first, "first-training")
     try:
         assert gate.at_step.wait(120)
         second = new_trainer(
@@ -306,16 +313,7 @@ def test_one_callback_given_to_two_trainers_training_at_once_is_refused(
     cb = TrajectoryCallback(d, num_points=1, batch_size=8, overwrite=overwrite)
     gate = _Gate()
     first = new_trainer([cb, gate])
-    errors: list[BaseException] = []
-
-    def train_first() -> None:
-        try:
-            first.train()
-        except BaseException as e:  # noqa: BLE001 - reported below
-            errors.append(e)
-
-    thread = threading.Thread(target=train_first, name="first-training")
-    thread.start()
+    thread, errors = _train_in_thread(first, "first-training")
     try:
         assert gate.at_step.wait(120)
         second = new_trainer([cb], out=tmp_path / "2")
