@@ -164,42 +164,47 @@ class _Gate(TrainerCallback):
         assert self.go.wait(120)
 
 
-def _train_in_thread(trainer, name: str) -> tuple[threading.Thread, list[BaseException]]:
-    """``trainer.train()`` started in a thread called ``name``; what it raised lands in the
-    returned list."""
+def _refused_while_first_trains(new_trainer, callback, make_second, match: str):
+    """Train a Trainer holding ``callback`` in a thread called "first-training", held after
+    its first step; meanwhile ``make_second().train()`` must raise ``RecorderConflictError``
+    matching ``match``. The first then ends without error, its store whole: ``(second, that
+    store)``."""
+    gate = _Gate()
+    first = new_trainer([callback, gate])
     errors: list[BaseException] = []
 
-    def train() -> None:
+    def train_first() -> None:
         try:
-            trainer.train()
-        except BaseException as e:  # noqa: BLE001 - reported by the caller
+            first.train()
+        except BaseException as e:  # noqa: BLE001 - reported below
             errors.append(e)
 
-    thread = threading.Thread(target=train, name=name)
+    thread = threading.Thread(target=train_first, name="first-training")
     thread.start()
-    return thread, errors
-
-
-def test_a_second_training_thread_into_the_same_folder_is_refused(tmp_path, new_trainer):
-    d = tmp_path / "traj"
-    gate = _Gate()
-    first = new_trainer([TrajectoryCallback(d, num_points=1, batch_size=8), gate])
-    thread, errors = _train_in_thread(first, "first-training")
     try:
         assert gate.at_step.wait(120)
-        second = new_trainer(
-            [TrajectoryCallback(d, num_points=1, batch_size=8, overwrite=True)], out=tmp_path / "2"
-        )
-        with pytest.raises(
-            RecorderConflictError, match="another training of this process.*first-training"
-        ):
+        second = make_second()
+        with pytest.raises(RecorderConflictError, match=match):
             second.train()
     finally:
         gate.go.set()
         thread.join(120)
     assert errors == []
-    store = TrajectoryStore.open(d)  # the first training's store, whole
+    store = TrajectoryStore.open(callback.output_dir)  # the first training's store, whole
     assert store.steps.tolist() == [0, 2] and store.complete_columns().tolist() == [0, 1]
+    return second, store
+
+
+def test_a_second_training_thread_into_the_same_folder_is_refused(tmp_path, new_trainer):
+    d = tmp_path / "traj"
+    second, store = _refused_while_first_trains(
+        new_trainer,
+        TrajectoryCallback(d, num_points=1, batch_size=8),
+        lambda: new_trainer(
+            [TrajectoryCallback(d, num_points=1, batch_size=8, overwrite=True)], out=tmp_path / "2"
+        ),
+        "another training of this process.*first-training",
+    )
     first_id = store.meta["store_id"]
     second.train()  # once the first has ended, the folder is free again (overwrite=True)
     again = TrajectoryStore.open(d)
@@ -311,22 +316,12 @@ def test_one_callback_given_to_two_trainers_training_at_once_is_refused(
     its train begin after resetting the callback the first was using (the first then died)."""
     d = tmp_path / "traj"
     cb = TrajectoryCallback(d, num_points=1, batch_size=8, overwrite=overwrite)
-    gate = _Gate()
-    first = new_trainer([cb, gate])
-    thread, errors = _train_in_thread(first, "first-training")
-    try:
-        assert gate.at_step.wait(120)
-        second = new_trainer([cb], out=tmp_path / "2")
-        with pytest.raises(
-            RecorderConflictError, match="is recording another training.*first-training"
-        ):
-            second.train()
-    finally:
-        gate.go.set()
-        thread.join(120)
-    assert errors == []
-    store = TrajectoryStore.open(d)  # the first training's store, whole
-    assert store.steps.tolist() == [0, 2] and store.complete_columns().tolist() == [0, 1]
+    _refused_while_first_trains(
+        new_trainer,
+        cb,
+        lambda: new_trainer([cb], out=tmp_path / "2"),
+        "is recording another training.*first-training",
+    )
 
 
 @pytest.mark.parametrize("how", ["callbacks", "add_callback"])
