@@ -139,6 +139,7 @@ class InStepRecorder(InStepCapture, InStepWriter, TrainerCallback):
         self._match_stats: tuple[int, int] | None = None
         self._match_checked = False
         self._checked_step = 0
+        self._checks = 0  # match checks done in this training
         self.caveats: list[dict[str, str]] = []
 
     def set_trainer(self, trainer: Any) -> None:
@@ -185,7 +186,8 @@ class InStepRecorder(InStepCapture, InStepWriter, TrainerCallback):
             f"{type(trainer).__name__ if trainer is not None else 'Trainer'} with "
             f"{type(base).__name__}",
         )
-        self._match_stats, self._match_checked, self._checked_step = None, False, 0
+        self._match_stats, self._match_checked = None, False
+        self._checked_step, self._checks = int(state.global_step), 0  # a resume starts later
         self._state = state
         self._rank = int(getattr(args, "process_index", 0))
         self._writers = _dist.Writers.from_args(args)
@@ -340,9 +342,10 @@ class InStepRecorder(InStepCapture, InStepWriter, TrainerCallback):
     def _check_matched(self, step: int) -> None:
         total, bad = self._match_stats or (0, 0)
         first, self._checked_step = self._checked_step, step
+        self._checks += 1
         self._match_stats = None  # counted afresh until the next check
         msg = unmatched_message(total, bad, step, first_step=first + 1)
-        nothing = bad == total and first == 0  # step 1 matched nothing: no store at all
+        nothing = bad == total and self._checks == 1  # the first step matched nothing
         if msg is not None and (nothing or not self.allow_partial_match):
             raise InStepError(msg)
 

@@ -220,3 +220,15 @@ def test_collator_tokenizing_raw_text_in_step(tmp_path, tokenizer, compat_raw, c
     )
     make = trainer_factory(tmp_path, causal_lm(), raw, collator, remove_unused_columns=False)
     check_run(record(tmp_path, make, "probe"))
+
+
+def test_unmatched_message_names_the_steps_it_covers():
+    """Step 1's check names step 1; a later flush names the steps since the last check."""
+    from hf_s2l.record.in_step_inputs import unmatched_message
+
+    assert unmatched_message(8, 0, 1) is None
+    assert "none of the 8 training items of step 1 " in unmatched_message(8, 8, 1)
+    assert "of step 1 " in unmatched_message(8, 3, 1, first_step=1)
+    later = unmatched_message(40, 3, 12, first_step=6)
+    assert "matched only 37 of the 40 training items of steps 6-12 " in later
+    assert "allow_partial_match" in later
