@@ -41,18 +41,15 @@ sys.addaudithook(_forbid_outside_data)
 
 @pytest.fixture(autouse=True)
 def _environment_restored():
-    """Each test leaves ``os.environ`` as it found it. ``TrainingArguments(torch_compile=True)``
-    writes ``ACCELERATE_DYNAMO_BACKEND=inductor`` into the process environment when accelerate
-    is older than 1.2 (the floor job's 1.1.1), and every later Trainer in the same xdist worker then compiled its model: on
-    the floor stack (torch 2.4.1) a left-padded tiny GPT-NeoX trained to NaN that way, in
+    """Each test leaves ``os.environ`` as it found it. With accelerate < 1.2 (the floor job's
+    1.1.1), ``TrainingArguments(torch_compile=True)`` writes ``ACCELERATE_DYNAMO_BACKEND`` into
+    the process environment, and every later Trainer on the same xdist worker then compiled
+    its model: on the floor stack a left-padded tiny GPT-NeoX trained to NaN that way, in
     whichever test happened to follow a compile test on that worker."""
-    before = dict(os.environ)
-    yield
-    for key in set(os.environ) - set(before):
-        del os.environ[key]
-    for key, value in before.items():
-        if os.environ.get(key) != value:
-            os.environ[key] = value
+    from unittest import mock
+
+    with mock.patch.dict(os.environ):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from tests._train_script import run_subprocess, subprocess_env
 
 _TWO_TESTS = """
 import os
@@ -33,8 +30,6 @@ def test_torch_compile_arguments_do_not_compile_the_next_tests_trainer(tmp_path)
     the suite's conftest as a plugin, in one process, in order)."""
     (tmp_path / "test_order.py").write_text(_TWO_TESTS)
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist"]
-    command += ["-p", "tests.conftest", "--rootdir", str(tmp_path), str(tmp_path / "test_order.py")]
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    run = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True)
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
-    assert "2 passed" in run.stdout
+    command += ["-p", "tests.conftest", "--rootdir", tmp_path, tmp_path / "test_order.py"]
+    _, out, _ = run_subprocess(command, env=subprocess_env(), cwd=tmp_path)
+    assert "2 passed" in out
