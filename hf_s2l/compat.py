@@ -203,9 +203,9 @@ def alone_rtol() -> float:
 
     1e-4 on transformers >= 5. Earlier runs on transformers 4.46.3 (the floor) found a few
     in-step cells further off in fp32: 1.02e-4 (GPT-NeoX, ``mode="both"``) and 3.8e-4 (T5,
-    in-step), most likely from Trainers compiled by a leaked ``ACCELERATE_DYNAMO_BACKEND``;
-    not reproduced since, but the floor stays at 5e-4 until CI's machine confirms it
-    (docs/compatibility.md).
+    in-step), in runs where a leaked ``ACCELERATE_DYNAMO_BACKEND`` compiled some Trainers;
+    not reproduced since that leak was fixed, but the floor stays at 5e-4 until CI's machine
+    confirms it (docs/compatibility.md).
     """
     return 1e-4 if at_least("transformers", "5.0.0") else 5e-4
 
